@@ -1,0 +1,12 @@
+//! Authentication and authorization vocabulary: who is calling, what they may
+//! do, the access-token claims and the refresh-token scheme.
+
+mod claims;
+mod policy;
+mod principal;
+mod refresh;
+
+pub use claims::AccessClaims;
+pub use policy::AuthPolicy;
+pub use principal::{perms, Principal, SessionSubject};
+pub use refresh::{RefreshSecret, RefreshToken, TokenHash};

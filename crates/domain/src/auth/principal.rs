@@ -1,0 +1,57 @@
+use std::collections::BTreeSet;
+
+use uuid::Uuid;
+
+use crate::user::User;
+
+/// Permission strings (`resource:action`) used by the user management use cases.
+pub mod perms {
+    pub const USERS_READ: &str = "users:read";
+    pub const USERS_WRITE: &str = "users:write";
+    pub const USERS_DELETE: &str = "users:delete";
+    pub const USERS_MANAGE_STATUS: &str = "users:manage_status";
+    pub const SESSIONS_REVOKE: &str = "sessions:revoke";
+}
+
+/// A user with a live session, as the store returns it: the user and their
+/// permissions in the default organization.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionSubject {
+    pub user: User,
+    pub permissions: Vec<String>,
+}
+
+/// The authenticated caller of a request, built from a verified access token
+/// whose session was found live in the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Principal {
+    pub user_id: Uuid,
+    pub session_id: Uuid,
+    pub is_superadmin: bool,
+    pub role: Option<String>,
+    pub permissions: BTreeSet<String>,
+    /// The caller's own record, fresh from the store.
+    pub user: User,
+}
+
+impl Principal {
+    pub fn new(session_id: Uuid, subject: SessionSubject) -> Principal {
+        Principal {
+            user_id: subject.user.id,
+            session_id,
+            is_superadmin: subject.user.is_superadmin,
+            role: subject.user.role.clone(),
+            permissions: subject.permissions.into_iter().collect(),
+            user: subject.user,
+        }
+    }
+
+    /// Superadmins hold every permission.
+    pub fn has(&self, permission: &str) -> bool {
+        self.is_superadmin || self.permissions.contains(permission)
+    }
+
+    pub fn is_owner(&self) -> bool {
+        self.is_superadmin || self.role.as_deref() == Some("owner")
+    }
+}

@@ -1,0 +1,108 @@
+//! The domain's error vocabulary.
+//!
+//! Every use case returns [`Error`]; each method documents which variants it
+//! can produce. Adapters translate their own failures into [`RepoError`]
+//! exactly once, and the HTTP crate maps [`Error`] to status codes in one place.
+
+use crate::{user::UserStatus, validation::ValidationErrors};
+
+/// What a repository can fail with, independent of the storage technology.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RepoError {
+    /// A uniqueness rule enforced by the store was violated.
+    #[error("conflict: {0}")]
+    Conflict(Conflict),
+    /// The store cannot be reached right now (down, pool exhausted, timeout).
+    /// The caller may retry later; nothing was written.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else: a bug or a broken invariant. Logged, answered as 500.
+    #[error("storage failure: {0}")]
+    Internal(String),
+}
+
+/// Which uniqueness rule was violated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    /// Another user already has this email (compared case-insensitively).
+    EmailTaken,
+}
+
+impl std::fmt::Display for Conflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Conflict::EmailTaken => f.write_str("email already in use"),
+        }
+    }
+}
+
+/// Why a bearer token was refused. All of these answer `401`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenRejection {
+    /// No token, or not a bearer token.
+    Missing,
+    /// Bad signature, wrong algorithm, unknown key, wrong issuer or audience.
+    Invalid,
+    /// Past its expiry.
+    Expired,
+    /// Well-formed and signed, but its session was revoked or its user can no
+    /// longer sign in.
+    Revoked,
+}
+
+/// Errors of the use cases.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// One or more fields of the input are invalid; every bad field is listed.
+    #[error("validation failed")]
+    Validation(ValidationErrors),
+    /// A query parameter is invalid (unknown sort key, bad page number).
+    #[error("invalid query")]
+    InvalidQuery(ValidationErrors),
+    /// Email or password is wrong. Deliberately says nothing about which.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// The refresh token is unknown, expired, reused or its session is gone.
+    #[error("invalid refresh token")]
+    InvalidRefreshToken,
+    /// The access token was refused.
+    #[error("unauthenticated")]
+    Unauthenticated(TokenRejection),
+    /// The account exists and the password was right, but it may not sign in.
+    #[error("account is {0}")]
+    AccountDisabled(UserStatus),
+    /// Self-service registration is turned off.
+    #[error("registration is closed")]
+    RegistrationClosed,
+    /// The caller is authenticated but not allowed to do this.
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    /// The resource does not exist (or the caller may not know it exists).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A uniqueness rule was violated.
+    #[error("conflict: {0}")]
+    Conflict(Conflict),
+    /// A dependency is down; retry later. Nothing was written.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// A bug or broken invariant. The message is logged, never shown.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<RepoError> for Error {
+    fn from(e: RepoError) -> Self {
+        match e {
+            RepoError::Conflict(c) => Error::Conflict(c),
+            RepoError::Unavailable(m) => Error::Unavailable(m),
+            RepoError::Internal(m) => Error::Internal(m),
+        }
+    }
+}
+
+impl From<ValidationErrors> for Error {
+    fn from(e: ValidationErrors) -> Self {
+        Error::Validation(e)
+    }
+}

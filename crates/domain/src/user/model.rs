@@ -1,0 +1,108 @@
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Where an account stands. Only `active` accounts can sign in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    /// Invited, has not set a password yet.
+    Pending,
+    Active,
+    /// Switched off by an administrator; may be activated again.
+    Inactive,
+    /// Banned by an administrator.
+    Banned,
+}
+
+impl UserStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Pending => "pending",
+            UserStatus::Active => "active",
+            UserStatus::Inactive => "inactive",
+            UserStatus::Banned => "banned",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<UserStatus> {
+        match s {
+            "pending" => Some(UserStatus::Pending),
+            "active" => Some(UserStatus::Active),
+            "inactive" => Some(UserStatus::Inactive),
+            "banned" => Some(UserStatus::Banned),
+            _ => None,
+        }
+    }
+
+    pub fn can_sign_in(self) -> bool {
+        self == UserStatus::Active
+    }
+}
+
+impl std::fmt::Display for UserStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The built-in roles every organization has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum BuiltinRole {
+    Owner,
+    Admin,
+    Member,
+}
+
+impl BuiltinRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BuiltinRole::Owner => "owner",
+            BuiltinRole::Admin => "admin",
+            BuiltinRole::Member => "member",
+        }
+    }
+}
+
+/// Work and personal details of a user.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Profile {
+    pub birthdate: Option<NaiveDate>,
+    pub gender: Option<String>,
+    pub pronouns: Option<String>,
+    pub employee_id: Option<String>,
+    pub position: Option<String>,
+    pub department: Option<String>,
+}
+
+/// A user as the directory knows it. The password hash is not part of it and
+/// never leaves the store except to be verified.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub email_verified: bool,
+    pub name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub phone: Option<String>,
+    pub locale: Option<String>,
+    pub timezone: Option<String>,
+    pub status: UserStatus,
+    pub profile: Profile,
+    /// Free JSON object for the host application (at most 16 KiB).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+    /// The user's role in the default organization, if a member.
+    pub role: Option<String>,
+    /// Platform superadministrator.
+    pub is_superadmin: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
+}

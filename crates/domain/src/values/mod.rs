@@ -1,0 +1,25 @@
+//! Validated value types. Holding one means it is valid: the only way in is a
+//! parser that returns `Result`.
+
+mod email;
+mod locale;
+mod password;
+mod text;
+mod timezone;
+
+pub use email::Email;
+pub use locale::Locale;
+pub use password::{Password, PasswordPolicy};
+pub use text::{BoundedText, Phone};
+pub use timezone::TimeZone;
+
+/// A parser's complaint, shown to the caller as one of the field's messages.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
+impl Invalid {
+    pub fn new(m: impl Into<String>) -> Self {
+        Invalid(m.into())
+    }
+}
