@@ -1,0 +1,286 @@
+//! Registration, login, refresh-token rotation, logout, authentication of
+//! bearer tokens, and the caller's own account.
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::{
+    auth::{AccessClaims, AuthPolicy, Principal, RefreshSecret, RefreshToken, SessionSubject},
+    error::{Error, TokenRejection},
+    ports::{NewSession, NewUserRecord, RotateOutcome, Rotation},
+    user::{MePatch, NewUserInput, User},
+    values::{Email, Password},
+    DEFAULT_ORG_ID,
+};
+
+use super::{hash_error, Ports};
+
+/// Self-registration: the public subset of a new user.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RegisterInput {
+    pub email: String,
+    pub password: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub given_name: Option<String>,
+    #[serde(default)]
+    pub family_name: Option<String>,
+    #[serde(default)]
+    pub locale: Option<String>,
+    #[serde(default)]
+    pub timezone: Option<String>,
+}
+
+/// Email and password.
+#[derive(Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    pub email: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials").field("email", &self.email).field("password", &"<redacted>").finish()
+    }
+}
+
+/// Where a request came from, recorded on the session.
+#[derive(Debug, Clone, Default)]
+pub struct ClientMeta {
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+/// The outcome of register, login and refresh.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub user: User,
+    pub access_token: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    pub refresh_token: RefreshToken,
+}
+
+/// Authentication use cases.
+#[derive(Clone)]
+pub struct AuthService {
+    ports: Ports,
+    policy: Arc<AuthPolicy>,
+    secret: RefreshSecret,
+}
+
+impl AuthService {
+    pub fn new(ports: Ports, policy: Arc<AuthPolicy>, secret: RefreshSecret) -> AuthService {
+        AuthService { ports, policy, secret }
+    }
+
+    pub fn policy(&self) -> &AuthPolicy {
+        &self.policy
+    }
+
+    /// Self-registration. Errors: `RegistrationClosed`, `Validation`,
+    /// `Conflict(EmailTaken)`, `Unavailable`, `Internal`.
+    pub async fn register(&self, input: RegisterInput, meta: ClientMeta) -> Result<SignedIn, Error> {
+        if !self.policy.open_registration {
+            return Err(Error::RegistrationClosed);
+        }
+        let now = self.ports.clock.now();
+        let new = NewUserInput {
+            email: input.email,
+            password: input.password,
+            name: input.name,
+            given_name: input.given_name,
+            family_name: input.family_name,
+            phone: None,
+            locale: input.locale,
+            timezone: input.timezone,
+            profile: None,
+            attributes: None,
+            status: None,
+            role: None,
+            email_verified: None,
+        }
+        .validate(&self.policy.password, now.date_naive())?;
+        let hash = self.ports.hasher.hash(&new.password).await.map_err(hash_error)?;
+        let user = self
+            .ports
+            .users
+            .create(&NewUserRecord {
+                id: Uuid::now_v7(),
+                email: new.email,
+                password_hash: Some(hash),
+                status: new.status,
+                email_verified: false,
+                is_superadmin: false,
+                role: new.role,
+                fields: new.fields,
+                now,
+            })
+            .await?;
+        let permissions = Vec::new();
+        self.open_session(SessionSubject { user, permissions }, meta).await
+    }
+
+    /// Password login. Unknown email and wrong password give the same
+    /// `InvalidCredentials` after the same amount of hashing work. Errors also:
+    /// `AccountDisabled` (right password, account not active), `Unavailable`.
+    pub async fn login(&self, credentials: Credentials, meta: ClientMeta) -> Result<SignedIn, Error> {
+        let record = match Email::parse(&credentials.email) {
+            Ok(email) => self.ports.users.find_login(&email).await?,
+            Err(_) => None,
+        };
+        let Some(record) = record.filter(|r| r.password_hash.is_some()) else {
+            // Same work as a real check, so timing says nothing about the email.
+            let _ = self.ports.hasher.verify(&credentials.password, &self.ports.hasher.dummy_hash()).await;
+            return Err(Error::InvalidCredentials);
+        };
+        let hash = record.password_hash.as_deref().unwrap_or_default();
+        if !self.ports.hasher.verify(&credentials.password, hash).await.map_err(hash_error)? {
+            return Err(Error::InvalidCredentials);
+        }
+        if !record.subject.user.status.can_sign_in() {
+            return Err(Error::AccountDisabled(record.subject.user.status));
+        }
+        self.open_session(record.subject, meta).await
+    }
+
+    async fn open_session(&self, mut subject: SessionSubject, meta: ClientMeta) -> Result<SignedIn, Error> {
+        let now = self.ports.clock.now();
+        let session_id = Uuid::now_v7();
+        let refresh = RefreshToken::generate();
+        let expires_at = now + self.policy.session_ttl;
+        self.ports
+            .sessions
+            .create(&NewSession {
+                id: session_id,
+                user_id: subject.user.id,
+                refresh_hash: refresh.hash(),
+                refresh_expires_at: (now + self.policy.refresh_ttl).min(expires_at),
+                expires_at,
+                user_agent: meta.user_agent.map(|s| s.chars().take(512).collect()),
+                ip: meta.ip,
+                now,
+            })
+            .await?;
+        subject.user.last_login_at = Some(now);
+        self.signed_in(session_id, subject, refresh)
+    }
+
+    fn signed_in(&self, session_id: Uuid, subject: SessionSubject, refresh_token: RefreshToken) -> Result<SignedIn, Error> {
+        let now = self.ports.clock.now();
+        let exp = now + self.policy.access_ttl;
+        let claims = AccessClaims {
+            sub: subject.user.id,
+            sid: session_id,
+            iss: self.policy.issuer.clone(),
+            aud: self.policy.audience.clone(),
+            exp: exp.timestamp(),
+            iat: now.timestamp(),
+            email: subject.user.email.clone(),
+            org: DEFAULT_ORG_ID,
+            role: subject.user.role.clone(),
+            perms: subject.permissions,
+            amr: vec!["pwd".into()],
+        };
+        let access_token = self.ports.signer.sign(&claims).map_err(Error::Internal)?;
+        Ok(SignedIn { user: subject.user, access_token, expires_in: self.policy.access_ttl.num_seconds(), refresh_token })
+    }
+
+    /// Rotates a refresh token. A token rotated less than the grace window
+    /// ago gets the same successor again; an older one revokes its session.
+    /// Errors: `InvalidRefreshToken`, `Unavailable`, `Internal`.
+    pub async fn refresh(&self, raw: &str) -> Result<SignedIn, Error> {
+        let token = RefreshToken::parse(raw).ok_or(Error::InvalidRefreshToken)?;
+        let successor = token.successor(&self.secret);
+        let now = self.ports.clock.now();
+        let outcome = self
+            .ports
+            .sessions
+            .rotate(&Rotation { presented: token.hash(), successor: successor.hash(), successor_expires_at: now + self.policy.refresh_ttl, now, grace: self.policy.reuse_grace })
+            .await?;
+        match outcome {
+            RotateOutcome::Rotated { session_id, subject } | RotateOutcome::Replayed { session_id, subject } => self.signed_in(session_id, subject, successor),
+            RotateOutcome::Reused { session_id } => {
+                tracing::warn!(%session_id, "refresh token reused after rotation; session revoked");
+                Err(Error::InvalidRefreshToken)
+            }
+            RotateOutcome::Invalid => Err(Error::InvalidRefreshToken),
+        }
+    }
+
+    /// Verifies a bearer token and checks its session is live.
+    /// Errors: `Unauthenticated(Invalid | Expired | Revoked)`, `Unavailable`.
+    pub async fn authenticate(&self, token: &str) -> Result<Principal, Error> {
+        let claims = self.ports.signer.verify(token).map_err(Error::Unauthenticated)?;
+        let now = self.ports.clock.now();
+        match self.ports.sessions.subject(claims.sid, claims.sub, now).await? {
+            Some(subject) => Ok(Principal::new(claims.sid, subject)),
+            None => Err(Error::Unauthenticated(TokenRejection::Revoked)),
+        }
+    }
+
+    /// Ends the caller's session.
+    pub async fn logout(&self, principal: &Principal) -> Result<(), Error> {
+        let now = self.ports.clock.now();
+        self.ports.sessions.revoke(principal.session_id, principal.user_id, "logout", now).await?;
+        Ok(())
+    }
+
+    /// Ends the session a refresh token belongs to (for clients whose access
+    /// token has expired). Unknown tokens are `InvalidRefreshToken`.
+    pub async fn logout_with_refresh(&self, raw: &str) -> Result<(), Error> {
+        let token = RefreshToken::parse(raw).ok_or(Error::InvalidRefreshToken)?;
+        let now = self.ports.clock.now();
+        if self.ports.sessions.revoke_by_refresh(&token.hash(), "logout", now).await? {
+            Ok(())
+        } else {
+            Err(Error::InvalidRefreshToken)
+        }
+    }
+
+    /// Updates the caller's own profile fields.
+    pub async fn update_me(&self, principal: &Principal, patch: MePatch) -> Result<User, Error> {
+        let now = self.ports.clock.now();
+        let changes = patch.validate(now.date_naive())?;
+        self.ports.users.update(principal.user_id, &changes, now).await?.ok_or(Error::NotFound("user"))
+    }
+
+    /// Changes the caller's password. The current password is required; every
+    /// other session of the caller is revoked. Errors: `Validation` (wrong
+    /// current password is reported on `current_password`), `Unavailable`.
+    pub async fn change_password(&self, principal: &Principal, current: &str, new: &str) -> Result<(), Error> {
+        let hash = self.ports.users.password_hash(principal.user_id).await?;
+        let current_ok = match &hash {
+            Some(h) => self.ports.hasher.verify(current, h).await.map_err(hash_error)?,
+            None => false,
+        };
+        let mut errors = crate::ValidationErrors::new();
+        if !current_ok {
+            errors.add("current_password", "is not your current password");
+        }
+        match Password::new(&self.policy.password, new, Some(&principal.user.email)) {
+            Ok(_) if current_ok && current == new => errors.add("new_password", "must differ from the current password"),
+            Ok(_) => {}
+            Err(msgs) => errors.extend("new_password", msgs),
+        }
+        if !errors.is_empty() {
+            return Err(Error::Validation(errors));
+        }
+        let password = Password::new(&self.policy.password, new, Some(&principal.user.email)).map_err(|_| Error::Internal("password validated twice differently".into()))?;
+        let new_hash = self.ports.hasher.hash(&password).await.map_err(hash_error)?;
+        let now = self.ports.clock.now();
+        self.ports.users.set_password(principal.user_id, &new_hash, Some(principal.session_id), now).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[path = "auth_tests.rs"]
+mod tests;

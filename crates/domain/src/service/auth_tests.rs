@@ -1,0 +1,161 @@
+use mockall::predicate::*;
+
+use super::*;
+use crate::{
+    auth::{AuthPolicy, RefreshSecret, RefreshToken},
+    ports::{LoginRecord, RotateOutcome},
+    service::test_support::*,
+    user::UserStatus,
+};
+
+fn creds(email: &str, password: &str) -> Credentials {
+    Credentials { email: email.into(), password: password.into() }
+}
+
+fn record(status: UserStatus) -> LoginRecord {
+    let mut u = user("ada@example.com", "member");
+    u.status = status;
+    LoginRecord { subject: SessionSubject { user: u, permissions: vec![] }, password_hash: Some("$real".into()) }
+}
+
+#[tokio::test]
+async fn unknown_email_costs_one_dummy_verification() {
+    let mut m = Mocks::new();
+    m.users.expect_find_login().returning(|_| Ok(None));
+    m.hasher.expect_verify().with(eq("pw-guess-1"), eq("$dummy")).times(1).returning(|_, _| Ok(false));
+    m.sessions.expect_create().never();
+    let s = m.services(AuthPolicy::default());
+    let err = s.auth.login(creds("nobody@example.com", "pw-guess-1"), ClientMeta::default()).await.unwrap_err();
+    assert!(matches!(err, Error::InvalidCredentials));
+}
+
+#[tokio::test]
+async fn malformed_email_also_costs_one_verification() {
+    let mut m = Mocks::new();
+    m.users.expect_find_login().never();
+    m.hasher.expect_verify().times(1).returning(|_, _| Ok(false));
+    let s = m.services(AuthPolicy::default());
+    let err = s.auth.login(creds("not an email", "x"), ClientMeta::default()).await.unwrap_err();
+    assert!(matches!(err, Error::InvalidCredentials));
+}
+
+#[tokio::test]
+async fn wrong_password_is_the_same_answer() {
+    let mut m = Mocks::new();
+    m.users.expect_find_login().returning(|_| Ok(Some(record(UserStatus::Active))));
+    m.hasher.expect_verify().with(always(), eq("$real")).times(1).returning(|_, _| Ok(false));
+    m.sessions.expect_create().never();
+    let s = m.services(AuthPolicy::default());
+    let err = s.auth.login(creds("ada@example.com", "wrong"), ClientMeta::default()).await.unwrap_err();
+    assert!(matches!(err, Error::InvalidCredentials));
+}
+
+#[tokio::test]
+async fn banned_account_cannot_sign_in_even_with_the_right_password() {
+    let mut m = Mocks::new();
+    m.users.expect_find_login().returning(|_| Ok(Some(record(UserStatus::Banned))));
+    m.hasher.expect_verify().returning(|_, _| Ok(true));
+    m.sessions.expect_create().never();
+    let s = m.services(AuthPolicy::default());
+    let err = s.auth.login(creds("ada@example.com", "right"), ClientMeta::default()).await.unwrap_err();
+    assert!(matches!(err, Error::AccountDisabled(UserStatus::Banned)));
+}
+
+#[tokio::test]
+async fn login_opens_a_session_holding_only_the_token_hash() {
+    let mut m = Mocks::new();
+    m.users.expect_find_login().returning(|_| Ok(Some(record(UserStatus::Active))));
+    m.hasher.expect_verify().returning(|_, _| Ok(true));
+    let stored = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let seen = stored.clone();
+    m.sessions.expect_create().times(1).returning(move |s| {
+        *seen.lock().unwrap() = Some(s.refresh_hash);
+        assert_eq!(s.expires_at, now() + chrono::Duration::days(90));
+        Ok(())
+    });
+    let s = m.services(AuthPolicy::default());
+    let out = s.auth.login(creds("Ada@Example.com", "right"), ClientMeta::default()).await.unwrap();
+    assert_eq!(out.expires_in, 900);
+    assert_eq!(Some(out.refresh_token.hash()), *stored.lock().unwrap());
+    assert_eq!(out.user.last_login_at, Some(now()));
+}
+
+#[tokio::test]
+async fn refresh_hands_out_the_derived_successor_on_rotation_and_replay() {
+    let token = RefreshToken::generate();
+    let expected = token.successor(&RefreshSecret::new([7; 32]));
+    for replay in [false, true] {
+        let mut m = Mocks::new();
+        let succ_hash = expected.hash();
+        m.sessions.expect_rotate().times(1).returning(move |r| {
+            assert_eq!(r.successor, succ_hash);
+            assert_eq!(r.grace, chrono::Duration::seconds(10));
+            let subject = SessionSubject { user: user("ada@example.com", "member"), permissions: vec![] };
+            let session_id = Uuid::now_v7();
+            Ok(if replay { RotateOutcome::Replayed { session_id, subject } } else { RotateOutcome::Rotated { session_id, subject } })
+        });
+        let s = m.services(AuthPolicy::default());
+        let out = s.auth.refresh(token.expose()).await.unwrap();
+        assert_eq!(out.refresh_token, expected);
+    }
+}
+
+#[tokio::test]
+async fn reused_or_garbage_refresh_tokens_are_refused() {
+    let mut m = Mocks::new();
+    m.sessions.expect_rotate().times(1).returning(|_| Ok(RotateOutcome::Reused { session_id: Uuid::now_v7() }));
+    let s = m.services(AuthPolicy::default());
+    assert!(matches!(s.auth.refresh(RefreshToken::generate().expose()).await, Err(Error::InvalidRefreshToken)));
+    assert!(matches!(s.auth.refresh("garbage").await, Err(Error::InvalidRefreshToken)));
+}
+
+#[tokio::test]
+async fn closed_registration_touches_nothing() {
+    let mut m = Mocks::new();
+    m.users.expect_create().never();
+    m.hasher.expect_hash().never();
+    let s = m.services(AuthPolicy { open_registration: false, ..Default::default() });
+    let input = RegisterInput { email: "a@example.com".into(), password: "long enough".into(), name: None, given_name: None, family_name: None, locale: None, timezone: None };
+    assert!(matches!(s.auth.register(input, ClientMeta::default()).await, Err(Error::RegistrationClosed)));
+}
+
+#[tokio::test]
+async fn register_validates_before_hashing() {
+    let mut m = Mocks::new();
+    m.hasher.expect_hash().never();
+    let s = m.services(AuthPolicy::default());
+    let input = RegisterInput { email: "bad".into(), password: "short".into(), name: None, given_name: None, family_name: None, locale: Some("xx-yy-zz".into()), timezone: None };
+    match s.auth.register(input, ClientMeta::default()).await {
+        Err(Error::Validation(e)) => assert_eq!(e.fields().collect::<Vec<_>>(), vec!["email", "locale", "password"]),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn revoked_session_is_unauthenticated() {
+    let mut m = Mocks::new();
+    m.signer.expect_verify().returning(|_| {
+        Ok(AccessClaims { sub: Uuid::now_v7(), sid: Uuid::now_v7(), iss: "i".into(), aud: "a".into(), exp: 0, iat: 0, email: "e".into(), org: DEFAULT_ORG_ID, role: None, perms: vec![], amr: vec![] })
+    });
+    m.sessions.expect_subject().returning(|_, _, _| Ok(None));
+    let s = m.services(AuthPolicy::default());
+    assert!(matches!(s.auth.authenticate("t").await, Err(Error::Unauthenticated(TokenRejection::Revoked))));
+}
+
+#[tokio::test]
+async fn change_password_checks_current_and_keeps_this_session() {
+    let me = principal(user("ada@example.com", "member"), vec![]);
+    let keep = me.session_id;
+    let mut m = Mocks::new();
+    m.users.expect_password_hash().returning(|_| Ok(Some("$real".into())));
+    m.hasher.expect_verify().with(eq("old password"), eq("$real")).returning(|_, _| Ok(true));
+    m.hasher.expect_verify().returning(|_, _| Ok(false));
+    m.hasher.expect_hash().times(1).returning(|_| Ok("$new".into()));
+    m.users.expect_set_password().with(eq(me.user_id), eq("$new"), eq(Some(keep)), always()).times(1).returning(|_, _, _, _| Ok(()));
+    let s = m.services(AuthPolicy::default());
+    match s.auth.change_password(&me, "not it", "short").await {
+        Err(Error::Validation(e)) => assert_eq!(e.fields().collect::<Vec<_>>(), vec!["current_password", "new_password"]),
+        other => panic!("unexpected {other:?}"),
+    }
+    s.auth.change_password(&me, "old password", "new password!").await.unwrap();
+}

@@ -1,0 +1,233 @@
+//! The administrators' user API, with its authorization rules:
+//! a superadmin may do everything; in the default organization `admin`
+//! manages users; anyone reads and edits only themselves.
+
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use crate::{
+    auth::{perms, AuthPolicy, Principal},
+    error::Error,
+    ports::NewUserRecord,
+    user::{BuiltinRole, NewUserInput, Page, User, UserChanges, UserFilter, UserListQuery, UserPatchInput, UserReplaceInput, UserStatus},
+    validation::ValidationErrors,
+    values::{Email, Password},
+};
+
+use super::{hash_error, Ports};
+
+/// User administration use cases.
+#[derive(Clone)]
+pub struct UserService {
+    ports: Ports,
+    policy: Arc<AuthPolicy>,
+}
+
+fn require(principal: &Principal, permission: &'static str) -> Result<(), Error> {
+    if principal.has(permission) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(permission))
+    }
+}
+
+/// An administrator may act on ordinary users; acting on an owner takes an
+/// owner, and acting on a superadmin takes a superadmin.
+fn guard_target(principal: &Principal, target: &User) -> Result<(), Error> {
+    if target.is_superadmin && !principal.is_superadmin {
+        return Err(Error::Forbidden("superadmin accounts are managed by superadmins"));
+    }
+    if target.role.as_deref() == Some("owner") && !principal.is_owner() {
+        return Err(Error::Forbidden("owner accounts are managed by owners"));
+    }
+    Ok(())
+}
+
+fn not_self(principal: &Principal, id: Uuid) -> Result<(), Error> {
+    if principal.user_id == id {
+        Err(Error::Forbidden("administrators cannot do this to their own account"))
+    } else {
+        Ok(())
+    }
+}
+
+impl UserService {
+    pub fn new(ports: Ports, policy: Arc<AuthPolicy>) -> UserService {
+        UserService { ports, policy }
+    }
+
+    async fn load(&self, id: Uuid) -> Result<User, Error> {
+        self.ports.users.get(id).await?.ok_or(Error::NotFound("user"))
+    }
+
+    /// Creates a user with a password. Needs `users:write`; granting `owner`
+    /// takes an owner. Errors: `Forbidden`, `Validation`, `Conflict`, `Unavailable`.
+    pub async fn create(&self, principal: &Principal, input: NewUserInput) -> Result<User, Error> {
+        require(principal, perms::USERS_WRITE)?;
+        if input.role == Some(BuiltinRole::Owner) && !principal.is_owner() {
+            return Err(Error::Forbidden("only owners can grant the owner role"));
+        }
+        let now = self.ports.clock.now();
+        let new = input.validate(&self.policy.password, now.date_naive())?;
+        let hash = self.ports.hasher.hash(&new.password).await.map_err(hash_error)?;
+        self.ports
+            .users
+            .create(&NewUserRecord {
+                id: Uuid::now_v7(),
+                email: new.email,
+                password_hash: Some(hash),
+                status: new.status,
+                email_verified: new.email_verified,
+                is_superadmin: false,
+                role: new.role,
+                fields: new.fields,
+                now,
+            })
+            .await
+            .map_err(Error::from)
+    }
+
+    /// Reads a user: oneself, or anyone with `users:read`.
+    pub async fn get(&self, principal: &Principal, id: Uuid) -> Result<User, Error> {
+        if principal.user_id != id {
+            require(principal, perms::USERS_READ)?;
+        }
+        self.load(id).await
+    }
+
+    /// Merges changes into a user. Oneself without `users:write` may change
+    /// only profile fields.
+    pub async fn patch(&self, principal: &Principal, id: Uuid, input: UserPatchInput) -> Result<User, Error> {
+        let admin = principal.has(perms::USERS_WRITE);
+        if !admin && principal.user_id != id {
+            return Err(Error::Forbidden(perms::USERS_WRITE));
+        }
+        let mut refused = ValidationErrors::new();
+        if !admin {
+            if input.email.is_some() {
+                refused.add("email", "cannot be changed by the user themselves");
+            }
+            if input.email_verified.is_some() {
+                refused.add("email_verified", "cannot be changed by the user themselves");
+            }
+        }
+        let now = self.ports.clock.now();
+        let changes = merge_errors(refused, input.validate(now.date_naive()))?;
+        self.apply(principal, id, changes, now).await
+    }
+
+    /// Replaces every editable field of a user; fields left out are cleared.
+    pub async fn replace(&self, principal: &Principal, id: Uuid, input: UserReplaceInput) -> Result<User, Error> {
+        let admin = principal.has(perms::USERS_WRITE);
+        if !admin && principal.user_id != id {
+            return Err(Error::Forbidden(perms::USERS_WRITE));
+        }
+        let mut refused = ValidationErrors::new();
+        if !admin {
+            let same = Email::parse(&input.email).map(|e| e.as_str().eq_ignore_ascii_case(&principal.user.email)).unwrap_or(true);
+            if !same {
+                refused.add("email", "cannot be changed by the user themselves");
+            }
+            if input.email_verified.is_some() {
+                refused.add("email_verified", "cannot be changed by the user themselves");
+            }
+        }
+        let now = self.ports.clock.now();
+        let changes = merge_errors(refused, input.validate(now.date_naive()))?;
+        self.apply(principal, id, changes, now).await
+    }
+
+    async fn apply(&self, principal: &Principal, id: Uuid, mut changes: UserChanges, now: chrono::DateTime<chrono::Utc>) -> Result<User, Error> {
+        let target = self.load(id).await?;
+        if principal.user_id != id {
+            guard_target(principal, &target)?;
+        }
+        // A changed address is unverified unless the administrator says otherwise.
+        match &changes.email {
+            // The same address, byte for byte: nothing to change.
+            Some(e) if e.as_str() == target.email => changes.email = None,
+            // Only the case differs: the same mailbox, still verified.
+            Some(e) if e.as_str().eq_ignore_ascii_case(&target.email) => {}
+            Some(_) if changes.email_verified.is_none() => changes.email_verified = Some(false),
+            _ => {}
+        }
+        self.ports.users.update(id, &changes, now).await?.ok_or(Error::NotFound("user"))
+    }
+
+    /// Deletes a user for good, with sessions and memberships. Needs `users:delete`.
+    pub async fn delete(&self, principal: &Principal, id: Uuid) -> Result<(), Error> {
+        require(principal, perms::USERS_DELETE)?;
+        not_self(principal, id)?;
+        let target = self.load(id).await?;
+        guard_target(principal, &target)?;
+        if self.ports.users.delete(id).await? {
+            Ok(())
+        } else {
+            Err(Error::NotFound("user"))
+        }
+    }
+
+    /// Activates, deactivates or bans a user (idempotent). Leaving `active`
+    /// revokes every session of the user. Needs `users:manage_status`.
+    pub async fn set_status(&self, principal: &Principal, id: Uuid, status: UserStatus) -> Result<User, Error> {
+        require(principal, perms::USERS_MANAGE_STATUS)?;
+        not_self(principal, id)?;
+        let target = self.load(id).await?;
+        guard_target(principal, &target)?;
+        if target.status == status {
+            return Ok(target);
+        }
+        let now = self.ports.clock.now();
+        self.ports.users.set_status(id, status, now).await?.ok_or(Error::NotFound("user"))
+    }
+
+    /// One page of users. Needs `users:read`.
+    pub async fn list(&self, principal: &Principal, query: UserListQuery) -> Result<Page<User>, Error> {
+        require(principal, perms::USERS_READ)?;
+        Ok(self.ports.users.list(&query).await?)
+    }
+
+    /// How many users match. Needs `users:read`.
+    pub async fn count(&self, principal: &Principal, filter: UserFilter) -> Result<u64, Error> {
+        require(principal, perms::USERS_READ)?;
+        Ok(self.ports.users.count(&filter).await?)
+    }
+
+    /// Creates or promotes a platform superadmin (the `roster admin create`
+    /// command). The password must satisfy the policy.
+    pub async fn ensure_superadmin(&self, email: &str, password: &str) -> Result<(User, bool), Error> {
+        let mut errors = ValidationErrors::new();
+        let email = errors.check("email", Email::parse(email));
+        let password = match Password::new(&self.policy.password, password, Some(email.as_ref().map_or("", |e| e.as_str()))) {
+            Ok(p) => Some(p),
+            Err(m) => {
+                errors.extend("password", m);
+                None
+            }
+        };
+        let (Some(email), Some(password)) = (email, password) else {
+            return Err(Error::Validation(errors));
+        };
+        let hash = self.ports.hasher.hash(&password).await.map_err(hash_error)?;
+        let now = self.ports.clock.now();
+        Ok(self.ports.users.upsert_superadmin(Uuid::now_v7(), &email, &hash, now).await?)
+    }
+}
+
+fn merge_errors<T>(mut refused: ValidationErrors, result: Result<T, ValidationErrors>) -> Result<T, Error> {
+    match result {
+        Ok(v) if refused.is_empty() => Ok(v),
+        Ok(_) => Err(Error::Validation(refused)),
+        Err(e) => {
+            for (field, msgs) in e.as_map() {
+                refused.extend(field, msgs.iter().cloned());
+            }
+            Err(Error::Validation(refused))
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "users_tests.rs"]
+mod tests;

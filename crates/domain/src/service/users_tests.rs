@@ -1,0 +1,98 @@
+use mockall::predicate::*;
+
+use super::*;
+use crate::{auth::AuthPolicy, service::test_support::*, validation::Patch};
+
+#[tokio::test]
+async fn member_reads_only_itself_without_touching_the_store_for_others() {
+    let me = user("member@example.com", "member");
+    let me_id = me.id;
+    let mut m = Mocks::new();
+    let copy = me.clone();
+    m.users.expect_get().with(eq(me_id)).times(1).returning(move |_| Ok(Some(copy.clone())));
+    let s = m.services(AuthPolicy::default());
+    let p = principal(me, vec![]);
+    assert_eq!(s.users.get(&p, me_id).await.unwrap().id, me_id);
+    assert!(matches!(s.users.get(&p, Uuid::now_v7()).await, Err(Error::Forbidden(_))));
+    assert!(matches!(s.users.list(&p, UserListQuery::parse(UserFilter::default(), None, None, None, None).unwrap()).await, Err(Error::Forbidden(_))));
+    assert!(matches!(s.users.delete(&p, Uuid::now_v7()).await, Err(Error::Forbidden(_))));
+}
+
+#[tokio::test]
+async fn admin_cannot_touch_a_superadmin_or_an_owner() {
+    let mut boss = user("boss@example.com", "owner");
+    boss.is_superadmin = true;
+    let owner = user("owner@example.com", "owner");
+    let (boss_id, owner_id) = (boss.id, owner.id);
+    let mut m = Mocks::new();
+    m.users.expect_get().with(eq(boss_id)).returning(move |_| Ok(Some(boss.clone())));
+    m.users.expect_get().with(eq(owner_id)).returning(move |_| Ok(Some(owner.clone())));
+    m.users.expect_set_status().never();
+    m.users.expect_delete().never();
+    let s = m.services(AuthPolicy::default());
+    let admin = principal(user("admin@example.com", "admin"), admin_perms());
+    assert!(matches!(s.users.set_status(&admin, boss_id, UserStatus::Banned).await, Err(Error::Forbidden(_))));
+    assert!(matches!(s.users.delete(&admin, owner_id).await, Err(Error::Forbidden(_))));
+}
+
+#[tokio::test]
+async fn admin_cannot_ban_or_delete_itself() {
+    let admin = principal(user("admin@example.com", "admin"), admin_perms());
+    let s = Mocks::new().services(AuthPolicy::default());
+    assert!(matches!(s.users.set_status(&admin, admin.user_id, UserStatus::Banned).await, Err(Error::Forbidden(_))));
+    assert!(matches!(s.users.delete(&admin, admin.user_id).await, Err(Error::Forbidden(_))));
+}
+
+#[tokio::test]
+async fn status_changes_are_idempotent() {
+    let target = user("t@example.com", "member");
+    let id = target.id;
+    let mut m = Mocks::new();
+    m.users.expect_get().returning(move |_| Ok(Some(target.clone())));
+    m.users.expect_set_status().never();
+    let s = m.services(AuthPolicy::default());
+    let admin = principal(user("admin@example.com", "admin"), admin_perms());
+    assert_eq!(s.users.set_status(&admin, id, UserStatus::Active).await.unwrap().status, UserStatus::Active);
+}
+
+#[tokio::test]
+async fn members_cannot_change_their_own_email_or_verification() {
+    let me = user("member@example.com", "member");
+    let id = me.id;
+    let s = Mocks::new().services(AuthPolicy::default());
+    let p = principal(me, vec![]);
+    let input: UserPatchInput = serde_json::from_value(serde_json::json!({"email": "x@example.com", "email_verified": true, "locale": "zz-top-x"})).unwrap();
+    match s.users.patch(&p, id, input).await {
+        Err(Error::Validation(e)) => assert_eq!(e.fields().collect::<Vec<_>>(), vec!["email", "email_verified", "locale"]),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_changed_email_becomes_unverified() {
+    let mut target = user("old@example.com", "member");
+    target.email_verified = true;
+    let id = target.id;
+    let mut m = Mocks::new();
+    let t = target.clone();
+    m.users.expect_get().returning(move |_| Ok(Some(t.clone())));
+    m.users
+        .expect_update()
+        .withf(|_, c, _| c.email.as_ref().map(|e| e.as_str()) == Some("new@example.com") && c.email_verified == Some(false) && c.name == Patch::Set("New".into()))
+        .times(1)
+        .returning(move |_, _, _| Ok(Some(target.clone())));
+    let s = m.services(AuthPolicy::default());
+    let admin = principal(user("admin@example.com", "admin"), admin_perms());
+    let input: UserPatchInput = serde_json::from_value(serde_json::json!({"email": "new@example.com", "name": "New"})).unwrap();
+    s.users.patch(&admin, id, input).await.unwrap();
+}
+
+#[tokio::test]
+async fn only_owners_grant_owner() {
+    let mut m = Mocks::new();
+    m.users.expect_create().never();
+    let s = m.services(AuthPolicy::default());
+    let admin = principal(user("admin@example.com", "admin"), admin_perms());
+    let input: NewUserInput = serde_json::from_value(serde_json::json!({"email": "n@example.com", "password": "long enough", "role": "owner"})).unwrap();
+    assert!(matches!(s.users.create(&admin, input).await, Err(Error::Forbidden(_))));
+}
