@@ -124,7 +124,13 @@ pub trait UserRepository: Send + Sync + 'static {
 
     /// Replaces the password hash and revokes every session of the user but
     /// `keep_session`, in one transaction.
-    async fn set_password(&self, id: Uuid, hash: &str, keep_session: Option<Uuid>, now: DateTime<Utc>) -> Result<(), RepoError>;
+    async fn set_password(
+        &self,
+        id: Uuid,
+        hash: &str,
+        keep_session: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> Result<(), RepoError>;
 
     /// One page of users matching the query, with the total count.
     async fn list(&self, query: &UserListQuery) -> Result<Page<User>, RepoError>;
@@ -135,7 +141,13 @@ pub trait UserRepository: Send + Sync + 'static {
     /// Makes the user with this email a superadmin and owner of the default
     /// organization with this password, creating them (active, verified) if
     /// needed. Returns the user and whether it was created.
-    async fn upsert_superadmin(&self, id: Uuid, email: &Email, hash: &str, now: DateTime<Utc>) -> Result<(User, bool), RepoError>;
+    async fn upsert_superadmin(
+        &self,
+        id: Uuid,
+        email: &Email,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(User, bool), RepoError>;
 }
 
 /// A session to open, with the first refresh token of its chain.
@@ -187,18 +199,35 @@ pub trait SessionRepository: Send + Sync + 'static {
 
     /// The subject of a live session (not revoked, not expired, owned by
     /// `user_id`, user active) — one indexed lookup. `None` otherwise.
-    async fn subject(&self, session_id: Uuid, user_id: Uuid, now: DateTime<Utc>) -> Result<Option<SessionSubject>, RepoError>;
+    async fn subject(
+        &self,
+        session_id: Uuid,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SessionSubject>, RepoError>;
 
     /// Rotates a refresh token atomically, correct under concurrent calls
     /// with the same token (row lock on the presented token).
     async fn rotate(&self, rotation: &Rotation) -> Result<RotateOutcome, RepoError>;
 
     /// Revokes one session of one user. `false` if it was not live.
-    async fn revoke(&self, session_id: Uuid, user_id: Uuid, reason: &str, now: DateTime<Utc>) -> Result<bool, RepoError>;
+    async fn revoke(
+        &self,
+        session_id: Uuid,
+        user_id: Uuid,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, RepoError>;
 
     /// Revokes the session a refresh token belongs to. `false` if unknown.
     async fn revoke_by_refresh(&self, hash: &TokenHash, reason: &str, now: DateTime<Utc>) -> Result<bool, RepoError>;
 
     /// Revokes every live session of a user except `except`; returns how many.
-    async fn revoke_all_for_user(&self, user_id: Uuid, except: Option<Uuid>, reason: &str, now: DateTime<Utc>) -> Result<u64, RepoError>;
+    async fn revoke_all_for_user(
+        &self,
+        user_id: Uuid,
+        except: Option<Uuid>,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64, RepoError>;
 }

@@ -173,7 +173,12 @@ impl AuthService {
         self.signed_in(session_id, subject, refresh)
     }
 
-    fn signed_in(&self, session_id: Uuid, subject: SessionSubject, refresh_token: RefreshToken) -> Result<SignedIn, Error> {
+    fn signed_in(
+        &self,
+        session_id: Uuid,
+        subject: SessionSubject,
+        refresh_token: RefreshToken,
+    ) -> Result<SignedIn, Error> {
         let now = self.ports.clock.now();
         let exp = now + self.policy.access_ttl;
         let claims = AccessClaims {
@@ -190,7 +195,12 @@ impl AuthService {
             amr: vec!["pwd".into()],
         };
         let access_token = self.ports.signer.sign(&claims).map_err(Error::Internal)?;
-        Ok(SignedIn { user: subject.user, access_token, expires_in: self.policy.access_ttl.num_seconds(), refresh_token })
+        Ok(SignedIn {
+            user: subject.user,
+            access_token,
+            expires_in: self.policy.access_ttl.num_seconds(),
+            refresh_token,
+        })
     }
 
     /// Rotates a refresh token. A token rotated less than the grace window
@@ -203,10 +213,18 @@ impl AuthService {
         let outcome = self
             .ports
             .sessions
-            .rotate(&Rotation { presented: token.hash(), successor: successor.hash(), successor_expires_at: now + self.policy.refresh_ttl, now, grace: self.policy.reuse_grace })
+            .rotate(&Rotation {
+                presented: token.hash(),
+                successor: successor.hash(),
+                successor_expires_at: now + self.policy.refresh_ttl,
+                now,
+                grace: self.policy.reuse_grace,
+            })
             .await?;
         match outcome {
-            RotateOutcome::Rotated { session_id, subject } | RotateOutcome::Replayed { session_id, subject } => self.signed_in(session_id, subject, successor),
+            RotateOutcome::Rotated { session_id, subject } | RotateOutcome::Replayed { session_id, subject } => {
+                self.signed_in(session_id, subject, successor)
+            }
             RotateOutcome::Reused { session_id } => {
                 tracing::warn!(%session_id, "refresh token reused after rotation; session revoked");
                 Err(Error::InvalidRefreshToken)
@@ -266,14 +284,17 @@ impl AuthService {
             errors.add("current_password", "is not your current password");
         }
         match Password::new(&self.policy.password, new, Some(&principal.user.email)) {
-            Ok(_) if current_ok && current == new => errors.add("new_password", "must differ from the current password"),
+            Ok(_) if current_ok && current == new => {
+                errors.add("new_password", "must differ from the current password")
+            }
             Ok(_) => {}
             Err(msgs) => errors.extend("new_password", msgs),
         }
         if !errors.is_empty() {
             return Err(Error::Validation(errors));
         }
-        let password = Password::new(&self.policy.password, new, Some(&principal.user.email)).map_err(|_| Error::Internal("password validated twice differently".into()))?;
+        let password = Password::new(&self.policy.password, new, Some(&principal.user.email))
+            .map_err(|_| Error::Internal("password validated twice differently".into()))?;
         let new_hash = self.ports.hasher.hash(&password).await.map_err(hash_error)?;
         let now = self.ports.clock.now();
         self.ports.users.set_password(principal.user_id, &new_hash, Some(principal.session_id), now).await?;

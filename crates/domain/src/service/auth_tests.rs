@@ -92,7 +92,11 @@ async fn refresh_hands_out_the_derived_successor_on_rotation_and_replay() {
             assert_eq!(r.grace, chrono::Duration::seconds(10));
             let subject = SessionSubject { user: user("ada@example.com", "member"), permissions: vec![] };
             let session_id = Uuid::now_v7();
-            Ok(if replay { RotateOutcome::Replayed { session_id, subject } } else { RotateOutcome::Rotated { session_id, subject } })
+            Ok(if replay {
+                RotateOutcome::Replayed { session_id, subject }
+            } else {
+                RotateOutcome::Rotated { session_id, subject }
+            })
         });
         let s = m.services(AuthPolicy::default());
         let out = s.auth.refresh(token.expose()).await.unwrap();
@@ -115,7 +119,15 @@ async fn closed_registration_touches_nothing() {
     m.users.expect_create().never();
     m.hasher.expect_hash().never();
     let s = m.services(AuthPolicy { open_registration: false, ..Default::default() });
-    let input = RegisterInput { email: "a@example.com".into(), password: "long enough".into(), name: None, given_name: None, family_name: None, locale: None, timezone: None };
+    let input = RegisterInput {
+        email: "a@example.com".into(),
+        password: "long enough".into(),
+        name: None,
+        given_name: None,
+        family_name: None,
+        locale: None,
+        timezone: None,
+    };
     assert!(matches!(s.auth.register(input, ClientMeta::default()).await, Err(Error::RegistrationClosed)));
 }
 
@@ -124,7 +136,15 @@ async fn register_validates_before_hashing() {
     let mut m = Mocks::new();
     m.hasher.expect_hash().never();
     let s = m.services(AuthPolicy::default());
-    let input = RegisterInput { email: "bad".into(), password: "short".into(), name: None, given_name: None, family_name: None, locale: Some("xx-yy-zz".into()), timezone: None };
+    let input = RegisterInput {
+        email: "bad".into(),
+        password: "short".into(),
+        name: None,
+        given_name: None,
+        family_name: None,
+        locale: Some("xx-yy-zz".into()),
+        timezone: None,
+    };
     match s.auth.register(input, ClientMeta::default()).await {
         Err(Error::Validation(e)) => assert_eq!(e.fields().collect::<Vec<_>>(), vec!["email", "locale", "password"]),
         other => panic!("unexpected {other:?}"),
@@ -135,7 +155,19 @@ async fn register_validates_before_hashing() {
 async fn revoked_session_is_unauthenticated() {
     let mut m = Mocks::new();
     m.signer.expect_verify().returning(|_| {
-        Ok(AccessClaims { sub: Uuid::now_v7(), sid: Uuid::now_v7(), iss: "i".into(), aud: "a".into(), exp: 0, iat: 0, email: "e".into(), org: DEFAULT_ORG_ID, role: None, perms: vec![], amr: vec![] })
+        Ok(AccessClaims {
+            sub: Uuid::now_v7(),
+            sid: Uuid::now_v7(),
+            iss: "i".into(),
+            aud: "a".into(),
+            exp: 0,
+            iat: 0,
+            email: "e".into(),
+            org: DEFAULT_ORG_ID,
+            role: None,
+            perms: vec![],
+            amr: vec![],
+        })
     });
     m.sessions.expect_subject().returning(|_, _, _| Ok(None));
     let s = m.services(AuthPolicy::default());
@@ -151,10 +183,16 @@ async fn change_password_checks_current_and_keeps_this_session() {
     m.hasher.expect_verify().with(eq("old password"), eq("$real")).returning(|_, _| Ok(true));
     m.hasher.expect_verify().returning(|_, _| Ok(false));
     m.hasher.expect_hash().times(1).returning(|_| Ok("$new".into()));
-    m.users.expect_set_password().with(eq(me.user_id), eq("$new"), eq(Some(keep)), always()).times(1).returning(|_, _, _, _| Ok(()));
+    m.users
+        .expect_set_password()
+        .with(eq(me.user_id), eq("$new"), eq(Some(keep)), always())
+        .times(1)
+        .returning(|_, _, _, _| Ok(()));
     let s = m.services(AuthPolicy::default());
     match s.auth.change_password(&me, "not it", "short").await {
-        Err(Error::Validation(e)) => assert_eq!(e.fields().collect::<Vec<_>>(), vec!["current_password", "new_password"]),
+        Err(Error::Validation(e)) => {
+            assert_eq!(e.fields().collect::<Vec<_>>(), vec!["current_password", "new_password"])
+        }
         other => panic!("unexpected {other:?}"),
     }
     s.auth.change_password(&me, "old password", "new password!").await.unwrap();

@@ -10,7 +10,10 @@ use crate::{
     auth::{perms, AuthPolicy, Principal},
     error::Error,
     ports::NewUserRecord,
-    user::{BuiltinRole, NewUserInput, Page, User, UserChanges, UserFilter, UserListQuery, UserPatchInput, UserReplaceInput, UserStatus},
+    user::{
+        BuiltinRole, NewUserInput, Page, User, UserChanges, UserFilter, UserListQuery, UserPatchInput,
+        UserReplaceInput, UserStatus,
+    },
     validation::ValidationErrors,
     values::{Email, Password},
 };
@@ -125,7 +128,9 @@ impl UserService {
         }
         let mut refused = ValidationErrors::new();
         if !admin {
-            let same = Email::parse(&input.email).map(|e| e.as_str().eq_ignore_ascii_case(&principal.user.email)).unwrap_or(true);
+            let same = Email::parse(&input.email)
+                .map(|e| e.as_str().eq_ignore_ascii_case(&principal.user.email))
+                .unwrap_or(true);
             if !same {
                 refused.add("email", "cannot be changed by the user themselves");
             }
@@ -138,7 +143,13 @@ impl UserService {
         self.apply(principal, id, changes, now).await
     }
 
-    async fn apply(&self, principal: &Principal, id: Uuid, mut changes: UserChanges, now: chrono::DateTime<chrono::Utc>) -> Result<User, Error> {
+    async fn apply(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        mut changes: UserChanges,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<User, Error> {
         let target = self.load(id).await?;
         if principal.user_id != id {
             guard_target(principal, &target)?;
@@ -199,13 +210,14 @@ impl UserService {
     pub async fn ensure_superadmin(&self, email: &str, password: &str) -> Result<(User, bool), Error> {
         let mut errors = ValidationErrors::new();
         let email = errors.check("email", Email::parse(email));
-        let password = match Password::new(&self.policy.password, password, Some(email.as_ref().map_or("", |e| e.as_str()))) {
-            Ok(p) => Some(p),
-            Err(m) => {
-                errors.extend("password", m);
-                None
-            }
-        };
+        let password =
+            match Password::new(&self.policy.password, password, Some(email.as_ref().map_or("", |e| e.as_str()))) {
+                Ok(p) => Some(p),
+                Err(m) => {
+                    errors.extend("password", m);
+                    None
+                }
+            };
         let (Some(email), Some(password)) = (email, password) else {
             return Err(Error::Validation(errors));
         };

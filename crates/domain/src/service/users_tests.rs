@@ -14,7 +14,10 @@ async fn member_reads_only_itself_without_touching_the_store_for_others() {
     let p = principal(me, vec![]);
     assert_eq!(s.users.get(&p, me_id).await.unwrap().id, me_id);
     assert!(matches!(s.users.get(&p, Uuid::now_v7()).await, Err(Error::Forbidden(_))));
-    assert!(matches!(s.users.list(&p, UserListQuery::parse(UserFilter::default(), None, None, None, None).unwrap()).await, Err(Error::Forbidden(_))));
+    assert!(matches!(
+        s.users.list(&p, UserListQuery::parse(UserFilter::default(), None, None, None, None).unwrap()).await,
+        Err(Error::Forbidden(_))
+    ));
     assert!(matches!(s.users.delete(&p, Uuid::now_v7()).await, Err(Error::Forbidden(_))));
 }
 
@@ -61,9 +64,14 @@ async fn members_cannot_change_their_own_email_or_verification() {
     let id = me.id;
     let s = Mocks::new().services(AuthPolicy::default());
     let p = principal(me, vec![]);
-    let input: UserPatchInput = serde_json::from_value(serde_json::json!({"email": "x@example.com", "email_verified": true, "locale": "zz-top-x"})).unwrap();
+    let input: UserPatchInput = serde_json::from_value(
+        serde_json::json!({"email": "x@example.com", "email_verified": true, "locale": "zz-top-x"}),
+    )
+    .unwrap();
     match s.users.patch(&p, id, input).await {
-        Err(Error::Validation(e)) => assert_eq!(e.fields().collect::<Vec<_>>(), vec!["email", "email_verified", "locale"]),
+        Err(Error::Validation(e)) => {
+            assert_eq!(e.fields().collect::<Vec<_>>(), vec!["email", "email_verified", "locale"])
+        }
         other => panic!("unexpected {other:?}"),
     }
 }
@@ -78,12 +86,17 @@ async fn a_changed_email_becomes_unverified() {
     m.users.expect_get().returning(move |_| Ok(Some(t.clone())));
     m.users
         .expect_update()
-        .withf(|_, c, _| c.email.as_ref().map(|e| e.as_str()) == Some("new@example.com") && c.email_verified == Some(false) && c.name == Patch::Set("New".into()))
+        .withf(|_, c, _| {
+            c.email.as_ref().map(|e| e.as_str()) == Some("new@example.com")
+                && c.email_verified == Some(false)
+                && c.name == Patch::Set("New".into())
+        })
         .times(1)
         .returning(move |_, _, _| Ok(Some(target.clone())));
     let s = m.services(AuthPolicy::default());
     let admin = principal(user("admin@example.com", "admin"), admin_perms());
-    let input: UserPatchInput = serde_json::from_value(serde_json::json!({"email": "new@example.com", "name": "New"})).unwrap();
+    let input: UserPatchInput =
+        serde_json::from_value(serde_json::json!({"email": "new@example.com", "name": "New"})).unwrap();
     s.users.patch(&admin, id, input).await.unwrap();
 }
 
@@ -93,6 +106,9 @@ async fn only_owners_grant_owner() {
     m.users.expect_create().never();
     let s = m.services(AuthPolicy::default());
     let admin = principal(user("admin@example.com", "admin"), admin_perms());
-    let input: NewUserInput = serde_json::from_value(serde_json::json!({"email": "n@example.com", "password": "long enough", "role": "owner"})).unwrap();
+    let input: NewUserInput = serde_json::from_value(
+        serde_json::json!({"email": "n@example.com", "password": "long enough", "role": "owner"}),
+    )
+    .unwrap();
     assert!(matches!(s.users.create(&admin, input).await, Err(Error::Forbidden(_))));
 }

@@ -206,7 +206,12 @@ fn text<const N: usize>(errors: &mut ValidationErrors, field: &str, p: Patch<Str
     }
 }
 
-fn parsed<T, E: std::fmt::Display>(errors: &mut ValidationErrors, field: &str, p: Patch<String>, f: impl FnOnce(&str) -> Result<T, E>) -> Patch<T> {
+fn parsed<T, E: std::fmt::Display>(
+    errors: &mut ValidationErrors,
+    field: &str,
+    p: Patch<String>,
+    f: impl FnOnce(&str) -> Result<T, E>,
+) -> Patch<T> {
     match p.try_map(|s| f(&s)) {
         Ok(v) => v,
         Err(e) => {
@@ -217,7 +222,8 @@ fn parsed<T, E: std::fmt::Display>(errors: &mut ValidationErrors, field: &str, p
 }
 
 fn birthdate(raw: &str, today: NaiveDate) -> Result<NaiveDate, String> {
-    let d = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| "must be a date as YYYY-MM-DD".to_string())?;
+    let d =
+        NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| "must be a date as YYYY-MM-DD".to_string())?;
     if d > today {
         return Err("must not be in the future".into());
     }
@@ -274,7 +280,19 @@ impl MePatch {
     pub fn validate(self, today: NaiveDate) -> Result<UserChanges, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let mut out = UserChanges::default();
-        fields(&mut errors, today, &mut out, self.name, self.given_name, self.family_name, self.phone, self.locale, self.timezone, self.profile.unwrap_or_default(), self.attributes);
+        fields(
+            &mut errors,
+            today,
+            &mut out,
+            self.name,
+            self.given_name,
+            self.family_name,
+            self.phone,
+            self.locale,
+            self.timezone,
+            self.profile.unwrap_or_default(),
+            self.attributes,
+        );
         errors.finish(|| out)
     }
 }
@@ -286,7 +304,19 @@ impl UserPatchInput {
         let email = self.email.and_then(|e| errors.check("email", Email::parse(&e)));
         let f = self.fields;
         let mut out = UserChanges::default();
-        fields(&mut errors, today, &mut out, f.name, f.given_name, f.family_name, f.phone, f.locale, f.timezone, f.profile.unwrap_or_default(), f.attributes);
+        fields(
+            &mut errors,
+            today,
+            &mut out,
+            f.name,
+            f.given_name,
+            f.family_name,
+            f.phone,
+            f.locale,
+            f.timezone,
+            f.profile.unwrap_or_default(),
+            f.attributes,
+        );
         out.email = email;
         out.email_verified = self.email_verified;
         errors.finish(|| out)
@@ -310,7 +340,19 @@ impl UserReplaceInput {
         };
         let mut out = UserChanges::default();
         let attributes = Some(self.attributes.unwrap_or_else(|| serde_json::Value::Object(Default::default())));
-        fields(&mut errors, today, &mut out, replace(self.name), replace(self.given_name), replace(self.family_name), replace(self.phone), replace(self.locale), replace(self.timezone), profile, attributes);
+        fields(
+            &mut errors,
+            today,
+            &mut out,
+            replace(self.name),
+            replace(self.given_name),
+            replace(self.family_name),
+            replace(self.phone),
+            replace(self.locale),
+            replace(self.timezone),
+            profile,
+            attributes,
+        );
         out.email = email;
         out.email_verified = self.email_verified;
         errors.finish(|| out)
@@ -334,7 +376,19 @@ impl NewUserInput {
             errors.add("status", "must be active, inactive or banned for a user created with a password");
         }
         let mut out = UserChanges::default();
-        fields(&mut errors, today, &mut out, opt(self.name), opt(self.given_name), opt(self.family_name), opt(self.phone), opt(self.locale), opt(self.timezone), self.profile.unwrap_or_default(), self.attributes);
+        fields(
+            &mut errors,
+            today,
+            &mut out,
+            opt(self.name),
+            opt(self.given_name),
+            opt(self.family_name),
+            opt(self.phone),
+            opt(self.locale),
+            opt(self.timezone),
+            self.profile.unwrap_or_default(),
+            self.attributes,
+        );
         match (email, password, errors.is_empty()) {
             (Some(email), Some(password), true) => Ok(NewUser {
                 email,
@@ -373,7 +427,10 @@ mod tests {
         .unwrap();
         let errs = input.validate(&PasswordPolicy::default(), today()).unwrap_err();
         let fields: Vec<&str> = errs.fields().collect();
-        assert_eq!(fields, vec!["attributes", "email", "locale", "name", "password", "phone", "profile.birthdate", "timezone"]);
+        assert_eq!(
+            fields,
+            vec!["attributes", "email", "locale", "name", "password", "phone", "profile.birthdate", "timezone"]
+        );
     }
 
     #[test]
@@ -393,7 +450,8 @@ mod tests {
 
     #[test]
     fn patch_keeps_clears_and_sets() {
-        let input: UserPatchInput = serde_json::from_value(json!({"name": null, "locale": "da", "email": "New@Example.com"})).unwrap();
+        let input: UserPatchInput =
+            serde_json::from_value(json!({"name": null, "locale": "da", "email": "New@Example.com"})).unwrap();
         let c = input.validate(today()).unwrap();
         assert_eq!(c.name, Patch::Clear);
         assert_eq!(c.locale, Patch::Set("da".into()));
@@ -413,7 +471,8 @@ mod tests {
 
     #[test]
     fn new_user_defaults() {
-        let input: NewUserInput = serde_json::from_value(json!({"email": "a@example.com", "password": "correct horse"})).unwrap();
+        let input: NewUserInput =
+            serde_json::from_value(json!({"email": "a@example.com", "password": "correct horse"})).unwrap();
         let u = input.validate(&PasswordPolicy::default(), today()).unwrap();
         assert_eq!(u.status, UserStatus::Active);
         assert_eq!(u.role, BuiltinRole::Member);

@@ -95,7 +95,12 @@ fn trimmed(v: Option<String>, field: &str, errors: &mut ValidationErrors) -> Opt
 
 impl UserFilter {
     /// Builds the filter from raw query values.
-    pub fn parse(q: Option<String>, email: Option<String>, name: Option<String>, status: Option<String>) -> Result<UserFilter, ValidationErrors> {
+    pub fn parse(
+        q: Option<String>,
+        email: Option<String>,
+        name: Option<String>,
+        status: Option<String>,
+    ) -> Result<UserFilter, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let status = match status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => None,
@@ -119,7 +124,13 @@ impl UserFilter {
 
 impl UserListQuery {
     /// Validates paging and sorting. `per_page` and `limit` are aliases.
-    pub fn parse(filter: UserFilter, page: Option<i64>, per_page: Option<i64>, limit: Option<i64>, sort: Option<&str>) -> Result<UserListQuery, ValidationErrors> {
+    pub fn parse(
+        filter: UserFilter,
+        page: Option<i64>,
+        per_page: Option<i64>,
+        limit: Option<i64>,
+        sort: Option<&str>,
+    ) -> Result<UserListQuery, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let page = match page {
             None => 1,
@@ -151,7 +162,9 @@ impl UserListQuery {
                 None => (false, part.strip_prefix('+').unwrap_or(part)),
             };
             match UserSortField::ALL.iter().find(|(n, _)| *n == name) {
-                Some((_, field)) if keys.iter().all(|k: &SortKey| k.field != *field) => keys.push(SortKey { field: *field, descending }),
+                Some((_, field)) if keys.iter().all(|k: &SortKey| k.field != *field) => {
+                    keys.push(SortKey { field: *field, descending })
+                }
                 Some(_) => errors.add("sort", format!("'{name}' is given twice")),
                 None => {
                     let allowed: Vec<&str> = UserSortField::ALL.iter().map(|(n, _)| *n).collect();
@@ -184,11 +197,13 @@ mod tests {
 
     #[test]
     fn sort_whitelist_and_direction() {
-        let q = UserListQuery::parse(UserFilter::default(), Some(3), None, Some(10), Some("-created_at,email")).unwrap();
+        let q =
+            UserListQuery::parse(UserFilter::default(), Some(3), None, Some(10), Some("-created_at,email")).unwrap();
         assert_eq!(q.offset(), 20);
         assert_eq!(q.sort.len(), 2);
         assert!(q.sort[0].descending);
-        let e = UserListQuery::parse(UserFilter::default(), Some(0), Some(101), None, Some("password_hash")).unwrap_err();
+        let e =
+            UserListQuery::parse(UserFilter::default(), Some(0), Some(101), None, Some("password_hash")).unwrap_err();
         assert_eq!(e.fields().collect::<Vec<_>>(), vec!["page", "per_page", "sort"]);
     }
 

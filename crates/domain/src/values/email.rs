@@ -20,8 +20,8 @@ impl Email {
         if s.len() > 254 {
             return Err(Invalid::new("must be at most 254 characters"));
         }
-        let parsed = email_address::EmailAddress::from_str(s)
-            .map_err(|_| Invalid::new("is not a valid email address"))?;
+        let parsed =
+            email_address::EmailAddress::from_str(s).map_err(|_| Invalid::new("is not a valid email address"))?;
         let local = parsed.local_part();
         let domain = parsed.domain();
         if local.starts_with('"') || domain.starts_with('[') {
@@ -68,7 +68,17 @@ mod tests {
 
     #[test]
     fn rejects_bad_addresses() {
-        for bad in ["", "   ", "ada", "ada@", "@example.com", "ada@localhost", "a b@example.com", "ada@@example.com", "ada@example.com."] {
+        for bad in [
+            "",
+            "   ",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@localhost",
+            "a b@example.com",
+            "ada@@example.com",
+            "ada@example.com.",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be rejected");
         }
         let long = format!("{}@example.com", "a".repeat(250));

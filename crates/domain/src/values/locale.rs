@@ -13,7 +13,10 @@ impl Locale {
         let err = || Invalid::new("must be a BCP 47 language tag such as 'en', 'fr-CA' or 'zh-Hant-TW'");
         let s = raw.trim().replace('_', "-");
         let mut parts = s.split('-');
-        let language = parts.next().filter(|l| (2..=3).contains(&l.len()) && l.chars().all(|c| c.is_ascii_alphabetic())).ok_or_else(err)?;
+        let language = parts
+            .next()
+            .filter(|l| (2..=3).contains(&l.len()) && l.chars().all(|c| c.is_ascii_alphabetic()))
+            .ok_or_else(err)?;
         let mut out = language.to_ascii_lowercase();
         let mut seen_script = false;
         let mut seen_region = false;

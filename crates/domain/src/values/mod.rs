@@ -9,7 +9,7 @@ mod timezone;
 
 pub use email::Email;
 pub use locale::Locale;
-pub use password::{Password, PasswordPolicy};
+pub use password::{Password, PasswordPolicy, BCRYPT_MAX_BYTES};
 pub use text::{BoundedText, Phone};
 pub use timezone::TimeZone;
 

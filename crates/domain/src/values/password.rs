@@ -38,7 +38,9 @@ impl PasswordPolicy {
             return Err("password.min_length must be at least 1".into());
         }
         if self.max_length > BCRYPT_MAX_BYTES {
-            return Err(format!("password.max_length must be at most {BCRYPT_MAX_BYTES} (bcrypt ignores longer input)"));
+            return Err(format!(
+                "password.max_length must be at most {BCRYPT_MAX_BYTES} (bcrypt ignores longer input)"
+            ));
         }
         if self.min_length > self.max_length {
             return Err("password.min_length must not exceed password.max_length".into());
@@ -121,7 +123,13 @@ mod tests {
 
     #[test]
     fn character_classes_are_all_reported() {
-        let p = PasswordPolicy { require_digit: true, require_symbol: true, require_upper: true, require_lower: true, ..Default::default() };
+        let p = PasswordPolicy {
+            require_digit: true,
+            require_symbol: true,
+            require_upper: true,
+            require_lower: true,
+            ..Default::default()
+        };
         let errs = Password::new(&p, "        ", None).unwrap_err();
         assert_eq!(errs.len(), 4);
         assert!(Password::new(&p, "Abcdef1!", None).is_ok());

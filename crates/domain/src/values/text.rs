@@ -41,7 +41,9 @@ impl Phone {
         let allowed = body.chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '.' | '(' | ')'));
         let digits = body.chars().filter(char::is_ascii_digit).count();
         if !allowed || !(3..=20).contains(&digits) || s.len() > 32 {
-            return Err(Invalid::new("must be a phone number: digits, spaces, '-', '.', '(', ')' and an optional leading '+'"));
+            return Err(Invalid::new(
+                "must be a phone number: digits, spaces, '-', '.', '(', ')' and an optional leading '+'",
+            ));
         }
         Ok(Phone(s.to_string()))
     }

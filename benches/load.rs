@@ -1,0 +1,251 @@
+//! Load benchmark for `just bench`: starts the release `roster` on a fresh
+//! embedded database, loads it on loopback, and prints
+//! - logins/s against the limit `cores / (time of one bcrypt hash)`,
+//! - `GET /me` requests/s and p99 while logins saturate the hashing pool,
+//! - refreshes/s, and `GET /me` alone,
+//! - the server's peak RSS.
+//!
+//! Not a test: it asserts nothing and prints figures. Run with
+//! `cargo build --release --bin roster && cargo bench --bench load -- --seconds 20`.
+
+// A benchmark program, not server code: failing loudly is what it should do.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::{
+    net::TcpListener,
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    sync::{
+        atomic::{AtomicBool, AtomicU64, Ordering},
+        Arc, Mutex,
+    },
+    time::{Duration, Instant},
+};
+
+use serde_json::{json, Value};
+
+const PASSWORD: &str = "bench password 1";
+
+struct Server {
+    child: Child,
+    base: String,
+    _data: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // SIGTERM: the server drains and stops its embedded PostgreSQL.
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = self.child.wait();
+    }
+}
+
+fn arg(name: &str, default: u64) -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn start_server(cost: u32) -> Server {
+    let bin = std::env::var_os("ROSTER_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/roster"));
+    assert!(bin.exists(), "{} is missing: run `cargo build --release --bin roster` first", bin.display());
+    let data = tempfile::Builder::new().prefix("roster-bench-").tempdir().expect("temp dir");
+    // The embedded cluster may run as the `postgres` user, who must reach it.
+    std::fs::set_permissions(data.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(bin)
+        .env("ROSTER_DATA_DIR", data.path())
+        .env("ROSTER_LISTEN", format!("127.0.0.1:{port}"))
+        .env("ROSTER_AUTH__BCRYPT_COST", cost.to_string())
+        .env("ROSTER_LOG__LEVEL", "warn")
+        .env_remove("ROSTER_DATABASE_URL")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("roster starts");
+    Server { child, base: format!("http://127.0.0.1:{port}"), _data: data }
+}
+
+fn rss_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx]
+}
+
+async fn post(client: &reqwest::Client, url: String, body: Value) -> reqwest::Response {
+    client.post(url).json(&body).send().await.expect("request")
+}
+
+/// Runs `f` in `n` loops until `stop`; counts successes.
+fn spawn_loops<F, Fut>(n: usize, stop: Arc<AtomicBool>, ok: Arc<AtomicU64>, f: F) -> Vec<tokio::task::JoinHandle<()>>
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static + Clone,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    (0..n)
+        .map(|i| {
+            let (stop, ok, f) = (stop.clone(), ok.clone(), f.clone());
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    if f(i).await {
+                        ok.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect()
+}
+
+fn main() {
+    let seconds = arg("--seconds", 20);
+    let cost = arg("--cost", 12) as u32;
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+
+    // The limit: one core does one hash at a time.
+    let hash = bcrypt::hash("calibration", cost).unwrap();
+    let mut times: Vec<Duration> = (0..5)
+        .map(|_| {
+            let t = Instant::now();
+            bcrypt::verify("calibration", &hash).unwrap();
+            t.elapsed()
+        })
+        .collect();
+    times.sort();
+    let t_hash = times[2];
+    let limit = cores as f64 / t_hash.as_secs_f64();
+
+    let server = start_server(cost);
+    let pid = server.child.id();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    rt.block_on(async move {
+        let client = reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap();
+        let base = server.base.clone();
+        let started = Instant::now();
+        loop {
+            if let Ok(r) = client.get(format!("{base}/health/ready")).send().await {
+                if r.status().is_success() {
+                    break;
+                }
+            }
+            assert!(started.elapsed() < Duration::from_secs(180), "server did not become ready");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let ready_after = started.elapsed();
+
+        let r = post(&client, format!("{base}/api/v1/auth/register"), json!({"email": "bench@example.com", "password": PASSWORD})).await;
+        assert!(r.status().is_success(), "register: {}", r.status());
+        let me_token = r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string();
+
+        // Phase 1: logins saturating the hashing pool, GET /me alongside.
+        let stop = Arc::new(AtomicBool::new(false));
+        let logins = Arc::new(AtomicU64::new(0));
+        let me_ok = Arc::new(AtomicU64::new(0));
+        let latencies = Arc::new(Mutex::new(Vec::<Duration>::new()));
+        let (c, b) = (client.clone(), base.clone());
+        let mut tasks = spawn_loops(cores * 2 + 2, stop.clone(), logins.clone(), move |_| {
+            let (c, b) = (c.clone(), b.clone());
+            async move { post(&c, format!("{b}/api/v1/auth/login"), json!({"email": "bench@example.com", "password": PASSWORD})).await.status().is_success() }
+        });
+        let (c, b, t, lat) = (client.clone(), base.clone(), me_token.clone(), latencies.clone());
+        tasks.extend(spawn_loops(4, stop.clone(), me_ok.clone(), move |_| {
+            let (c, b, t, lat) = (c.clone(), b.clone(), t.clone(), lat.clone());
+            async move {
+                let start = Instant::now();
+                let ok = c.get(format!("{b}/api/v1/me")).bearer_auth(&t).send().await.map(|r| r.status().is_success()).unwrap_or(false);
+                lat.lock().unwrap().push(start.elapsed());
+                ok
+            }
+        }));
+        let t0 = Instant::now();
+        tokio::time::sleep(Duration::from_secs(seconds)).await;
+        stop.store(true, Ordering::Relaxed);
+        for t in tasks {
+            let _ = t.await;
+        }
+        let elapsed = t0.elapsed().as_secs_f64();
+        let login_rate = logins.load(Ordering::Relaxed) as f64 / elapsed;
+        let mut lat = latencies.lock().unwrap().clone();
+        lat.sort();
+        let me_under_load = me_ok.load(Ordering::Relaxed) as f64 / elapsed;
+
+        // Phase 2: refresh chains, one per session.
+        let mut refresh_tokens = Vec::new();
+        for _ in 0..8 {
+            let r = post(&client, format!("{base}/api/v1/auth/login"), json!({"email": "bench@example.com", "password": PASSWORD})).await;
+            refresh_tokens.push(Arc::new(Mutex::new(r.json::<Value>().await.unwrap()["refresh_token"].as_str().unwrap().to_string())));
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let refreshes = Arc::new(AtomicU64::new(0));
+        let (c, b) = (client.clone(), base.clone());
+        let chains = Arc::new(refresh_tokens);
+        let tasks = spawn_loops(8, stop.clone(), refreshes.clone(), move |i| {
+            let (c, b, chains) = (c.clone(), b.clone(), chains.clone());
+            async move {
+                let token = chains[i].lock().unwrap().clone();
+                let r = post(&c, format!("{b}/api/v1/auth/refresh"), json!({"refresh_token": token})).await;
+                if !r.status().is_success() {
+                    return false;
+                }
+                *chains[i].lock().unwrap() = r.json::<Value>().await.unwrap()["refresh_token"].as_str().unwrap().to_string();
+                true
+            }
+        });
+        let t0 = Instant::now();
+        tokio::time::sleep(Duration::from_secs(seconds.div_ceil(2))).await;
+        stop.store(true, Ordering::Relaxed);
+        for t in tasks {
+            let _ = t.await;
+        }
+        let refresh_rate = refreshes.load(Ordering::Relaxed) as f64 / t0.elapsed().as_secs_f64();
+
+        // Phase 3: GET /me alone.
+        let stop = Arc::new(AtomicBool::new(false));
+        let me_alone = Arc::new(AtomicU64::new(0));
+        let alone_lat = Arc::new(Mutex::new(Vec::<Duration>::new()));
+        let (c, b, t, l) = (client.clone(), base.clone(), me_token.clone(), alone_lat.clone());
+        let tasks = spawn_loops(8, stop.clone(), me_alone.clone(), move |_| {
+            let (c, b, t, l) = (c.clone(), b.clone(), t.clone(), l.clone());
+            async move {
+                let start = Instant::now();
+                let ok = c.get(format!("{b}/api/v1/me")).bearer_auth(&t).send().await.map(|r| r.status().is_success()).unwrap_or(false);
+                l.lock().unwrap().push(start.elapsed());
+                ok
+            }
+        });
+        let t0 = Instant::now();
+        tokio::time::sleep(Duration::from_secs(seconds.div_ceil(2))).await;
+        stop.store(true, Ordering::Relaxed);
+        for t in tasks {
+            let _ = t.await;
+        }
+        let me_alone_rate = me_alone.load(Ordering::Relaxed) as f64 / t0.elapsed().as_secs_f64();
+        let mut alone = alone_lat.lock().unwrap().clone();
+        alone.sort();
+
+        let (rss, hwm) = rss_kib(pid);
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        println!("roster load benchmark — {cores} cores, bcrypt cost {cost}, {seconds} s phases (server ready after {:.1} s)", ready_after.as_secs_f64());
+        println!("  one bcrypt hash            {:>9.1} ms  → limit {limit:.2} logins/s", ms(t_hash));
+        println!("  logins                     {login_rate:>9.2} /s   ({:.1} % of the limit; target ≥ 90 %)", 100.0 * login_rate / limit);
+        println!("  GET /me during logins      {me_under_load:>9.0} /s   p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms (target p99 < 10 ms)", ms(percentile(&lat, 0.5)), ms(percentile(&lat, 0.99)), ms(percentile(&lat, 1.0)));
+        println!("  refreshes                  {refresh_rate:>9.0} /s   (8 concurrent chains)");
+        println!("  GET /me alone              {me_alone_rate:>9.0} /s   p50 {:.2} ms  p99 {:.2} ms", ms(percentile(&alone, 0.5)), ms(percentile(&alone, 0.99)));
+        println!("  server RSS                 {:>9.1} MiB now, {:.1} MiB peak (target < 64 MiB; the embedded PostgreSQL is separate processes)", rss as f64 / 1024.0, hwm as f64 / 1024.0);
+        drop(server);
+    });
+}

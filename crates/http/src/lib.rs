@@ -1,0 +1,127 @@
+//! Roster's HTTP layer: a thin actix-web 4 adapter over the domain services.
+//!
+//! - [`serve`] runs the server on a bound listener; [`app`] builds the same
+//!   `App` for tests (`actix_web::test::init_service`).
+//! - Every error becomes RFC 9457 `application/problem+json`, mapped in one
+//!   place: [`error`].
+//! - Request bodies go through [`extract::ValidJson`], bearer tokens through
+//!   [`extract::Authenticated`].
+//! - Every response carries `X-Request-Id` ([`request_id`]); Prometheus
+//!   metrics live in a per-server registry ([`metrics`]).
+
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod openapi;
+pub mod request_id;
+pub mod routes;
+
+use std::sync::Arc;
+
+use actix_web::{
+    body::MessageBody,
+    dev::{ServiceFactory, ServiceRequest, ServiceResponse},
+    middleware::from_fn,
+    web, App, HttpServer,
+};
+use async_trait::async_trait;
+
+pub use error::{ApiError, Problem};
+pub use metrics::Metrics;
+
+/// Settings of the HTTP server, from configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpConfig {
+    /// Largest accepted JSON request body (default 64 KiB); larger ones get a `413`.
+    pub max_body_bytes: usize,
+    /// Worker threads; `0` lets actix choose (one per physical core).
+    pub workers: usize,
+    /// How long in-flight requests may run after SIGINT/SIGTERM (default 30 s).
+    pub shutdown_timeout_secs: u64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            max_body_bytes: 64 * 1024,
+            workers: std::thread::available_parallelism().map(usize::from).unwrap_or(1),
+            shutdown_timeout_secs: 30,
+        }
+    }
+}
+
+/// Database connection-pool figures, exported as gauges at every scrape.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolStats {
+    pub size: usize,
+    pub available: usize,
+    pub max_size: usize,
+    pub waiting: usize,
+}
+
+/// What `/health/ready` and the pool gauges ask of the storage adapter.
+#[async_trait]
+pub trait Readiness: Send + Sync + 'static {
+    /// `Ok` when the dependencies answer; `Err` carries the cause (logged,
+    /// never shown to the caller).
+    async fn check(&self) -> Result<(), String>;
+    /// Current pool figures; cheap, no I/O.
+    fn pool(&self) -> PoolStats;
+}
+
+/// Everything a handler needs, shared by all workers.
+#[derive(Clone)]
+pub struct AppState {
+    pub services: roster_domain::service::Services,
+    /// The public signing keys, served at `/.well-known/jwks.json`.
+    pub jwks: Arc<serde_json::Value>,
+    pub readiness: Arc<dyn Readiness>,
+    pub config: HttpConfig,
+}
+
+/// Builds the HTTP server on an already-bound listener (port 0 in tests); the
+/// caller awaits it. actix's own signal handling drains in-flight requests on
+/// SIGINT/SIGTERM within `shutdown_timeout_secs`.
+pub fn serve(listener: std::net::TcpListener, state: AppState) -> std::io::Result<actix_web::dev::Server> {
+    let metrics = Metrics::new().map_err(std::io::Error::other)?;
+    let config = state.config.clone();
+    let mut server = HttpServer::new(move || app(state.clone(), metrics.clone()))
+        .shutdown_timeout(config.shutdown_timeout_secs)
+        .listen(listener)?;
+    if config.workers > 0 {
+        server = server.workers(config.workers);
+    }
+    Ok(server.run())
+}
+
+/// The application: routes, middleware and shared data. `serve` builds one per
+/// worker with the same `metrics`; tests build one with `test::init_service`.
+pub fn app(
+    state: AppState,
+    metrics: Metrics,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(web::Data::new(state))
+        .app_data(web::Data::new(metrics))
+        .app_data(web::Data::new(openapi::OpenApiJson::build()))
+        // Registered before the `/api/v1` scope, which would otherwise claim
+        // `/api/v1/openapi.json`.
+        .configure(routes::ops::configure)
+        .service(
+            web::scope("/api/v1")
+                .configure(routes::auth::configure)
+                .configure(routes::me::configure)
+                .configure(routes::users::configure),
+        )
+        .default_service(web::to(routes::not_found))
+        .wrap(from_fn(metrics::middleware))
+        .wrap(from_fn(request_id::middleware))
+}

@@ -1,0 +1,126 @@
+//! Prometheus metrics in a registry owned by one server (no global recorder,
+//! so several apps can run in one process): request counts and latencies by
+//! matched route, and the database pool gauges read at scrape time.
+
+use std::{sync::Arc, time::Instant};
+
+use actix_web::{
+    body::MessageBody,
+    dev::{ServiceRequest, ServiceResponse},
+    http::Method,
+    middleware::Next,
+    web, HttpRequest,
+};
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+
+use crate::PoolStats;
+
+/// The `Content-Type` of the text exposition format.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// The route label of requests no route matched.
+pub const UNMATCHED: &str = "unmatched";
+
+/// The metrics of one server, shared by its workers.
+#[derive(Clone)]
+pub struct Metrics(Arc<Inner>);
+
+struct Inner {
+    registry: Registry,
+    requests: IntCounterVec,
+    duration: HistogramVec,
+    pool_size: IntGauge,
+    pool_available: IntGauge,
+    pool_max_size: IntGauge,
+    pool_waiting: IntGauge,
+}
+
+fn gauge(registry: &Registry, name: &str, help: &str) -> prometheus::Result<IntGauge> {
+    let g = IntGauge::new(name, help)?;
+    registry.register(Box::new(g.clone()))?;
+    Ok(g)
+}
+
+impl Metrics {
+    /// A fresh registry with every metric registered.
+    pub fn new() -> prometheus::Result<Metrics> {
+        let registry = Registry::new();
+        let requests = IntCounterVec::new(
+            Opts::new("http_requests_total", "HTTP requests answered, by method, matched route and status."),
+            &["method", "route", "status"],
+        )?;
+        registry.register(Box::new(requests.clone()))?;
+        let duration = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "Time to answer HTTP requests, by method and matched route.",
+            ),
+            &["method", "route"],
+        )?;
+        registry.register(Box::new(duration.clone()))?;
+        Ok(Metrics(Arc::new(Inner {
+            pool_size: gauge(&registry, "roster_db_pool_size", "Database connections open.")?,
+            pool_available: gauge(&registry, "roster_db_pool_available", "Idle database connections.")?,
+            pool_max_size: gauge(&registry, "roster_db_pool_max_size", "Largest number of database connections.")?,
+            pool_waiting: gauge(&registry, "roster_db_pool_waiting", "Tasks waiting for a database connection.")?,
+            registry,
+            requests,
+            duration,
+        })))
+    }
+
+    fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        self.0.requests.with_label_values(&[method, route, &status.to_string()]).inc();
+        self.0.duration.with_label_values(&[method, route]).observe(seconds);
+    }
+
+    /// The text exposition of every metric, with the pool gauges set from `pool`.
+    pub fn render(&self, pool: PoolStats) -> Result<String, String> {
+        let set = |g: &IntGauge, v: usize| g.set(i64::try_from(v).unwrap_or(i64::MAX));
+        set(&self.0.pool_size, pool.size);
+        set(&self.0.pool_available, pool.available);
+        set(&self.0.pool_max_size, pool.max_size);
+        set(&self.0.pool_waiting, pool.waiting);
+        let mut buf = Vec::new();
+        TextEncoder::new().encode(&self.0.registry.gather(), &mut buf).map_err(|e| e.to_string())?;
+        String::from_utf8(buf).map_err(|e| e.to_string())
+    }
+}
+
+/// The matched route pattern (e.g. `/api/v1/users/{id}`), or `unmatched`.
+pub fn route_label(req: &HttpRequest) -> String {
+    req.match_pattern().unwrap_or_else(|| UNMATCHED.to_string())
+}
+
+/// Standard methods by name; anything else is `other`, to bound the label set.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// Counts and times every request. Wrapped inside the request-id middleware.
+pub async fn middleware<B: MessageBody>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<B>, actix_web::Error> {
+    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
+    let method = method_label(req.method());
+    let started = Instant::now();
+    let res = next.call(req).await;
+    if let Some(metrics) = metrics {
+        let seconds = started.elapsed().as_secs_f64();
+        match &res {
+            Ok(res) => metrics.observe(method, &route_label(res.request()), res.status().as_u16(), seconds),
+            Err(e) => metrics.observe(method, UNMATCHED, e.as_response_error().status_code().as_u16(), seconds),
+        }
+    }
+    res
+}

@@ -1,0 +1,131 @@
+//! The OpenAPI 3.1 document: every route, its bodies, its problem responses
+//! (one shared [`Problem`] schema) and the bearer security scheme.
+
+use actix_web::web::Bytes;
+use utoipa::{
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    Modify, OpenApi, ToResponse,
+};
+
+use crate::{
+    error::Problem,
+    routes::{auth, me, ops, user_list, users},
+};
+
+/// The request is malformed: bad JSON (`malformed_json`), an unreadable body
+/// (`bad_request`) or a bad query string (`invalid_query`, with `errors`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct BadRequest(#[allow(dead_code)] Problem);
+
+/// No usable credentials: `unauthenticated`, `invalid_token`, `token_expired`,
+/// `session_revoked`, `invalid_credentials` or `invalid_refresh_token`.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"roster\"`, with `error=\"invalid_token\"` for a refused token"))
+)]
+pub struct Unauthorized(#[allow(dead_code)] Problem);
+
+/// Not allowed: `forbidden`, `account_disabled` or `registration_closed`.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct Forbidden(#[allow(dead_code)] Problem);
+
+/// No such resource (`not_found`); a malformed id is not found either.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct NotFound(#[allow(dead_code)] Problem);
+
+/// The email address is already in use (`email_taken`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct Conflict(#[allow(dead_code)] Problem);
+
+/// The body is larger than the configured limit (`payload_too_large`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct PayloadTooLarge(#[allow(dead_code)] Problem);
+
+/// The body is not `application/json` (`unsupported_media_type`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct UnsupportedMediaType(#[allow(dead_code)] Problem);
+
+/// The body is JSON but invalid (`validation_failed`): `errors` lists every bad field.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct UnprocessableEntity(#[allow(dead_code)] Problem);
+
+/// An unexpected error (`internal_error`); the detail is generic, quote the request id.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct InternalError(#[allow(dead_code)] Problem);
+
+/// A dependency is down (`service_unavailable`); retry later.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    headers(("Retry-After" = String, description = "Seconds to wait before retrying"))
+)]
+pub struct ServiceUnavailable(#[allow(dead_code)] Problem);
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+/// The document, generated from the handlers' annotations.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Roster",
+        description = "Self-hosted user management. Errors are RFC 9457 `application/problem+json` \
+                       with a stable `code`; every response carries `X-Request-Id`."
+    ),
+    paths(
+        auth::register, auth::login, auth::refresh, auth::logout,
+        me::get_me, me::patch_me, me::change_password,
+        user_list::list_users, users::create_user, user_list::count_users,
+        users::get_user, users::patch_user, users::replace_user, users::delete_user,
+        users::activate_user, users::deactivate_user, users::ban_user,
+        ops::jwks, ops::live, ops::ready, ops::metrics, ops::openapi_json, ops::docs,
+    ),
+    components(
+        schemas(Problem),
+        responses(BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PayloadTooLarge, UnsupportedMediaType, UnprocessableEntity, InternalError, ServiceUnavailable),
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Registration, sign-in and tokens"),
+        (name = "me", description = "The caller's own account"),
+        (name = "users", description = "User administration"),
+        (name = "ops", description = "Health, metrics, keys and this document"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The serialized document, built once per app and served as is.
+pub struct OpenApiJson(Bytes);
+
+impl OpenApiJson {
+    pub fn build() -> OpenApiJson {
+        // Serializing the generated document cannot fail; an empty object keeps the route alive if it did.
+        let json = ApiDoc::openapi().to_json().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "cannot serialize the OpenAPI document");
+            "{}".into()
+        });
+        OpenApiJson(Bytes::from(json))
+    }
+
+    pub fn bytes(&self) -> Bytes {
+        self.0.clone()
+    }
+}

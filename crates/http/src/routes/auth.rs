@@ -1,0 +1,195 @@
+//! `/api/v1/auth/*`: registration, login, refresh-token rotation, logout.
+
+use actix_web::{
+    http::{header, StatusCode},
+    web, HttpRequest, HttpResponse,
+};
+use roster_domain::{
+    error::TokenRejection,
+    service::{Credentials, RegisterInput, SignedIn},
+    user::User,
+    Error as DomainError,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{client_meta, resource};
+use crate::{
+    error::ApiError,
+    extract::{bearer_token, read_optional_json, ValidJson},
+    AppState,
+};
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/auth/register", "POST").route(web::post().to(register)))
+        .service(resource("/auth/login", "POST").route(web::post().to(login)))
+        .service(resource("/auth/refresh", "POST").route(web::post().to(refresh)))
+        .service(resource("/auth/logout", "POST").route(web::post().to(logout)));
+}
+
+/// A new session: the user, a short-lived access token and the refresh token
+/// that renews it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SignedInResponse {
+    pub user: User,
+    /// A JWT to send as `Authorization: Bearer <access_token>`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    #[schema(example = "Bearer")]
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    #[schema(example = 900)]
+    pub expires_in: i64,
+    /// Opaque; exchange it at `POST /auth/refresh`. Single use: each refresh returns a new one.
+    pub refresh_token: String,
+}
+
+impl From<SignedIn> for SignedInResponse {
+    fn from(s: SignedIn) -> Self {
+        SignedInResponse {
+            user: s.user,
+            access_token: s.access_token,
+            token_type: "Bearer".into(),
+            expires_in: s.expires_in,
+            refresh_token: s.refresh_token.expose().to_string(),
+        }
+    }
+}
+
+/// A refresh token, to rotate (`/auth/refresh`) or to end its session (`/auth/logout`).
+#[derive(Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+impl std::fmt::Debug for RefreshRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RefreshRequest { refresh_token: <redacted> }")
+    }
+}
+
+/// Token responses must not be cached (RFC 6749 §5.1).
+fn signed_in(status: StatusCode, s: SignedIn) -> HttpResponse {
+    let location = format!("/api/v1/users/{}", s.user.id);
+    let mut res = HttpResponse::build(status);
+    res.insert_header((header::CACHE_CONTROL, "no-store"));
+    if status == StatusCode::CREATED {
+        res.insert_header((header::LOCATION, location));
+    }
+    res.json(SignedInResponse::from(s))
+}
+
+/// Register an account (when self-registration is open) and sign in.
+#[utoipa::path(
+    post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterInput,
+    responses(
+        (status = 201, description = "Registered and signed in", body = SignedInResponse,
+            headers(("Location" = String, description = "The new user"))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::UnprocessableEntity),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+pub(crate) async fn register(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    ValidJson(input): ValidJson<RegisterInput>,
+) -> Result<HttpResponse, ApiError> {
+    let signed = state.services.auth.register(input, client_meta(&req)).await?;
+    Ok(signed_in(StatusCode::CREATED, signed))
+}
+
+/// Sign in with email and password.
+#[utoipa::path(
+    post, path = "/api/v1/auth/login", tag = "auth", request_body = Credentials,
+    responses(
+        (status = 200, description = "Signed in", body = SignedInResponse),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::UnprocessableEntity),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+pub(crate) async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    ValidJson(credentials): ValidJson<Credentials>,
+) -> Result<HttpResponse, ApiError> {
+    let signed = state.services.auth.login(credentials, client_meta(&req)).await?;
+    Ok(signed_in(StatusCode::OK, signed))
+}
+
+/// Exchange a refresh token for a new access token and a new refresh token.
+#[utoipa::path(
+    post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "Tokens rotated", body = SignedInResponse),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::UnprocessableEntity),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+pub(crate) async fn refresh(
+    state: web::Data<AppState>,
+    ValidJson(body): ValidJson<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let signed = state.services.auth.refresh(&body.refresh_token).await?;
+    Ok(signed_in(StatusCode::OK, signed))
+}
+
+/// End a session: the bearer token's, or else the one of the refresh token in
+/// the (optional) body, for clients whose access token has expired.
+#[utoipa::path(
+    post, path = "/api/v1/auth/logout", tag = "auth",
+    request_body(content = Option<RefreshRequest>, description = "Only needed without a valid bearer token"),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 204, description = "Session ended"),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::UnprocessableEntity),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+pub(crate) async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let auth = &state.services.auth;
+    let mut rejection = TokenRejection::Missing;
+    if let Some(token) = bearer_token(&req) {
+        match auth.authenticate(token).await {
+            Ok(principal) => {
+                auth.logout(&principal).await?;
+                return Ok(HttpResponse::NoContent().finish());
+            }
+            Err(DomainError::Unauthenticated(r)) => rejection = r,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    match read_optional_json::<RefreshRequest, _>(&req, payload).await? {
+        Some(body) => {
+            auth.logout_with_refresh(&body.refresh_token).await?;
+            Ok(HttpResponse::NoContent().finish())
+        }
+        None => Err(DomainError::Unauthenticated(rejection).into()),
+    }
+}

@@ -1,0 +1,97 @@
+//! `/api/v1/me`: the caller's own account.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use roster_domain::user::{MePatch, User};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::resource;
+use crate::{
+    error::ApiError,
+    extract::{read_json, Authenticated},
+    AppState,
+};
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/me", "GET, PATCH").route(web::get().to(get_me)).route(web::patch().to(patch_me)))
+        .service(resource("/me/password", "POST").route(web::post().to(change_password)));
+}
+
+/// A password change: the current password and the new one.
+#[derive(Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+impl std::fmt::Debug for ChangePasswordRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChangePasswordRequest { <redacted> }")
+    }
+}
+
+/// The caller's own user.
+#[utoipa::path(
+    get, path = "/api/v1/me", tag = "me", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller", body = User),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+pub(crate) async fn get_me(Authenticated(principal): Authenticated) -> HttpResponse {
+    // The principal's user was read from the store with the session: no second query.
+    HttpResponse::Ok().json(principal.user)
+}
+
+/// Change the caller's own profile fields (`null` clears a field).
+#[utoipa::path(
+    patch, path = "/api/v1/me", tag = "me", security(("bearer" = [])), request_body = MePatch,
+    responses(
+        (status = 200, description = "The updated caller", body = User),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::UnprocessableEntity),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+pub(crate) async fn patch_me(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let patch: MePatch = read_json(&req, payload).await?;
+    let user = state.services.auth.update_me(&principal, patch).await?;
+    Ok(HttpResponse::Ok().json(user))
+}
+
+/// Change the caller's password; every other session of the caller is ended.
+#[utoipa::path(
+    post, path = "/api/v1/me/password", tag = "me", security(("bearer" = [])), request_body = ChangePasswordRequest,
+    responses(
+        (status = 204, description = "Password changed"),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::UnprocessableEntity),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+pub(crate) async fn change_password(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let body: ChangePasswordRequest = read_json(&req, payload).await?;
+    state.services.auth.change_password(&principal, &body.current_password, &body.new_password).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

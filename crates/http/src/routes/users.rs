@@ -1,0 +1,271 @@
+//! `/api/v1/users`: user administration. Authorization is the domain's.
+
+use actix_web::{http::header, web, HttpRequest, HttpResponse};
+use roster_domain::{
+    auth::Principal,
+    user::{MePatch, NewUserInput, User, UserPatchInput, UserReplaceInput, UserStatus},
+    ValidationErrors,
+};
+use serde::Deserialize;
+
+use super::{
+    resource,
+    user_list::{count_users, list_users},
+};
+use crate::{
+    error::ApiError,
+    extract::{from_value, path_id, read_json, Authenticated},
+    AppState,
+};
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/users", "GET, POST").route(web::get().to(list_users)).route(web::post().to(create_user)))
+        // Before `/users/{id}`, which would match it too.
+        .service(resource("/users/count", "GET").route(web::get().to(count_users)))
+        .service(
+            resource("/users/{id}", "GET, PATCH, PUT, DELETE")
+                .route(web::get().to(get_user))
+                .route(web::patch().to(patch_user))
+                .route(web::put().to(replace_user))
+                .route(web::delete().to(delete_user)),
+        )
+        .service(resource("/users/{id}/activate", "POST").route(web::post().to(activate_user)))
+        .service(resource("/users/{id}/deactivate", "POST").route(web::post().to(deactivate_user)))
+        .service(resource("/users/{id}/ban", "POST").route(web::post().to(ban_user)));
+}
+
+/// The collection's absolute path, for `Location` headers and page links.
+pub(crate) const USERS_PATH: &str = "/api/v1/users";
+
+/// The members of `UserPatchInput` outside its flattened `MePatch`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PatchHead {
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    email_verified: Option<bool>,
+}
+
+/// Reads a `UserPatchInput` in its two parts, so that an error inside the
+/// flattened `MePatch` still names its field (serde loses paths through
+/// `flatten`).
+fn user_patch(mut body: serde_json::Map<String, serde_json::Value>) -> Result<UserPatchInput, ApiError> {
+    let head: serde_json::Map<_, _> =
+        ["email", "email_verified"].into_iter().filter_map(|k| body.remove_entry(k)).collect();
+    match (from_value::<PatchHead>(head.into()), from_value::<MePatch>(body.into())) {
+        (Ok(head), Ok(fields)) => Ok(UserPatchInput { email: head.email, email_verified: head.email_verified, fields }),
+        (head, fields) => {
+            let mut errors = ValidationErrors::new();
+            for e in [head.err(), fields.err()].into_iter().flatten() {
+                for (field, msgs) in e.as_map() {
+                    errors.extend(field, msgs.iter().cloned());
+                }
+            }
+            Err(errors.into())
+        }
+    }
+}
+
+/// Create a user with a password. Needs `users:write`.
+#[utoipa::path(
+    post, path = "/api/v1/users", tag = "users", security(("bearer" = [])), request_body = NewUserInput,
+    responses(
+        (status = 201, description = "Created", body = User, headers(("Location" = String, description = "The new user"))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::UnprocessableEntity),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+pub(crate) async fn create_user(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let input: NewUserInput = read_json(&req, payload).await?;
+    let user = state.services.users.create(&principal, input).await?;
+    Ok(HttpResponse::Created().insert_header((header::LOCATION, format!("{USERS_PATH}/{}", user.id))).json(user))
+}
+
+/// Read a user: oneself, or anyone with `users:read`.
+#[utoipa::path(
+    get, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The user", body = User),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+pub(crate) async fn get_user(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&req, "user")?;
+    Ok(HttpResponse::Ok().json(state.services.users.get(&principal, id).await?))
+}
+
+/// Change some fields of a user (`null` clears one). Others than oneself need `users:write`.
+#[utoipa::path(
+    patch, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])), request_body = UserPatchInput,
+    params(("id" = uuid::Uuid, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The updated user", body = User),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::UnprocessableEntity),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+pub(crate) async fn patch_user(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&req, "user")?;
+    let input = user_patch(read_json(&req, payload).await?)?;
+    Ok(HttpResponse::Ok().json(state.services.users.patch(&principal, id, input).await?))
+}
+
+/// Replace every editable field of a user; fields left out are cleared.
+#[utoipa::path(
+    put, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])), request_body = UserReplaceInput,
+    params(("id" = uuid::Uuid, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The updated user", body = User),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::UnprocessableEntity),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+pub(crate) async fn replace_user(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&req, "user")?;
+    let input: UserReplaceInput = read_json(&req, payload).await?;
+    Ok(HttpResponse::Ok().json(state.services.users.replace(&principal, id, input).await?))
+}
+
+/// Delete a user for good, with their sessions. Needs `users:delete`.
+#[utoipa::path(
+    delete, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "User id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+pub(crate) async fn delete_user(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&req, "user")?;
+    state.services.users.delete(&principal, id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn set_status(
+    state: &AppState,
+    principal: &Principal,
+    req: &HttpRequest,
+    status: UserStatus,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_id(req, "user")?;
+    Ok(HttpResponse::Ok().json(state.services.users.set_status(principal, id, status).await?))
+}
+
+/// Activate a user (idempotent). Needs `users:manage_status`.
+#[utoipa::path(
+    post, path = "/api/v1/users/{id}/activate", tag = "users", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The user, now active", body = User),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+pub(crate) async fn activate_user(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    set_status(&state, &principal, &req, UserStatus::Active).await
+}
+
+/// Deactivate a user and end their sessions (idempotent). Needs `users:manage_status`.
+#[utoipa::path(
+    post, path = "/api/v1/users/{id}/deactivate", tag = "users", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The user, now inactive", body = User),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+pub(crate) async fn deactivate_user(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    set_status(&state, &principal, &req, UserStatus::Inactive).await
+}
+
+/// Ban a user and end their sessions (idempotent). Needs `users:manage_status`.
+#[utoipa::path(
+    post, path = "/api/v1/users/{id}/ban", tag = "users", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The user, now banned", body = User),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+pub(crate) async fn ban_user(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    set_status(&state, &principal, &req, UserStatus::Banned).await
+}

@@ -1,0 +1,158 @@
+//! OpenAPI, Swagger UI, health, JWKS and metrics.
+
+use actix_web::test::{self, TestRequest};
+use roster_http::Metrics;
+
+use crate::support::*;
+
+const API_PATHS: [(&str, &[&str]); 17] = [
+    ("/api/v1/auth/register", &["post"]),
+    ("/api/v1/auth/login", &["post"]),
+    ("/api/v1/auth/refresh", &["post"]),
+    ("/api/v1/auth/logout", &["post"]),
+    ("/api/v1/me", &["get", "patch"]),
+    ("/api/v1/me/password", &["post"]),
+    ("/api/v1/users", &["get", "post"]),
+    ("/api/v1/users/count", &["get"]),
+    ("/api/v1/users/{id}", &["get", "patch", "put", "delete"]),
+    ("/api/v1/users/{id}/activate", &["post"]),
+    ("/api/v1/users/{id}/deactivate", &["post"]),
+    ("/api/v1/users/{id}/ban", &["post"]),
+    ("/.well-known/jwks.json", &["get"]),
+    ("/health/live", &["get"]),
+    ("/health/ready", &["get"]),
+    ("/metrics", &["get"]),
+    ("/api/v1/openapi.json", &["get"]),
+];
+
+#[actix_web::test]
+async fn openapi_is_3_1_and_documents_every_operation() {
+    let r = send(Mocks::new().state(), TestRequest::get().uri("/api/v1/openapi.json")).await;
+    assert_eq!(r.status, 200);
+    assert!(r.header("content-type").unwrap().starts_with("application/json"));
+    let doc = r.json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
+    for (path, methods) in API_PATHS {
+        for method in methods {
+            let op = &doc["paths"][path][method];
+            assert!(op.is_object(), "{method} {path} is not documented");
+            assert!(op["tags"].is_array(), "{method} {path} has no tag");
+            assert!(op["responses"].as_object().is_some_and(|r| !r.is_empty()), "{method} {path} has no responses");
+        }
+    }
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    let problem = &doc["components"]["schemas"]["Problem"]["properties"];
+    for field in ["type", "title", "status", "detail", "code", "errors", "request_id"] {
+        assert!(problem[field].is_object(), "Problem.{field}");
+    }
+    let unauthorized =
+        &doc["components"]["responses"]["Unauthorized"]["content"]["application/problem+json"]["schema"]["$ref"];
+    assert_eq!(unauthorized, "#/components/schemas/Problem");
+    for schema in [
+        "SignedInResponse",
+        "UserListResponse",
+        "CountResponse",
+        "RefreshRequest",
+        "ChangePasswordRequest",
+        "User",
+        "NewUserInput",
+        "UserPatchInput",
+        "UserReplaceInput",
+        "MePatch",
+        "RegisterInput",
+        "Credentials",
+    ] {
+        assert!(doc["components"]["schemas"][schema].is_object(), "schema {schema}");
+    }
+    let create = &doc["paths"]["/api/v1/users"]["post"];
+    assert!(create["requestBody"]["content"]["application/json"].is_object());
+    assert_eq!(create["security"][0]["bearer"], serde_json::json!([]));
+    for status in ["201", "400", "401", "403", "409", "413", "415", "422", "503"] {
+        assert!(create["responses"][status].is_object(), "POST /users {status}");
+    }
+    let list = &doc["paths"]["/api/v1/users"]["get"]["parameters"];
+    let names: Vec<&str> = list.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["page", "per_page", "limit", "sort", "q", "email", "name", "status"]);
+}
+
+#[actix_web::test]
+async fn swagger_ui_is_served_at_docs() {
+    let r = send(Mocks::new().state(), TestRequest::get().uri("/docs/")).await;
+    assert_eq!(r.status, 200);
+    assert!(r.header("content-type").unwrap().starts_with("text/html"));
+    assert!(r.text().to_lowercase().contains("swagger"));
+    let r = send(Mocks::new().state(), TestRequest::get().uri("/docs/swagger-initializer.js")).await;
+    assert!(r.text().contains("/api/v1/openapi.json"));
+    let r = send(Mocks::new().state(), TestRequest::get().uri("/docs")).await;
+    assert_eq!(r.status, 308);
+    assert_eq!(r.header("location"), Some("/docs/"));
+}
+
+#[actix_web::test]
+async fn health_and_jwks() {
+    let r = send(Mocks::new().state(), TestRequest::get().uri("/health/live")).await;
+    assert_eq!((r.status.as_u16(), r.json()), (200, serde_json::json!({"status": "ok"})));
+    let r = send(Mocks::new().state(), TestRequest::get().uri("/health/ready")).await;
+    assert_eq!(r.status, 200);
+    let mut m = Mocks::new();
+    m.ready = false;
+    let r = send(m.state(), TestRequest::get().uri("/health/ready")).await;
+    r.problem(503, "service_unavailable");
+    assert!(!r.text().contains("connection refused"));
+
+    let r = send(Mocks::new().state(), TestRequest::get().uri("/.well-known/jwks.json")).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("cache-control"), Some("public, max-age=300"));
+    assert_eq!(r.json()["keys"][0]["kid"], "k1");
+}
+
+#[actix_web::test]
+async fn metrics_count_by_route_pattern_and_export_pool_gauges() {
+    let metrics = Metrics::new().unwrap();
+    let app = test::init_service(roster_http::app(Mocks::new().state(), metrics.clone())).await;
+    for uri in [format!("/api/v1/users/{}", uuid::Uuid::now_v7()), "/nowhere".to_string(), "/health/live".to_string()] {
+        test::call_service(&app, TestRequest::get().uri(&uri).to_request()).await;
+    }
+    let res = test::call_service(&app, TestRequest::get().uri("/metrics").to_request()).await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers().get("content-type").unwrap().to_str().unwrap().starts_with("text/plain"));
+    let text = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
+    assert!(text.contains(r#"http_requests_total{method="GET",route="/api/v1/users/{id}",status="401"} 1"#), "{text}");
+    assert!(text.contains(r#"http_requests_total{method="GET",route="unmatched",status="404"} 1"#), "{text}");
+    assert!(text.contains(r#"http_requests_total{method="GET",route="/health/live",status="200"} 1"#), "{text}");
+    assert!(text.contains(r#"http_request_duration_seconds_count{method="GET",route="/health/live"} 1"#), "{text}");
+    for line in [
+        "roster_db_pool_size 3",
+        "roster_db_pool_available 2",
+        "roster_db_pool_max_size 10",
+        "roster_db_pool_waiting 1",
+    ] {
+        assert!(text.contains(line), "{line} missing from {text}");
+    }
+}
+
+#[actix_web::test]
+async fn each_app_has_its_own_registry() {
+    let a = test::init_service(roster_http::app(Mocks::new().state(), Metrics::new().unwrap())).await;
+    let b = test::init_service(roster_http::app(Mocks::new().state(), Metrics::new().unwrap())).await;
+    test::call_service(&a, TestRequest::get().uri("/health/live").to_request()).await;
+    let body = test::call_and_read_body(&b, TestRequest::get().uri("/metrics").to_request()).await;
+    assert!(!String::from_utf8_lossy(&body).contains(r#"route="/health/live""#));
+}
+
+#[actix_web::test]
+async fn serve_answers_on_a_real_socket() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = roster_http::serve(listener, Mocks::new().state()).unwrap();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream.write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap();
+    let mut out = String::new();
+    stream.read_to_string(&mut out).await.unwrap();
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    assert!(out.to_lowercase().contains("x-request-id:"));
+    handle.stop(true).await;
+}

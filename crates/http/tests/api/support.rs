@@ -1,0 +1,208 @@
+//! Fixtures: mocked ports, the app built as `serve` builds it, and a
+//! one-call request helper.
+
+use std::sync::{
+    atomic::{AtomicBool, Ordering},
+    Arc,
+};
+
+use actix_web::{
+    http::{header::HeaderMap, StatusCode},
+    test::{self, TestRequest},
+};
+use async_trait::async_trait;
+use chrono::{DateTime, TimeZone as _, Utc};
+use roster_domain::{
+    auth::{perms, AccessClaims, AuthPolicy, RefreshSecret, SessionSubject},
+    error::TokenRejection,
+    ports::{MockClock, MockPasswordHasher, MockSessionRepository, MockTokenSigner, MockUserRepository},
+    service::{Ports, Services},
+    user::{Profile, User, UserStatus},
+    DEFAULT_ORG_ID,
+};
+use roster_http::{AppState, HttpConfig, Metrics, PoolStats, Readiness};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// The bearer token the mocked signer accepts.
+pub const GOOD_TOKEN: &str = "good-token";
+/// A token the mocked signer reports as expired.
+pub const EXPIRED_TOKEN: &str = "expired-token";
+
+pub fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap()
+}
+
+pub fn user(email: &str, role: &str) -> User {
+    User {
+        id: Uuid::now_v7(),
+        email: email.into(),
+        email_verified: true,
+        name: Some("Ada Lovelace".into()),
+        given_name: None,
+        family_name: None,
+        phone: None,
+        locale: None,
+        timezone: None,
+        status: UserStatus::Active,
+        profile: Profile::default(),
+        attributes: Default::default(),
+        role: Some(role.into()),
+        is_superadmin: false,
+        created_at: now(),
+        updated_at: now(),
+        last_login_at: None,
+    }
+}
+
+pub fn admin_perms() -> Vec<String> {
+    [perms::USERS_READ, perms::USERS_WRITE, perms::USERS_DELETE, perms::USERS_MANAGE_STATUS].map(String::from).to_vec()
+}
+
+/// A readiness probe whose answer the test controls.
+pub struct FakeReadiness {
+    pub ready: AtomicBool,
+}
+
+#[async_trait]
+impl Readiness for FakeReadiness {
+    async fn check(&self) -> Result<(), String> {
+        if self.ready.load(Ordering::SeqCst) {
+            Ok(())
+        } else {
+            Err("database: connection refused".into())
+        }
+    }
+
+    fn pool(&self) -> PoolStats {
+        PoolStats { size: 3, available: 2, max_size: 10, waiting: 1 }
+    }
+}
+
+/// The domain's ports as mocks; tests add expectations before `state()`.
+pub struct Mocks {
+    pub users: MockUserRepository,
+    pub sessions: MockSessionRepository,
+    pub hasher: MockPasswordHasher,
+    pub signer: MockTokenSigner,
+    pub policy: AuthPolicy,
+    pub config: HttpConfig,
+    pub ready: bool,
+}
+
+impl Mocks {
+    pub fn new() -> Mocks {
+        let mut signer = MockTokenSigner::new();
+        signer.expect_sign().returning(|c| Ok(format!("access-for-{}", c.sub)));
+        let mut hasher = MockPasswordHasher::new();
+        hasher.expect_dummy_hash().returning(|| "$dummy".to_string());
+        Mocks {
+            users: MockUserRepository::new(),
+            sessions: MockSessionRepository::new(),
+            hasher,
+            signer,
+            policy: AuthPolicy::default(),
+            config: HttpConfig { max_body_bytes: 1024, workers: 1, shutdown_timeout_secs: 1 },
+            ready: true,
+        }
+    }
+
+    /// `GOOD_TOKEN` authenticates as `user` with `permissions`; `EXPIRED_TOKEN`
+    /// is expired; anything else is invalid.
+    pub fn sign_in_as(mut self, user: &User, permissions: Vec<String>) -> Mocks {
+        let claims = AccessClaims {
+            sub: user.id,
+            sid: Uuid::now_v7(),
+            iss: "test".into(),
+            aud: "roster".into(),
+            exp: now().timestamp() + 900,
+            iat: now().timestamp(),
+            email: user.email.clone(),
+            org: DEFAULT_ORG_ID,
+            role: user.role.clone(),
+            perms: permissions.clone(),
+            amr: vec!["pwd".into()],
+        };
+        self.signer.expect_verify().returning(move |t| match t {
+            GOOD_TOKEN => Ok(claims.clone()),
+            EXPIRED_TOKEN => Err(TokenRejection::Expired),
+            _ => Err(TokenRejection::Invalid),
+        });
+        let subject = SessionSubject { user: user.clone(), permissions };
+        self.sessions.expect_subject().returning(move |_, _, _| Ok(Some(subject.clone())));
+        self
+    }
+
+    pub fn state(self) -> AppState {
+        let mut clock = MockClock::new();
+        clock.expect_now().returning(now);
+        let ports = Ports {
+            users: Arc::new(self.users),
+            sessions: Arc::new(self.sessions),
+            hasher: Arc::new(self.hasher),
+            signer: Arc::new(self.signer),
+            clock: Arc::new(clock),
+        };
+        AppState {
+            services: Services::new(ports, self.policy, RefreshSecret::new([0; 32])),
+            jwks: Arc::new(serde_json::json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "kid": "k1", "x": "abc"}]})),
+            readiness: Arc::new(FakeReadiness { ready: AtomicBool::new(self.ready) }),
+            config: self.config,
+        }
+    }
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts a problem+json answer with this status and code, whose
+    /// `request_id` equals the `X-Request-Id` header; returns the body.
+    #[track_caller]
+    pub fn problem(&self, status: u16, code: &str) -> Value {
+        assert_eq!(self.status.as_u16(), status, "status; body: {}", self.text());
+        assert_eq!(self.header("content-type"), Some("application/problem+json"));
+        let body = self.json();
+        assert_eq!(body["code"], code, "body: {body}");
+        assert_eq!(body["status"], status);
+        assert_eq!(body["type"], format!("urn:roster:problem:{code}"));
+        assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()));
+        assert!(body["detail"].as_str().is_some_and(|t| !t.is_empty()));
+        let id = self.header("x-request-id").expect("X-Request-Id header");
+        assert_eq!(body["request_id"], id);
+        body
+    }
+}
+
+/// Builds the app from `state` and sends one request.
+pub async fn send(state: AppState, req: TestRequest) -> Resp {
+    let app = test::init_service(roster_http::app(state, Metrics::new().unwrap())).await;
+    let res = test::call_service(&app, req.to_request()).await;
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = test::read_body(res).await.to_vec();
+    Resp { status, headers, body }
+}
+
+/// A bearer `Authorization` header.
+pub fn bearer(token: &str) -> (&'static str, String) {
+    ("Authorization", format!("Bearer {token}"))
+}

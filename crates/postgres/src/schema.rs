@@ -1,0 +1,127 @@
+//! Diesel table definitions, written by hand to match
+//! `migrations/2026-11-24-000001_foundation/up.sql` column for column.
+
+// The `table!` macro generates items without doc comments.
+#![allow(missing_docs)]
+
+diesel::table! {
+    users (id) {
+        id -> Uuid,
+        email -> Text,
+        email_verified -> Bool,
+        name -> Nullable<Text>,
+        given_name -> Nullable<Text>,
+        family_name -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        locale -> Nullable<Text>,
+        timezone -> Nullable<Text>,
+        status -> Text,
+        birthdate -> Nullable<Date>,
+        gender -> Nullable<Text>,
+        pronouns -> Nullable<Text>,
+        employee_id -> Nullable<Text>,
+        position -> Nullable<Text>,
+        department -> Nullable<Text>,
+        attributes -> Jsonb,
+        is_superadmin -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        last_login_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    password_credentials (user_id) {
+        user_id -> Uuid,
+        hash -> Text,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    organizations (id) {
+        id -> Uuid,
+        slug -> Text,
+        name -> Text,
+        is_default -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    roles (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        name -> Text,
+        description -> Nullable<Text>,
+        permissions -> Array<Text>,
+        builtin -> Bool,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    memberships (org_id, user_id) {
+        org_id -> Uuid,
+        user_id -> Uuid,
+        role_id -> Uuid,
+        permissions -> Array<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        created_at -> Timestamptz,
+        last_used_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+        revoked_reason -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        ip -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (token_hash) {
+        token_hash -> Bytea,
+        session_id -> Uuid,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        successor_hash -> Nullable<Bytea>,
+    }
+}
+
+diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        algorithm -> Text,
+        public_key -> Bytea,
+        private_key_sealed -> Bytea,
+        created_at -> Timestamptz,
+        retired_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(password_credentials -> users (user_id));
+diesel::joinable!(roles -> organizations (org_id));
+diesel::joinable!(memberships -> organizations (org_id));
+diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(memberships -> roles (role_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(refresh_tokens -> sessions (session_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    password_credentials,
+    organizations,
+    roles,
+    memberships,
+    sessions,
+    refresh_tokens,
+    signing_keys,
+);

@@ -1,0 +1,242 @@
+//! [`SessionRepository`] on PostgreSQL: sessions and their chains of
+//! hashed refresh tokens.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::scoped_futures::ScopedFutureExt;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use roster_domain::auth::{SessionSubject, TokenHash};
+use roster_domain::ports::{NewSession, RotateOutcome, Rotation, SessionRepository};
+use roster_domain::user::UserStatus;
+use roster_domain::RepoError;
+use uuid::Uuid;
+
+use crate::db::{conn, transaction};
+use crate::error::DbError;
+use crate::pool::PgPool;
+use crate::rows::{into_subject, load_subject, subject_columns, users_with_role, SubjectRow};
+use crate::schema::{refresh_tokens, sessions, users};
+use crate::users::revoke_sessions;
+
+/// Why a session is revoked when a rotated refresh token comes back after
+/// the grace window.
+pub const REUSE_REVOKED_REASON: &str = "refresh_token_reuse";
+
+/// Sessions in PostgreSQL.
+#[derive(Clone)]
+pub struct PgSessionRepository {
+    pool: PgPool,
+}
+
+impl PgSessionRepository {
+    /// A repository taking its connections from `pool`.
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+}
+
+impl std::fmt::Debug for PgSessionRepository {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgSessionRepository").finish_non_exhaustive()
+    }
+}
+
+/// The presented refresh token, locked.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = refresh_tokens, check_for_backend(diesel::pg::Pg))]
+struct TokenRow {
+    session_id: Uuid,
+    expires_at: DateTime<Utc>,
+    used_at: Option<DateTime<Utc>>,
+    successor_hash: Option<Vec<u8>>,
+}
+
+/// The token's session, locked.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = sessions, check_for_backend(diesel::pg::Pg))]
+struct SessionRow {
+    id: Uuid,
+    user_id: Uuid,
+    expires_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+async fn create_tx(conn: &mut AsyncPgConnection, s: &NewSession) -> Result<(), DbError> {
+    diesel::insert_into(sessions::table)
+        .values((
+            sessions::id.eq(s.id),
+            sessions::user_id.eq(s.user_id),
+            sessions::created_at.eq(s.now),
+            sessions::last_used_at.eq(s.now),
+            sessions::expires_at.eq(s.expires_at),
+            sessions::user_agent.eq(s.user_agent.as_deref()),
+            sessions::ip.eq(s.ip.as_deref()),
+        ))
+        .execute(conn)
+        .await?;
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::token_hash.eq(s.refresh_hash.as_slice()),
+            refresh_tokens::session_id.eq(s.id),
+            refresh_tokens::created_at.eq(s.now),
+            refresh_tokens::expires_at.eq(s.refresh_expires_at.min(s.expires_at)),
+        ))
+        .execute(conn)
+        .await?;
+    diesel::update(users::table.find(s.user_id)).set(users::last_login_at.eq(s.now)).execute(conn).await?;
+    Ok(())
+}
+
+/// Revokes one session if it is still live; whether it was.
+async fn revoke_session(
+    conn: &mut AsyncPgConnection,
+    session_id: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let n = diesel::update(sessions::table.find(session_id))
+        .filter(sessions::revoked_at.is_null())
+        .set((sessions::revoked_at.eq(now), sessions::revoked_reason.eq(reason)))
+        .execute(conn)
+        .await?;
+    Ok(n > 0)
+}
+
+/// The rotation, inside a transaction. Concurrent rotations of one token
+/// queue on the row lock of the token, so exactly one of them sees it unused.
+async fn rotate_tx(conn: &mut AsyncPgConnection, r: &Rotation) -> Result<RotateOutcome, DbError> {
+    let token: Option<TokenRow> = refresh_tokens::table
+        .find(r.presented.as_slice())
+        .select(TokenRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?;
+    let Some(token) = token else {
+        return Ok(RotateOutcome::Invalid);
+    };
+    if token.expires_at <= r.now {
+        return Ok(RotateOutcome::Invalid);
+    }
+    let session: SessionRow =
+        sessions::table.find(token.session_id).select(SessionRow::as_select()).for_no_key_update().first(conn).await?;
+    if session.revoked_at.is_some() || session.expires_at <= r.now {
+        return Ok(RotateOutcome::Invalid);
+    }
+    let Some(subject) = load_subject(conn, session.user_id).await? else {
+        return Ok(RotateOutcome::Invalid);
+    };
+    if subject.user.status != UserStatus::Active {
+        return Ok(RotateOutcome::Invalid);
+    }
+    let session_id = session.id;
+    match token.used_at {
+        None => {
+            diesel::update(refresh_tokens::table.find(r.presented.as_slice()))
+                .set((refresh_tokens::used_at.eq(r.now), refresh_tokens::successor_hash.eq(r.successor.as_slice())))
+                .execute(conn)
+                .await?;
+            diesel::insert_into(refresh_tokens::table)
+                .values((
+                    refresh_tokens::token_hash.eq(r.successor.as_slice()),
+                    refresh_tokens::session_id.eq(session_id),
+                    refresh_tokens::created_at.eq(r.now),
+                    refresh_tokens::expires_at.eq(r.successor_expires_at.min(session.expires_at)),
+                ))
+                .execute(conn)
+                .await?;
+            diesel::update(sessions::table.find(session_id))
+                .set(sessions::last_used_at.eq(r.now))
+                .execute(conn)
+                .await?;
+            Ok(RotateOutcome::Rotated { session_id, subject })
+        }
+        Some(used_at)
+            if r.now - used_at <= r.grace && token.successor_hash.as_deref() == Some(r.successor.as_slice()) =>
+        {
+            Ok(RotateOutcome::Replayed { session_id, subject })
+        }
+        Some(_) => {
+            revoke_session(conn, session_id, REUSE_REVOKED_REASON, r.now).await?;
+            Ok(RotateOutcome::Reused { session_id })
+        }
+    }
+}
+
+#[async_trait]
+impl SessionRepository for PgSessionRepository {
+    async fn create(&self, session: &NewSession) -> Result<(), RepoError> {
+        Ok(transaction(&self.pool, |c| create_tx(c, session).scope_boxed()).await?)
+    }
+
+    async fn subject(
+        &self,
+        session_id: Uuid,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SessionSubject>, RepoError> {
+        let mut c = conn(&self.pool).await?;
+        let row: Option<SubjectRow> = users_with_role!()
+            .inner_join(sessions::table.on(sessions::user_id.eq(users::id)))
+            .filter(sessions::id.eq(session_id))
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::revoked_at.is_null())
+            .filter(sessions::expires_at.gt(now))
+            .filter(users::status.eq(UserStatus::Active.as_str()))
+            .select(subject_columns())
+            .first(&mut c)
+            .await
+            .optional()
+            .map_err(DbError::from)?;
+        Ok(row.map(into_subject).transpose()?)
+    }
+
+    async fn rotate(&self, rotation: &Rotation) -> Result<RotateOutcome, RepoError> {
+        Ok(transaction(&self.pool, |c| rotate_tx(c, rotation).scope_boxed()).await?)
+    }
+
+    async fn revoke(
+        &self,
+        session_id: Uuid,
+        user_id: Uuid,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, RepoError> {
+        let mut c = conn(&self.pool).await?;
+        let n = diesel::update(sessions::table.find(session_id))
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::revoked_at.is_null())
+            .set((sessions::revoked_at.eq(now), sessions::revoked_reason.eq(reason)))
+            .execute(&mut c)
+            .await
+            .map_err(DbError::from)?;
+        Ok(n > 0)
+    }
+
+    async fn revoke_by_refresh(&self, hash: &TokenHash, reason: &str, now: DateTime<Utc>) -> Result<bool, RepoError> {
+        let mut c = conn(&self.pool).await?;
+        let owner = refresh_tokens::table
+            .filter(refresh_tokens::token_hash.eq(hash.as_slice()))
+            .select(refresh_tokens::session_id);
+        let n = diesel::update(sessions::table)
+            .filter(sessions::id.eq_any(owner))
+            .filter(sessions::revoked_at.is_null())
+            .set((sessions::revoked_at.eq(now), sessions::revoked_reason.eq(reason)))
+            .execute(&mut c)
+            .await
+            .map_err(DbError::from)?;
+        Ok(n > 0)
+    }
+
+    async fn revoke_all_for_user(
+        &self,
+        user_id: Uuid,
+        except: Option<Uuid>,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64, RepoError> {
+        let mut c = conn(&self.pool).await?;
+        Ok(revoke_sessions(&mut c, user_id, except, reason, now).await?)
+    }
+}

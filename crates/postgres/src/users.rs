@@ -1,0 +1,423 @@
+//! [`UserRepository`] on PostgreSQL.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::upsert::excluded;
+use diesel_async::scoped_futures::ScopedFutureExt;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use roster_domain::auth::SessionSubject;
+use roster_domain::ports::{LoginRecord, NewUserRecord, UserRepository};
+use roster_domain::user::{BuiltinRole, Page, User, UserChanges, UserFilter, UserListQuery, UserStatus};
+use roster_domain::values::Email;
+use roster_domain::{Patch, RepoError, DEFAULT_ORG_ID};
+use uuid::Uuid;
+
+use crate::db::{conn, transaction};
+use crate::error::DbError;
+use crate::pool::PgPool;
+use crate::rows::{default_org_role_id, into_subject, load_user, lower, users_with_role, UserRow};
+use crate::schema::{memberships, password_credentials, roles, sessions, users};
+use crate::users_query;
+
+/// The user directory in PostgreSQL: `users`, their `password_credentials`
+/// and their membership in the default organization.
+#[derive(Clone)]
+pub struct PgUserRepository {
+    pool: PgPool,
+}
+
+impl PgUserRepository {
+    /// A repository taking its connections from `pool`.
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+}
+
+impl std::fmt::Debug for PgUserRepository {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgUserRepository").finish_non_exhaustive()
+    }
+}
+
+/// A user to insert.
+#[derive(Insertable)]
+#[diesel(table_name = users)]
+struct NewUserRow<'a> {
+    id: Uuid,
+    email: &'a str,
+    email_verified: bool,
+    name: Option<&'a str>,
+    given_name: Option<&'a str>,
+    family_name: Option<&'a str>,
+    phone: Option<&'a str>,
+    locale: Option<&'a str>,
+    timezone: Option<&'a str>,
+    status: &'a str,
+    birthdate: Option<NaiveDate>,
+    gender: Option<&'a str>,
+    pronouns: Option<&'a str>,
+    employee_id: Option<&'a str>,
+    position: Option<&'a str>,
+    department: Option<&'a str>,
+    attributes: serde_json::Value,
+    is_superadmin: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+/// Changes to a user: `None` leaves a column alone, `Some(None)` sets NULL.
+#[derive(AsChangeset)]
+#[diesel(table_name = users)]
+struct UserChangeset<'a> {
+    email: Option<&'a str>,
+    email_verified: Option<bool>,
+    name: Option<Option<&'a str>>,
+    given_name: Option<Option<&'a str>>,
+    family_name: Option<Option<&'a str>>,
+    phone: Option<Option<&'a str>>,
+    locale: Option<Option<&'a str>>,
+    timezone: Option<Option<&'a str>>,
+    birthdate: Option<Option<NaiveDate>>,
+    gender: Option<Option<&'a str>>,
+    pronouns: Option<Option<&'a str>>,
+    employee_id: Option<Option<&'a str>>,
+    position: Option<Option<&'a str>>,
+    department: Option<Option<&'a str>>,
+    attributes: Option<serde_json::Value>,
+    updated_at: DateTime<Utc>,
+}
+
+/// `Keep` → leave the column, `Clear` → NULL, `Set` → the value.
+fn change(p: &Patch<String>) -> Option<Option<&str>> {
+    match p {
+        Patch::Keep => None,
+        Patch::Clear => Some(None),
+        Patch::Set(v) => Some(Some(v.as_str())),
+    }
+}
+
+/// The value to insert: only `Set` gives one.
+fn initial(p: &Patch<String>) -> Option<&str> {
+    match p {
+        Patch::Set(v) => Some(v.as_str()),
+        Patch::Keep | Patch::Clear => None,
+    }
+}
+
+fn attributes_value(map: Option<&serde_json::Map<String, serde_json::Value>>) -> serde_json::Value {
+    serde_json::Value::Object(map.cloned().unwrap_or_default())
+}
+
+impl<'a> UserChangeset<'a> {
+    fn new(c: &'a UserChanges, now: DateTime<Utc>) -> Self {
+        let birthdate = match c.birthdate {
+            Patch::Keep => None,
+            Patch::Clear => Some(None),
+            Patch::Set(d) => Some(Some(d)),
+        };
+        UserChangeset {
+            email: c.email.as_ref().map(Email::as_str),
+            email_verified: c.email_verified,
+            name: change(&c.name),
+            given_name: change(&c.given_name),
+            family_name: change(&c.family_name),
+            phone: change(&c.phone),
+            locale: change(&c.locale),
+            timezone: change(&c.timezone),
+            birthdate,
+            gender: change(&c.gender),
+            pronouns: change(&c.pronouns),
+            employee_id: change(&c.employee_id),
+            position: change(&c.position),
+            department: change(&c.department),
+            attributes: c.attributes.as_ref().map(|m| attributes_value(Some(m))),
+            updated_at: now,
+        }
+    }
+}
+
+/// Inserts or replaces the user's password hash.
+async fn upsert_password(
+    conn: &mut AsyncPgConnection,
+    user_id: Uuid,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    diesel::insert_into(password_credentials::table)
+        .values((
+            password_credentials::user_id.eq(user_id),
+            password_credentials::hash.eq(hash),
+            password_credentials::updated_at.eq(now),
+        ))
+        .on_conflict(password_credentials::user_id)
+        .do_update()
+        .set((
+            password_credentials::hash.eq(excluded(password_credentials::hash)),
+            password_credentials::updated_at.eq(excluded(password_credentials::updated_at)),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Makes the user a member of the default organization with `role`,
+/// replacing the role of an existing membership.
+async fn upsert_default_membership(
+    conn: &mut AsyncPgConnection,
+    user_id: Uuid,
+    role: BuiltinRole,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let role_id = default_org_role_id(conn, role.as_str()).await?;
+    diesel::insert_into(memberships::table)
+        .values((
+            memberships::org_id.eq(DEFAULT_ORG_ID),
+            memberships::user_id.eq(user_id),
+            memberships::role_id.eq(role_id),
+            memberships::created_at.eq(now),
+        ))
+        .on_conflict((memberships::org_id, memberships::user_id))
+        .do_update()
+        .set(memberships::role_id.eq(excluded(memberships::role_id)))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Revokes the live sessions of a user, but `keep`; returns how many.
+pub(crate) async fn revoke_sessions(
+    conn: &mut AsyncPgConnection,
+    user_id: Uuid,
+    keep: Option<Uuid>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, DbError> {
+    let n = diesel::update(sessions::table)
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::id.nullable().is_distinct_from(keep))
+        .set((sessions::revoked_at.eq(now), sessions::revoked_reason.eq(reason)))
+        .execute(conn)
+        .await?;
+    Ok(n as u64)
+}
+
+async fn insert_user(conn: &mut AsyncPgConnection, u: &NewUserRecord) -> Result<User, DbError> {
+    let f = &u.fields;
+    let birthdate = match f.birthdate {
+        Patch::Set(d) => Some(d),
+        Patch::Keep | Patch::Clear => None,
+    };
+    let row = NewUserRow {
+        id: u.id,
+        email: u.email.as_str(),
+        email_verified: u.email_verified,
+        name: initial(&f.name),
+        given_name: initial(&f.given_name),
+        family_name: initial(&f.family_name),
+        phone: initial(&f.phone),
+        locale: initial(&f.locale),
+        timezone: initial(&f.timezone),
+        status: u.status.as_str(),
+        birthdate,
+        gender: initial(&f.gender),
+        pronouns: initial(&f.pronouns),
+        employee_id: initial(&f.employee_id),
+        position: initial(&f.position),
+        department: initial(&f.department),
+        attributes: attributes_value(f.attributes.as_ref()),
+        is_superadmin: u.is_superadmin,
+        created_at: u.now,
+        updated_at: u.now,
+    };
+    let inserted: UserRow =
+        diesel::insert_into(users::table).values(&row).returning(UserRow::as_returning()).get_result(conn).await?;
+    if let Some(hash) = &u.password_hash {
+        upsert_password(conn, u.id, hash, u.now).await?;
+    }
+    upsert_default_membership(conn, u.id, u.role, u.now).await?;
+    inserted.into_user(Some(u.role.as_str().to_owned()))
+}
+
+async fn upsert_superadmin_tx(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    email: &Email,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<(User, bool), DbError> {
+    let existing: Option<Uuid> = users::table
+        .filter(lower(users::email).eq(lower(email.as_str())))
+        .select(users::id)
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?;
+    let (user_id, created) = match existing {
+        Some(user_id) => {
+            diesel::update(users::table.find(user_id))
+                .set((
+                    users::is_superadmin.eq(true),
+                    users::status.eq(UserStatus::Active.as_str()),
+                    users::updated_at.eq(now),
+                ))
+                .execute(conn)
+                .await?;
+            (user_id, false)
+        }
+        None => {
+            diesel::insert_into(users::table)
+                .values((
+                    users::id.eq(id),
+                    users::email.eq(email.as_str()),
+                    users::email_verified.eq(true),
+                    users::status.eq(UserStatus::Active.as_str()),
+                    users::is_superadmin.eq(true),
+                    users::created_at.eq(now),
+                    users::updated_at.eq(now),
+                ))
+                .execute(conn)
+                .await?;
+            (id, true)
+        }
+    };
+    upsert_password(conn, user_id, hash, now).await?;
+    upsert_default_membership(conn, user_id, BuiltinRole::Owner, now).await?;
+    let user = load_user(conn, user_id)
+        .await?
+        .ok_or_else(|| DbError::Corrupt(format!("superadmin {user_id} vanished inside its transaction")))?;
+    Ok((user, created))
+}
+
+#[async_trait]
+impl UserRepository for PgUserRepository {
+    async fn create(&self, user: &NewUserRecord) -> Result<User, RepoError> {
+        Ok(transaction(&self.pool, |c| insert_user(c, user).scope_boxed()).await?)
+    }
+
+    async fn get(&self, id: Uuid) -> Result<Option<User>, RepoError> {
+        let mut c = conn(&self.pool).await?;
+        Ok(load_user(&mut c, id).await?)
+    }
+
+    async fn find_login(&self, email: &Email) -> Result<Option<LoginRecord>, RepoError> {
+        let mut c = conn(&self.pool).await?;
+        type LoginRow = (UserRow, Option<String>, Option<Vec<String>>, Option<Vec<String>>, Option<String>);
+        let row: Option<LoginRow> = users_with_role!()
+            .left_join(password_credentials::table)
+            .filter(lower(users::email).eq(lower(email.as_str())))
+            .select((
+                UserRow::as_select(),
+                roles::name.nullable(),
+                roles::permissions.nullable(),
+                memberships::permissions.nullable(),
+                password_credentials::hash.nullable(),
+            ))
+            .first(&mut c)
+            .await
+            .optional()
+            .map_err(DbError::from)?;
+        let record = match row {
+            None => None,
+            Some((user, role, role_perms, extra, password_hash)) => {
+                let subject: SessionSubject = into_subject((user, role, role_perms, extra))?;
+                Some(LoginRecord { subject, password_hash })
+            }
+        };
+        Ok(record)
+    }
+
+    async fn password_hash(&self, id: Uuid) -> Result<Option<String>, RepoError> {
+        let mut c = conn(&self.pool).await?;
+        let hash = password_credentials::table
+            .find(id)
+            .select(password_credentials::hash)
+            .first(&mut c)
+            .await
+            .optional()
+            .map_err(DbError::from)?;
+        Ok(hash)
+    }
+
+    async fn update(&self, id: Uuid, changes: &UserChanges, now: DateTime<Utc>) -> Result<Option<User>, RepoError> {
+        let mut c = conn(&self.pool).await?;
+        let updated: Option<Uuid> = diesel::update(users::table.find(id))
+            .set(UserChangeset::new(changes, now))
+            .returning(users::id)
+            .get_result(&mut c)
+            .await
+            .optional()
+            .map_err(DbError::from)?;
+        match updated {
+            None => Ok(None),
+            Some(id) => Ok(load_user(&mut c, id).await?),
+        }
+    }
+
+    async fn set_status(&self, id: Uuid, status: UserStatus, now: DateTime<Utc>) -> Result<Option<User>, RepoError> {
+        let user = transaction(&self.pool, |c| {
+            async move {
+                let updated = diesel::update(users::table.find(id))
+                    .set((users::status.eq(status.as_str()), users::updated_at.eq(now)))
+                    .execute(c)
+                    .await?;
+                if updated == 0 {
+                    return Ok(None);
+                }
+                if !status.can_sign_in() {
+                    revoke_sessions(c, id, None, &format!("status_{status}"), now).await?;
+                }
+                load_user(c, id).await
+            }
+            .scope_boxed()
+        })
+        .await?;
+        Ok(user)
+    }
+
+    async fn delete(&self, id: Uuid) -> Result<bool, RepoError> {
+        let mut c = conn(&self.pool).await?;
+        let n = diesel::delete(users::table.find(id)).execute(&mut c).await.map_err(DbError::from)?;
+        Ok(n > 0)
+    }
+
+    async fn set_password(
+        &self,
+        id: Uuid,
+        hash: &str,
+        keep_session: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> Result<(), RepoError> {
+        transaction(&self.pool, |c| {
+            async move {
+                upsert_password(c, id, hash, now).await?;
+                revoke_sessions(c, id, keep_session, "password_changed", now).await?;
+                Ok(())
+            }
+            .scope_boxed()
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn list(&self, query: &UserListQuery) -> Result<Page<User>, RepoError> {
+        let mut c = conn(&self.pool).await?;
+        Ok(users_query::list(&mut c, query).await?)
+    }
+
+    async fn count(&self, filter: &UserFilter) -> Result<u64, RepoError> {
+        let mut c = conn(&self.pool).await?;
+        Ok(users_query::count(&mut c, filter).await?)
+    }
+
+    async fn upsert_superadmin(
+        &self,
+        id: Uuid,
+        email: &Email,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(User, bool), RepoError> {
+        Ok(transaction(&self.pool, |c| upsert_superadmin_tx(c, id, email, hash, now).scope_boxed()).await?)
+    }
+}

@@ -1,0 +1,83 @@
+//! Shared set-up of the adapter tests: a fresh migrated database per test,
+//! a pool on it, and builders for users and sessions.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use roster_domain::auth::TokenHash;
+use roster_domain::ports::{NewSession, NewUserRecord, UserRepository};
+use roster_domain::user::{BuiltinRole, User, UserChanges, UserStatus};
+use roster_domain::values::Email;
+use roster_domain::Patch;
+use roster_postgres::{build_pool, PgPool, PgSessionRepository, PgUserRepository, PoolConfig};
+use roster_testkit::TestDatabase;
+use uuid::Uuid;
+
+/// One test's database (dropped with it) and repositories over a pool on it.
+pub struct Ctx {
+    pub db: TestDatabase,
+    pub pool: PgPool,
+    pub users: PgUserRepository,
+    pub sessions: PgSessionRepository,
+}
+
+pub async fn setup() -> Ctx {
+    let db = roster_testkit::fresh_database().await.expect("test database");
+    let pool = build_pool(db.url(), &PoolConfig { max_size: 12, ..PoolConfig::default() }).expect("pool");
+    Ctx { users: PgUserRepository::new(pool.clone()), sessions: PgSessionRepository::new(pool.clone()), pool, db }
+}
+
+/// A fixed instant, `secs` seconds after 2026-11-24T12:00:00Z.
+pub fn at(secs: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap() + Duration::seconds(secs)
+}
+
+pub fn email(s: &str) -> Email {
+    Email::parse(s).unwrap()
+}
+
+pub fn new_user(address: &str, role: BuiltinRole, now: DateTime<Utc>) -> NewUserRecord {
+    NewUserRecord {
+        id: Uuid::now_v7(),
+        email: email(address),
+        password_hash: Some(format!("hash-of-{address}")),
+        status: UserStatus::Active,
+        email_verified: false,
+        is_superadmin: false,
+        role,
+        fields: UserChanges::default(),
+        now,
+    }
+}
+
+/// Creates an active member with the given display name.
+pub async fn member(ctx: &Ctx, address: &str, name: Option<&str>, now: DateTime<Utc>) -> User {
+    let mut u = new_user(address, BuiltinRole::Member, now);
+    if let Some(n) = name {
+        u.fields.name = Patch::Set(n.to_owned());
+    }
+    ctx.users.create(&u).await.unwrap()
+}
+
+/// A distinct token hash.
+pub fn hash(tag: u8) -> TokenHash {
+    let mut h = [0u8; 32];
+    h[0] = tag;
+    h[31] = 0xA5;
+    h
+}
+
+/// A session of `user_id` opened at `now`, living an hour, whose first
+/// refresh token is `hash(token)`.
+pub fn new_session(user_id: Uuid, token: u8, now: DateTime<Utc>) -> NewSession {
+    NewSession {
+        id: Uuid::now_v7(),
+        user_id,
+        refresh_hash: hash(token),
+        refresh_expires_at: now + Duration::minutes(30),
+        expires_at: now + Duration::hours(1),
+        user_agent: Some("test-agent".to_owned()),
+        ip: Some("127.0.0.1".to_owned()),
+        now,
+    }
+}

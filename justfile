@@ -1,0 +1,20 @@
+# Roster's everyday commands. `just` is optional: `pip install rust-just`.
+
+# Serve on 127.0.0.1:8080 with the embedded defaults (./data).
+run:
+    cargo run --release
+
+# The whole test suite (starts its own PostgreSQL).
+test:
+    cargo test --workspace
+
+# Formatting and lints, as CI runs them.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Load the release server on loopback and print logins/s, GET /me latency,
+# refreshes/s and peak RSS. Pass seconds per phase, e.g. `just bench 30`.
+bench seconds="20":
+    cargo build --release --bin roster
+    cargo bench --bench load -- --seconds {{seconds}}

@@ -1,0 +1,140 @@
+//! The key-encryption secret and what is derived from it: the AES-256-GCM
+//! key that seals signing keys at rest and the HMAC key of refresh-token
+//! successors (HKDF-SHA-256 with distinct labels).
+
+use std::{io::Write, path::Path};
+
+use base64::{engine::general_purpose::STANDARD, Engine};
+use ring::{
+    aead, hkdf,
+    rand::{SecureRandom, SystemRandom},
+};
+use zeroize::Zeroizing;
+
+/// Parses 32 bytes given as 64 hex characters or standard base64.
+pub fn decode_secret(s: &str) -> Option<Zeroizing<[u8; 32]>> {
+    let s = s.trim();
+    let bytes = if s.len() == 64 { hex::decode(s).ok()? } else { STANDARD.decode(s).ok()? };
+    let arr: [u8; 32] = bytes.try_into().ok()?;
+    Some(Zeroizing::new(arr))
+}
+
+/// Reads `<data_dir>/secret.key`, creating it (mode 0600) with 32 random
+/// bytes on first start.
+pub fn load_or_create_secret_file(data_dir: &Path) -> anyhow::Result<Zeroizing<[u8; 32]>> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let path = data_dir.join("secret.key");
+    if path.exists() {
+        let mode = std::fs::metadata(&path)?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            anyhow::bail!("{} is readable by others (mode {mode:o}); run chmod 600 on it", path.display());
+        }
+        let text = Zeroizing::new(std::fs::read_to_string(&path)?);
+        return decode_secret(&text)
+            .ok_or_else(|| anyhow::anyhow!("{} does not hold 64 hex characters", path.display()));
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let mut bytes = Zeroizing::new([0u8; 32]);
+    SystemRandom::new().fill(bytes.as_mut()).map_err(|_| anyhow::anyhow!("no system randomness"))?;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path)?;
+    f.write_all(hex::encode(bytes.as_ref()).as_bytes())?;
+    f.sync_all()?;
+    Ok(bytes)
+}
+
+struct Len(usize);
+
+impl hkdf::KeyType for Len {
+    fn len(&self) -> usize {
+        self.0
+    }
+}
+
+fn derive(master: &[u8; 32], label: &[u8]) -> anyhow::Result<Zeroizing<[u8; 32]>> {
+    let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, b"roster key derivation v1").extract(master);
+    let info = [label];
+    let okm = prk.expand(&info, Len(32)).map_err(|_| anyhow::anyhow!("hkdf expand"))?;
+    let mut out = Zeroizing::new([0u8; 32]);
+    okm.fill(out.as_mut()).map_err(|_| anyhow::anyhow!("hkdf fill"))?;
+    Ok(out)
+}
+
+/// Keys derived from the key-encryption secret.
+pub struct DerivedKeys {
+    sealing: aead::LessSafeKey,
+    pub refresh: roster_domain::auth::RefreshSecret,
+}
+
+impl DerivedKeys {
+    pub fn new(master: &[u8; 32]) -> anyhow::Result<DerivedKeys> {
+        let seal = derive(master, b"signing-key sealing")?;
+        let refresh = derive(master, b"refresh-token successor")?;
+        let unbound =
+            aead::UnboundKey::new(&aead::AES_256_GCM, seal.as_ref()).map_err(|_| anyhow::anyhow!("aes key"))?;
+        Ok(DerivedKeys {
+            sealing: aead::LessSafeKey::new(unbound),
+            refresh: roster_domain::auth::RefreshSecret::new(*refresh),
+        })
+    }
+
+    /// nonce ‖ ciphertext ‖ tag, bound to `aad` (the key id).
+    pub fn seal(&self, plaintext: &[u8], aad: &[u8]) -> anyhow::Result<Vec<u8>> {
+        let mut nonce = [0u8; aead::NONCE_LEN];
+        SystemRandom::new().fill(&mut nonce).map_err(|_| anyhow::anyhow!("no system randomness"))?;
+        let mut buf = plaintext.to_vec();
+        self.sealing
+            .seal_in_place_append_tag(aead::Nonce::assume_unique_for_key(nonce), aead::Aad::from(aad), &mut buf)
+            .map_err(|_| anyhow::anyhow!("seal failed"))?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&buf);
+        Ok(out)
+    }
+
+    /// Opens what `seal` made; fails if the secret or the key id differ.
+    pub fn open(&self, sealed: &[u8], aad: &[u8]) -> anyhow::Result<Zeroizing<Vec<u8>>> {
+        if sealed.len() < aead::NONCE_LEN + aead::AES_256_GCM.tag_len() {
+            anyhow::bail!("sealed key too short");
+        }
+        let (nonce, rest) = sealed.split_at(aead::NONCE_LEN);
+        let nonce = aead::Nonce::try_assume_unique_for_key(nonce).map_err(|_| anyhow::anyhow!("bad nonce"))?;
+        let mut buf = Zeroizing::new(rest.to_vec());
+        let plain = self.sealing.open_in_place(nonce, aead::Aad::from(aad), buf.as_mut()).map_err(|_| {
+            anyhow::anyhow!(
+                "cannot decrypt a signing key: the key-encryption secret differs from the one that sealed it"
+            )
+        })?;
+        Ok(Zeroizing::new(plain.to_vec()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seal_round_trip_and_binding() {
+        let k = DerivedKeys::new(&[3; 32]).unwrap();
+        let sealed = k.seal(b"private", b"kid-1").unwrap();
+        assert_eq!(k.open(&sealed, b"kid-1").unwrap().as_slice(), b"private");
+        assert!(k.open(&sealed, b"kid-2").is_err());
+        assert!(DerivedKeys::new(&[4; 32]).unwrap().open(&sealed, b"kid-1").is_err());
+    }
+
+    #[test]
+    fn secret_formats() {
+        assert!(decode_secret(&"ab".repeat(32)).is_some());
+        assert!(decode_secret(&STANDARD.encode([1u8; 32])).is_some());
+        assert!(decode_secret("short").is_none());
+    }
+
+    #[test]
+    fn secret_file_is_private_and_stable() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = load_or_create_secret_file(dir.path()).unwrap();
+        let b = load_or_create_secret_file(dir.path()).unwrap();
+        assert_eq!(*a, *b);
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("secret.key")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}

@@ -1,0 +1,175 @@
+use std::net::TcpListener;
+
+use reqwest::{Method, Response, StatusCode};
+use roster::{config::Config, config::Secret, Roster};
+use roster_testkit::TestDatabase;
+use serde_json::{json, Value};
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub roster_pool: roster_postgres::pool::PgPool,
+    pub services: roster_domain::service::Services,
+    pub db: TestDatabase,
+    pub config: Config,
+    handle: actix_web::dev::ServerHandle,
+}
+
+/// A signed-in user: their id and tokens.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub id: String,
+    pub email: String,
+    pub access: String,
+    pub refresh: String,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let db = roster_testkit::fresh_database().await.expect("test database");
+        let mut config = Config::default();
+        config.database_url = Some(Secret::new(db.url()));
+        config.key_encryption_secret = Some(Secret::new(hex::encode(rand::random::<[u8; 32]>())));
+        config.auth.bcrypt_cost = 10;
+        config.http.workers = Some(2);
+        config.http.shutdown_timeout_secs = 1;
+        config.database.max_connections = 8;
+        tweak(&mut config);
+        config.validate().expect("valid test config");
+        let roster = Roster::build(&config, db.url()).await.expect("app builds");
+        let pool = roster.pool.clone();
+        let services = roster.state.services.clone();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = roster.serve(listener).expect("server");
+        let handle = server.handle();
+        tokio::spawn(server);
+        TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::new(),
+            roster_pool: pool,
+            services,
+            db,
+            config,
+            handle,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Response {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        self.call(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Response {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn register(&self, email: &str) -> Session {
+        let r = self.post("/api/v1/auth/register", None, json!({"email": email, "password": PASSWORD})).await;
+        assert_eq!(r.status(), StatusCode::CREATED, "register {email}");
+        session(r.json().await.unwrap())
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Response {
+        self.post("/api/v1/auth/login", None, json!({"email": email, "password": password})).await
+    }
+
+    pub async fn login_ok(&self, email: &str) -> Session {
+        let r = self.login(email, PASSWORD).await;
+        assert_eq!(r.status(), StatusCode::OK, "login {email}");
+        session(r.json().await.unwrap())
+    }
+
+    /// A platform superadmin, made the way `roster admin create` makes one.
+    pub async fn superadmin(&self) -> Session {
+        let email = format!("root-{}@example.com", uuid::Uuid::now_v7().simple());
+        self.services.users.ensure_superadmin(&email, PASSWORD).await.unwrap();
+        self.login_ok(&email).await
+    }
+
+    /// A user with `role` in the default organization, created by a superadmin.
+    pub async fn user_with_role(&self, role: &str) -> Session {
+        let root = self.superadmin().await;
+        let email = format!("{role}-{}@example.com", uuid::Uuid::now_v7().simple());
+        let r = self
+            .post("/api/v1/users", Some(&root.access), json!({"email": email, "password": PASSWORD, "role": role}))
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        self.login_ok(&email).await
+    }
+
+    /// A signer holding the app's own signing key, to mint tokens the app
+    /// did not issue (expired ones, ones with a wrong issuer).
+    pub async fn signer(&self) -> roster::adapters::jwt::JwtSigner {
+        let secret =
+            roster::secrets::decode_secret(self.config.key_encryption_secret.as_ref().unwrap().expose()).unwrap();
+        let keys = roster::secrets::DerivedKeys::new(&secret).unwrap();
+        let store = roster_postgres::signing_keys::PgSigningKeyStore::new(self.roster_pool.clone());
+        roster::adapters::jwt::JwtSigner::load(&store, &keys, &self.config.public_url, &self.config.auth.audience)
+            .await
+            .unwrap()
+    }
+
+    pub async fn admin(&self) -> Session {
+        self.user_with_role("admin").await
+    }
+
+    pub async fn member(&self) -> Session {
+        self.user_with_role("member").await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Stop accepting and close workers; the database drops with `db`.
+        let handle = self.handle.clone();
+        drop(handle.stop(false));
+    }
+}
+
+pub fn session(body: Value) -> Session {
+    Session {
+        id: body["user"]["id"].as_str().unwrap().to_string(),
+        email: body["user"]["email"].as_str().unwrap().to_string(),
+        access: body["access_token"].as_str().unwrap().to_string(),
+        refresh: body["refresh_token"].as_str().unwrap().to_string(),
+    }
+}
+
+pub fn unique_email(prefix: &str) -> String {
+    format!("{prefix}-{}@example.com", uuid::Uuid::now_v7().simple())
+}
+
+/// Asserts an RFC 9457 problem with `status` and `code`, and returns its body.
+pub async fn problem(r: Response, status: StatusCode, code: &str) -> Value {
+    assert_eq!(r.status(), status, "status");
+    let ct = r.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    assert!(ct.starts_with("application/problem+json"), "content type {ct}");
+    let request_id = r.headers().get("x-request-id").expect("x-request-id").to_str().unwrap().to_string();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status.as_u16());
+    assert_eq!(body["request_id"], request_id.as_str());
+    assert!(body["title"].is_string() && body["type"].is_string());
+    body
+}

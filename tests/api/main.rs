@@ -1,0 +1,16 @@
+//! End-to-end tests: the real app (the same `Roster::build` the binary runs)
+//! on a loopback port, each test with its own database cloned from a
+//! migrated template.
+
+// Test code: a failed expectation should panic with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::field_reassign_with_default)]
+
+mod helpers;
+
+mod auth;
+mod errors;
+mod me;
+mod ops;
+mod refresh;
+mod tokens;
+mod users;
