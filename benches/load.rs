@@ -151,6 +151,21 @@ fn main() {
         assert!(r.status().is_success(), "register: {}", r.status());
         let me_token = r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string();
 
+        // Phase 0: does a failed login say whether the email exists? Compare
+        // the medians of wrong-password and unknown-email attempts, interleaved.
+        let mut wrong = Vec::new();
+        let mut unknown = Vec::new();
+        for i in 0..10 {
+            for (email, into) in [("bench@example.com", &mut wrong), ("nobody@example.com", &mut unknown)] {
+                let t = Instant::now();
+                let r = post(&client, format!("{base}/api/v1/auth/login"), json!({"email": email, "password": format!("wrong {i}")})).await;
+                assert_eq!(r.status().as_u16(), 401);
+                into.push(t.elapsed());
+            }
+        }
+        wrong.sort();
+        unknown.sort();
+
         // Phase 1: logins saturating the hashing pool, GET /me alongside.
         let stop = Arc::new(AtomicBool::new(false));
         let logins = Arc::new(AtomicU64::new(0));
@@ -241,6 +256,7 @@ fn main() {
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         println!("roster load benchmark — {cores} cores, bcrypt cost {cost}, {seconds} s phases (server ready after {:.1} s)", ready_after.as_secs_f64());
         println!("  one bcrypt hash            {:>9.1} ms  → limit {limit:.2} logins/s", ms(t_hash));
+        println!("  failed login, median       {:>9.1} ms wrong password, {:.1} ms unknown email (same work: no enumeration by timing)", ms(percentile(&wrong, 0.5)), ms(percentile(&unknown, 0.5)));
         println!("  logins                     {login_rate:>9.2} /s   ({:.1} % of the limit; target ≥ 90 %)", 100.0 * login_rate / limit);
         println!("  GET /me during logins      {me_under_load:>9.0} /s   p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms (target p99 < 10 ms)", ms(percentile(&lat, 0.5)), ms(percentile(&lat, 0.99)), ms(percentile(&lat, 1.0)));
         println!("  refreshes                  {refresh_rate:>9.0} /s   (8 concurrent chains)");
