@@ -274,6 +274,12 @@ impl EmbeddedPostgres {
         format!("postgres://postgres:{}@127.0.0.1:{}/{db}", self.password, self.port)
     }
 
+    /// Whether this process owns the cluster and will stop it; `false` for a
+    /// guest sharing a cluster another Roster process started.
+    pub fn is_owner(&self) -> bool {
+        self._owner_lock.is_some()
+    }
+
     /// The TCP port on 127.0.0.1.
     pub fn port(&self) -> u16 {
         self.port
@@ -336,7 +342,11 @@ impl EmbeddedPostgres {
     }
 
     /// Stops the server (`pg_ctl stop -m fast`), waiting for it to exit.
+    /// A guest (see [`EmbeddedPostgres::start`]) leaves the server running.
     pub async fn stop(mut self) -> Result<(), EmbeddedError> {
+        if self.stopped {
+            return Ok(());
+        }
         self.stopped = true;
         self.layout.stop(&self.runner, self.timeout).await
     }

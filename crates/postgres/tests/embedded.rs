@@ -30,10 +30,14 @@ async fn start_restart_reuse_stop() {
     let mode = std::fs::metadata(first.data_dir().join("password")).expect("meta");
     assert_eq!(std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777, 0o600);
 
-    // A second start while it runs (a killed Roster) reuses the server.
+    // A second start while it runs (`roster admin create` beside a running
+    // server) shares it as a guest, and stopping the guest leaves it running.
+    assert!(first.is_owner());
     let second = EmbeddedPostgres::start(opts.clone()).await.expect("reuse");
     assert_eq!(second.database_url(), url);
-    std::mem::forget(second); // would stop the shared server on drop
+    assert!(!second.is_owner());
+    second.stop().await.expect("guest stop");
+    select_one(&url).await;
 
     first.stop().await.expect("stop");
     assert!(AsyncPgConnection::establish(&url).await.is_err(), "stopped");
