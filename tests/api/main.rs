@@ -8,6 +8,7 @@
 mod helpers;
 
 mod auth;
+mod directory;
 mod errors;
 mod me;
 mod ops;

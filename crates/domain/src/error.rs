@@ -59,6 +59,12 @@ pub enum Error {
     /// A query parameter is invalid (unknown sort key, bad page number).
     #[error("invalid query")]
     InvalidQuery(ValidationErrors),
+    /// The `filter=` expression is malformed or names what cannot be filtered.
+    #[error("invalid filter: {0}")]
+    InvalidFilter(crate::user::filter::FilterError),
+    /// The `after=` cursor was not issued by this server for this sort.
+    #[error("invalid cursor: {0}")]
+    InvalidCursor(String),
     /// Email or password is wrong. Deliberately says nothing about which.
     #[error("invalid credentials")]
     InvalidCredentials,
@@ -97,6 +103,16 @@ impl From<RepoError> for Error {
             RepoError::Conflict(c) => Error::Conflict(c),
             RepoError::Unavailable(m) => Error::Unavailable(m),
             RepoError::Internal(m) => Error::Internal(m),
+        }
+    }
+}
+
+impl From<crate::user::ListQueryError> for Error {
+    fn from(e: crate::user::ListQueryError) -> Self {
+        match e {
+            crate::user::ListQueryError::Query(v) => Error::InvalidQuery(v),
+            crate::user::ListQueryError::Filter(f) => Error::InvalidFilter(f),
+            crate::user::ListQueryError::Cursor(m) => Error::InvalidCursor(m),
         }
     }
 }

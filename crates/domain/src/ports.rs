@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::{
     auth::{AccessClaims, SessionSubject, TokenHash},
     error::{RepoError, TokenRejection},
-    user::{BuiltinRole, Page, User, UserChanges, UserFilter, UserListQuery, UserStatus},
+    user::{BuiltinRole, Page, Scope, User, UserChanges, UserFilter, UserListQuery, UserStatus},
     values::{Email, Password},
 };
 
@@ -132,11 +132,13 @@ pub trait UserRepository: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<(), RepoError>;
 
-    /// One page of users matching the query, with the total count.
+    /// One page of users visible in `query.scope` that match its filter, in
+    /// its sort order (then id), offset or keyset paged; `total` when
+    /// `query.with_total`; `has_more` whether rows follow.
     async fn list(&self, query: &UserListQuery) -> Result<Page<User>, RepoError>;
 
-    /// How many users match.
-    async fn count(&self, filter: &UserFilter) -> Result<u64, RepoError>;
+    /// How many users visible in `scope` match.
+    async fn count(&self, scope: Scope, filter: &UserFilter) -> Result<u64, RepoError>;
 
     /// Makes the user with this email a superadmin and owner of the default
     /// organization with this password, creating them (active, verified) if

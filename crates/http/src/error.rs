@@ -133,6 +133,17 @@ fn domain_parts(e: &DomainError) -> Parts {
             "One or more query parameters are invalid; see `errors`.",
         )
         .errors(errs),
+        DomainError::InvalidFilter(f) => {
+            let mut errs = ValidationErrors::new();
+            errs.add("filter", f.to_string());
+            Parts::new(S::BAD_REQUEST, "invalid_filter", "Invalid filter", format!("The filter is invalid: {f}."))
+                .errors(&errs)
+        }
+        DomainError::InvalidCursor(m) => {
+            let mut errs = ValidationErrors::new();
+            errs.add("after", m.clone());
+            Parts::new(S::BAD_REQUEST, "invalid_cursor", "Invalid cursor", format!("The cursor {m}.")).errors(&errs)
+        }
         DomainError::InvalidCredentials => Parts::new(
             S::UNAUTHORIZED,
             "invalid_credentials",

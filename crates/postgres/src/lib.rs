@@ -7,6 +7,8 @@ pub mod pool;
 
 mod db;
 pub mod error;
+mod filter_sql;
+mod keyset;
 mod rows;
 pub mod schema;
 pub mod sessions;

@@ -8,7 +8,7 @@ use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use roster_domain::auth::SessionSubject;
 use roster_domain::ports::{LoginRecord, NewUserRecord, UserRepository};
-use roster_domain::user::{BuiltinRole, Page, User, UserChanges, UserFilter, UserListQuery, UserStatus};
+use roster_domain::user::{BuiltinRole, Page, Scope, User, UserChanges, UserFilter, UserListQuery, UserStatus};
 use roster_domain::values::Email;
 use roster_domain::{Patch, RepoError, DEFAULT_ORG_ID};
 use uuid::Uuid;
@@ -406,9 +406,9 @@ impl UserRepository for PgUserRepository {
         Ok(users_query::list(&mut c, query).await?)
     }
 
-    async fn count(&self, filter: &UserFilter) -> Result<u64, RepoError> {
+    async fn count(&self, scope: Scope, filter: &UserFilter) -> Result<u64, RepoError> {
         let mut c = conn(&self.pool).await?;
-        Ok(users_query::count(&mut c, filter).await?)
+        Ok(users_query::count(&mut c, scope, filter).await?)
     }
 
     async fn upsert_superadmin(

@@ -1,47 +1,20 @@
-//! Listing and counting users: the shortcut filters, whitelisted sorting and
-//! paging, built with diesel's boxed query builder.
+//! Listing and counting the directory: the scope and filters compiled by
+//! [`crate::filter_sql`], whitelisted sorting with `id` as the final
+//! tie-breaker, offset or keyset paging, and the optional exact total.
 
 use diesel::prelude::*;
+use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use roster_domain::user::{Page, User, UserFilter, UserListQuery, UserSortField};
+use roster_domain::user::{Page, Paging, Scope, User, UserFilter, UserListQuery, UserSortField};
 
 use crate::error::DbError;
-use crate::rows::{contains_pattern, lower, users_with_role, UserRow};
-use crate::schema::{roles, users};
-
-/// Adds the filters of a [`UserFilter`] to a boxed query over `users`.
-macro_rules! filtered {
-    ($query:expr, $filter:expr) => {{
-        let filter: &UserFilter = $filter;
-        let mut query = $query;
-        if let Some(q) = &filter.q {
-            let p = contains_pattern(q);
-            query = query.filter(
-                users::email
-                    .ilike(p.clone())
-                    .or(users::name.ilike(p.clone()))
-                    .or(users::given_name.ilike(p.clone()))
-                    .or(users::family_name.ilike(p)),
-            );
-        }
-        if let Some(email) = &filter.email {
-            query = query.filter(lower(users::email).eq(lower(email.clone())));
-        }
-        if let Some(name) = &filter.name {
-            let p = contains_pattern(name);
-            query = query.filter(
-                users::name.ilike(p.clone()).or(users::given_name.ilike(p.clone())).or(users::family_name.ilike(p)),
-            );
-        }
-        if let Some(status) = filter.status {
-            query = query.filter(users::status.eq(status.as_str()));
-        }
-        query
-    }};
-}
+use crate::filter_sql::{Compiler, Cond};
+use crate::keyset;
+use crate::rows::UserRow;
+use crate::schema::{memberships, roles, users};
 
 /// Adds one sort key. Ascending puts NULLs last and descending puts them
-/// first (PostgreSQL's defaults).
+/// first (PostgreSQL's defaults, which [`keyset::after`] follows).
 macro_rules! sorted_by {
     ($query:expr, $column:expr, $descending:expr) => {
         if $descending {
@@ -56,13 +29,47 @@ fn to_i64(n: u64, what: &str) -> Result<i64, DbError> {
     i64::try_from(n).map_err(|_| DbError::Corrupt(format!("{what} {n} is out of range")))
 }
 
-/// One page of users matching `query`, sorted by its keys then by id, with
-/// the number of all matching users.
+/// The WHERE condition of `scope` and `filter`.
+fn condition(scope: Scope, filter: &UserFilter) -> Result<Vec<Cond>, DbError> {
+    Compiler { role_org: scope.role_org() }.filter(scope, filter)
+}
+
+/// One page of users matching `query`, sorted by its keys then by id. With
+/// `with_total`, the page and the count are read in one read-only
+/// repeatable-read transaction so that they agree.
 pub(crate) async fn list(conn: &mut AsyncPgConnection, query: &UserListQuery) -> Result<Page<User>, DbError> {
-    let mut q = filtered!(
-        users_with_role!().select((UserRow::as_select(), roles::name.nullable())).into_boxed(),
-        &query.filter
-    );
+    if query.with_total {
+        conn.build_transaction()
+            .read_only()
+            .repeatable_read()
+            .run(|c| async move { page(c, query).await }.scope_boxed())
+            .await
+    } else {
+        page(conn, query).await
+    }
+}
+
+async fn page(conn: &mut AsyncPgConnection, query: &UserListQuery) -> Result<Page<User>, DbError> {
+    let per_page = query.per_page;
+    let mut parts = condition(query.scope, &query.filter)?;
+    let (offset, page_number) = match &query.paging {
+        Paging::Offset { page } => {
+            let skip = u64::from(page.saturating_sub(1)) * u64::from(per_page);
+            (to_i64(skip, "offset")?, Some(*page))
+        }
+        Paging::Keyset(None) => (0, None),
+        Paging::Keyset(Some(k)) => {
+            parts.push(keyset::after(&query.sort, k)?);
+            (0, None)
+        }
+    };
+    let role_org = query.scope.role_org();
+    let mut q = users::table
+        .left_join(memberships::table.on(memberships::user_id.eq(users::id).and(memberships::org_id.eq(role_org))))
+        .left_join(roles::table.on(roles::id.eq(memberships::role_id)))
+        .select((UserRow::as_select(), roles::name.nullable()))
+        .filter(Cond::all(parts))
+        .into_boxed();
     for key in &query.sort {
         q = match key.field {
             UserSortField::CreatedAt => sorted_by!(q, users::created_at, key.descending),
@@ -75,19 +82,18 @@ pub(crate) async fn list(conn: &mut AsyncPgConnection, query: &UserListQuery) ->
             UserSortField::LastLoginAt => sorted_by!(q, users::last_login_at, key.descending),
         };
     }
-    let rows: Vec<(UserRow, Option<String>)> = q
-        .then_order_by(users::id.asc())
-        .limit(i64::from(query.per_page))
-        .offset(to_i64(query.offset(), "offset")?)
-        .load(conn)
-        .await?;
+    // One row more than the page tells whether another page follows.
+    let mut rows: Vec<(UserRow, Option<String>)> =
+        q.then_order_by(users::id.asc()).limit(i64::from(per_page) + 1).offset(offset).load(conn).await?;
+    let has_more = rows.len() > per_page as usize;
+    rows.truncate(per_page as usize);
     let items = rows.into_iter().map(|(u, role)| u.into_user(role)).collect::<Result<Vec<_>, _>>()?;
-    let total = count(conn, &query.filter).await?;
-    Ok(Page { items, total, page: query.page, per_page: query.per_page })
+    let total = if query.with_total { Some(count(conn, query.scope, &query.filter).await?) } else { None };
+    Ok(Page { items, total, page: page_number, per_page, has_more })
 }
 
-/// How many users match `filter`.
-pub(crate) async fn count(conn: &mut AsyncPgConnection, filter: &UserFilter) -> Result<u64, DbError> {
-    let n: i64 = filtered!(users::table.into_boxed(), filter).count().get_result(conn).await?;
+/// How many users in `scope` match `filter`.
+pub(crate) async fn count(conn: &mut AsyncPgConnection, scope: Scope, filter: &UserFilter) -> Result<u64, DbError> {
+    let n: i64 = users::table.filter(Cond::all(condition(scope, filter)?)).count().get_result(conn).await?;
     u64::try_from(n).map_err(|_| DbError::Corrupt(format!("negative count {n}")))
 }

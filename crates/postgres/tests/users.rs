@@ -10,7 +10,9 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use roster_domain::auth::perms;
 use roster_domain::ports::{SessionRepository, UserRepository};
-use roster_domain::user::{BuiltinRole, SortKey, UserChanges, UserFilter, UserListQuery, UserSortField, UserStatus};
+use roster_domain::user::{
+    BuiltinRole, Paging, Scope, SortKey, UserChanges, UserFilter, UserListQuery, UserSortField, UserStatus,
+};
 use roster_domain::{Conflict, Patch, RepoError, DEFAULT_ORG_ID};
 use roster_postgres::schema::{memberships, password_credentials, sessions};
 use roster_postgres::{build_pool, PgUserRepository, PoolConfig};
@@ -188,10 +190,12 @@ async fn set_password_revokes_other_sessions() {
 
 fn query(filter: UserFilter, page: u32, per_page: u32, sort: &[(UserSortField, bool)]) -> UserListQuery {
     UserListQuery {
+        scope: Scope::Platform,
         filter,
-        page,
         per_page,
         sort: sort.iter().map(|&(field, descending)| SortKey { field, descending }).collect(),
+        paging: Paging::Offset { page },
+        with_total: true,
     }
 }
 
@@ -213,7 +217,7 @@ async fn list_filters_sorts_and_pages() {
     ctx.users.create(&rec).await.unwrap();
 
     let all = ctx.users.list(&query(UserFilter::default(), 1, 20, &[(UserSortField::CreatedAt, false)])).await.unwrap();
-    assert_eq!(all.total, 6);
+    assert_eq!(all.total, Some(6));
     assert_eq!(
         emails(&all),
         [
@@ -229,10 +233,10 @@ async fn list_filters_sorts_and_pages() {
 
     // Paging with a descending key; total counts every match.
     let p2 = ctx.users.list(&query(UserFilter::default(), 2, 2, &[(UserSortField::CreatedAt, true)])).await.unwrap();
-    assert_eq!((p2.total, p2.page, p2.per_page), (6, 2, 2));
+    assert_eq!((p2.total, p2.page, p2.per_page), (Some(6), Some(2), 2));
     assert_eq!(emails(&p2), ["under_score@example.com", "percent@example.com"]);
     let past = ctx.users.list(&query(UserFilter::default(), 9, 2, &[(UserSortField::CreatedAt, true)])).await.unwrap();
-    assert_eq!((past.items.len(), past.total), (0, 6));
+    assert_eq!((past.items.len(), past.total, past.has_more), (0, Some(6), false));
 
     // NULL names sort last ascending and first descending.
     let by_name = ctx.users.list(&query(UserFilter::default(), 1, 20, &[(UserSortField::Name, false)])).await.unwrap();
@@ -251,13 +255,13 @@ async fn list_filters_sorts_and_pages() {
     assert_eq!(emails(&pct), ["percent@example.com"]);
     let us = ctx.users.list(&query(f("_"), 1, 20, &[(UserSortField::CreatedAt, false)])).await.unwrap();
     assert_eq!(emails(&us), ["under_score@example.com"]);
-    assert_eq!(ctx.users.count(&f("\\")).await.unwrap(), 0);
+    assert_eq!(ctx.users.count(Scope::Platform, &f("\\")).await.unwrap(), 0);
     // q is case-insensitive over email and the three names.
-    assert_eq!(ctx.users.count(&f("LISKOV")).await.unwrap(), 1);
-    assert_eq!(ctx.users.count(&f("HOPPER")).await.unwrap(), 1);
-    assert_eq!(ctx.users.count(&f("example.COM")).await.unwrap(), 6);
+    assert_eq!(ctx.users.count(Scope::Platform, &f("LISKOV")).await.unwrap(), 1);
+    assert_eq!(ctx.users.count(Scope::Platform, &f("HOPPER")).await.unwrap(), 1);
+    assert_eq!(ctx.users.count(Scope::Platform, &f("example.COM")).await.unwrap(), 6);
 
-    let by_email = UserFilter { email: Some("GRACE@example.com".into()), ..UserFilter::default() };
+    let by_email = UserFilter { email: vec!["GRACE@example.com".into()], ..UserFilter::default() };
     assert_eq!(
         emails(&ctx.users.list(&query(by_email, 1, 20, &[(UserSortField::Email, false)])).await.unwrap()),
         ["grace@example.com"]
@@ -266,11 +270,11 @@ async fn list_filters_sorts_and_pages() {
     let by_name = UserFilter { name: Some("li".into()), ..UserFilter::default() };
     let names = ctx.users.list(&query(by_name.clone(), 1, 20, &[(UserSortField::Email, false)])).await.unwrap();
     assert_eq!(emails(&names), ["barbara@example.com", "linus@example.com"]);
-    let banned_only = UserFilter { status: Some(UserStatus::Banned), ..UserFilter::default() };
-    assert_eq!(ctx.users.count(&banned_only).await.unwrap(), 1);
-    let combined = UserFilter { status: Some(UserStatus::Active), ..by_name };
-    assert_eq!(ctx.users.count(&combined).await.unwrap(), 1);
-    assert_eq!(ctx.users.count(&UserFilter::default()).await.unwrap(), 6);
+    let banned_only = UserFilter { status: vec![UserStatus::Banned], ..UserFilter::default() };
+    assert_eq!(ctx.users.count(Scope::Platform, &banned_only).await.unwrap(), 1);
+    let combined = UserFilter { status: vec![UserStatus::Active], ..by_name };
+    assert_eq!(ctx.users.count(Scope::Platform, &combined).await.unwrap(), 1);
+    assert_eq!(ctx.users.count(Scope::Platform, &UserFilter::default()).await.unwrap(), 6);
 
     // Several keys: status, then email descending.
     let multi = ctx

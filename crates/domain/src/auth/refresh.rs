@@ -21,6 +21,17 @@ impl RefreshSecret {
     pub fn new(bytes: [u8; 32]) -> RefreshSecret {
         RefreshSecret(Zeroizing::new(bytes))
     }
+
+    /// A key for another purpose, derived with HMAC-SHA-256 under `label`.
+    pub fn derive(&self, label: &str) -> [u8; 32] {
+        let mut mac = match Hmac::<Sha256>::new_from_slice(self.0.as_ref()) {
+            Ok(m) => m,
+            Err(_) => unreachable!("HMAC takes keys of any size"),
+        };
+        mac.update(b"roster derived key v1\0");
+        mac.update(label.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
 }
 
 /// An opaque refresh token: 32 random bytes, base64url without padding.

@@ -5,7 +5,7 @@ mod auth;
 mod users;
 
 pub use auth::{AuthService, ClientMeta, Credentials, RegisterInput, SignedIn};
-pub use users::UserService;
+pub use users::{UserList, UserService};
 
 use std::sync::Arc;
 
@@ -34,9 +34,10 @@ pub struct Services {
 impl Services {
     pub fn new(ports: Ports, policy: AuthPolicy, refresh_secret: crate::auth::RefreshSecret) -> Services {
         let policy = Arc::new(policy);
+        let cursors = crate::user::CursorCodec::new(refresh_secret.derive("directory cursors"));
         Services {
             auth: AuthService::new(ports.clone(), policy.clone(), refresh_secret),
-            users: UserService::new(ports, policy),
+            users: UserService::new(ports, policy, cursors),
         }
     }
 }

@@ -11,8 +11,8 @@ use crate::{
     error::Error,
     ports::NewUserRecord,
     user::{
-        BuiltinRole, NewUserInput, Page, User, UserChanges, UserFilter, UserListQuery, UserPatchInput,
-        UserReplaceInput, UserStatus,
+        BuiltinRole, CursorCodec, Keyset, ListParams, NewUserInput, Page, Paging, Projection, Scope, User, UserChanges,
+        UserFilter, UserListQuery, UserPatchInput, UserReplaceInput, UserStatus,
     },
     validation::ValidationErrors,
     values::{Email, Password},
@@ -25,6 +25,26 @@ use super::{hash_error, Ports};
 pub struct UserService {
     ports: Ports,
     policy: Arc<AuthPolicy>,
+    cursors: CursorCodec,
+}
+
+/// One page of the directory, with what the HTTP layer needs for links.
+#[derive(Debug, Clone)]
+pub struct UserList {
+    pub page: Page<User>,
+    /// The validated query (its sort and paging build the links).
+    pub query: UserListQuery,
+    /// The cursor of the next page, for keyset paging with more rows.
+    pub next_cursor: Option<String>,
+    /// Which members of each user to return.
+    pub projection: Option<Projection>,
+}
+
+/// The directory a caller may see. Until organizations have their own
+/// administrators (issue [4]), whoever may read users reads the platform.
+fn directory_scope(principal: &Principal) -> Scope {
+    let _ = principal;
+    Scope::Platform
 }
 
 fn require(principal: &Principal, permission: &'static str) -> Result<(), Error> {
@@ -56,8 +76,8 @@ fn not_self(principal: &Principal, id: Uuid) -> Result<(), Error> {
 }
 
 impl UserService {
-    pub fn new(ports: Ports, policy: Arc<AuthPolicy>) -> UserService {
-        UserService { ports, policy }
+    pub fn new(ports: Ports, policy: Arc<AuthPolicy>, cursors: CursorCodec) -> UserService {
+        UserService { ports, policy, cursors }
     }
 
     async fn load(&self, id: Uuid) -> Result<User, Error> {
@@ -193,16 +213,31 @@ impl UserService {
         self.ports.users.set_status(id, status, now).await?.ok_or(Error::NotFound("user"))
     }
 
-    /// One page of users. Needs `users:read`.
-    pub async fn list(&self, principal: &Principal, query: UserListQuery) -> Result<Page<User>, Error> {
+    /// One page of the directory: shortcuts, `filter=`, sort, projection,
+    /// offset or keyset paging. Needs `users:read`. Errors: `Forbidden`,
+    /// `InvalidQuery`, `InvalidFilter`, `InvalidCursor`, `Unavailable`.
+    pub async fn list(&self, principal: &Principal, params: &ListParams) -> Result<UserList, Error> {
         require(principal, perms::USERS_READ)?;
-        Ok(self.ports.users.list(&query).await?)
+        let projection = Projection::parse(params.fields.as_deref()).map_err(Error::InvalidQuery)?;
+        let query = UserListQuery::from_params(params, directory_scope(principal), |token, sort| {
+            self.cursors.decode(sort, token)
+        })?;
+        let page = self.ports.users.list(&query).await?;
+        let next_cursor = match (&query.paging, page.has_more, page.items.last()) {
+            (Paging::Keyset(_), true, Some(last)) => Some(self.cursors.encode(
+                &query.sort,
+                &Keyset { values: query.sort.iter().map(|k| k.field.value_of(last)).collect(), id: last.id },
+            )),
+            _ => None,
+        };
+        Ok(UserList { page, query, next_cursor, projection })
     }
 
-    /// How many users match. Needs `users:read`.
-    pub async fn count(&self, principal: &Principal, filter: UserFilter) -> Result<u64, Error> {
+    /// How many users match the shortcuts and `filter=`. Needs `users:read`.
+    pub async fn count(&self, principal: &Principal, params: &ListParams) -> Result<u64, Error> {
         require(principal, perms::USERS_READ)?;
-        Ok(self.ports.users.count(&filter).await?)
+        let filter = UserFilter::from_params(params).map_err(crate::user::ListQueryError::from)?;
+        Ok(self.ports.users.count(directory_scope(principal), &filter).await?)
     }
 
     /// Creates or promotes a platform superadmin (the `roster admin create`

@@ -14,10 +14,7 @@ async fn member_reads_only_itself_without_touching_the_store_for_others() {
     let p = principal(me, vec![]);
     assert_eq!(s.users.get(&p, me_id).await.unwrap().id, me_id);
     assert!(matches!(s.users.get(&p, Uuid::now_v7()).await, Err(Error::Forbidden(_))));
-    assert!(matches!(
-        s.users.list(&p, UserListQuery::parse(UserFilter::default(), None, None, None, None).unwrap()).await,
-        Err(Error::Forbidden(_))
-    ));
+    assert!(matches!(s.users.list(&p, &ListParams::default()).await, Err(Error::Forbidden(_))));
     assert!(matches!(s.users.delete(&p, Uuid::now_v7()).await, Err(Error::Forbidden(_))));
 }
 
@@ -111,4 +108,47 @@ async fn only_owners_grant_owner() {
     )
     .unwrap();
     assert!(matches!(s.users.create(&admin, input).await, Err(Error::Forbidden(_))));
+}
+
+#[tokio::test]
+async fn keyset_lists_hand_out_a_cursor_that_decodes_to_the_last_row() {
+    let rows: Vec<_> = (0..3).map(|i| user(&format!("u{i}@example.com"), "member")).collect();
+    let last = rows[2].clone();
+    let mut m = Mocks::new();
+    m.users
+        .expect_list()
+        .withf(|q| q.paging == Paging::Keyset(None) && q.scope == Scope::Platform && !q.with_total)
+        .times(1)
+        .returning(move |q| {
+            Ok(Page { items: rows.clone(), total: None, page: None, per_page: q.per_page, has_more: true })
+        });
+    let s = m.services(AuthPolicy::default());
+    let admin = principal(user("admin@example.com", "admin"), admin_perms());
+    let params =
+        ListParams { after: Some(String::new()), per_page: Some(3), sort: Some("-email".into()), ..Default::default() };
+    let list = s.users.list(&admin, &params).await.unwrap();
+    let cursor = list.next_cursor.expect("a next cursor");
+    // The same service decodes it for the same sort, and refuses it for another.
+    let mut m = Mocks::new();
+    m.users
+        .expect_list()
+        .withf(move |q| matches!(&q.paging, Paging::Keyset(Some(k)) if k.id == last.id))
+        .returning(|q| Ok(Page { items: vec![], total: None, page: None, per_page: q.per_page, has_more: false }));
+    let s = m.services(AuthPolicy::default());
+    let next = ListParams { after: Some(cursor.clone()), ..params.clone() };
+    assert!(s.users.list(&admin, &next).await.unwrap().next_cursor.is_none());
+    let other_sort = ListParams { after: Some(cursor), sort: Some("email".into()), ..params };
+    assert!(matches!(s.users.list(&admin, &other_sort).await, Err(Error::InvalidCursor(_))));
+}
+
+#[tokio::test]
+async fn bad_filters_never_reach_the_store() {
+    let mut m = Mocks::new();
+    m.users.expect_list().never();
+    m.users.expect_count().never();
+    let s = m.services(AuthPolicy::default());
+    let admin = principal(user("admin@example.com", "admin"), admin_perms());
+    let params = ListParams { filter: Some("email eq".into()), ..Default::default() };
+    assert!(matches!(s.users.list(&admin, &params).await, Err(Error::InvalidFilter(_))));
+    assert!(matches!(s.users.count(&admin, &params).await, Err(Error::InvalidFilter(_))));
 }

@@ -1,9 +1,17 @@
 //! The user entity and the inputs that create and change it.
 
+mod cursor;
+pub mod filter;
 mod input;
 mod model;
+mod projection;
 mod query;
 
+pub use cursor::CursorCodec;
 pub use input::{MePatch, NewUser, NewUserInput, UserChanges, UserPatchInput, UserReplaceInput, MAX_ATTRIBUTES_BYTES};
 pub use model::{BuiltinRole, Profile, User, UserStatus};
-pub use query::{Page, SortKey, UserFilter, UserListQuery, UserSortField, MAX_PER_PAGE};
+pub use projection::Projection;
+pub use query::{
+    parse_sort, sort_spec, Keyset, ListParams, ListParamsError, ListQueryError, Page, Paging, Scope, SortKey,
+    SortValue, UserFilter, UserListQuery, UserSortField, MAX_PER_PAGE,
+};

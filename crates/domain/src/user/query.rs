@@ -1,10 +1,12 @@
 //! Listing users: paging, sorting over a whitelist, and the shortcut filters.
 
-use serde::Serialize;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use crate::validation::ValidationErrors;
 
-use super::UserStatus;
+use super::{filter::Predicate, UserStatus};
 
 /// Largest page size.
 pub const MAX_PER_PAGE: u32 = 100;
@@ -43,104 +45,272 @@ pub struct SortKey {
     pub descending: bool,
 }
 
-/// The shortcut filters shared by `GET /users` and `GET /users/count`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Whose users a query may see. Mandatory on every directory query, so
+/// tenant scoping cannot be forgotten: `Platform` for superadmins (and, until
+/// organizations have their own admins, the default organization's admins),
+/// `Org(id)` for an organization's admins (members of that organization only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Platform,
+    Org(Uuid),
+}
+
+impl Scope {
+    /// The organization whose role `role` filters and the `role` field refer to.
+    pub fn role_org(self) -> Uuid {
+        match self {
+            Scope::Platform => crate::DEFAULT_ORG_ID,
+            Scope::Org(id) => id,
+        }
+    }
+}
+
+/// The filters shared by `GET /users` and `GET /users/count`: the shortcuts
+/// (a comma list means "any of") and the SCIM `filter=` predicate, all ANDed.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct UserFilter {
     /// Case-insensitive substring over email and the names.
     pub q: Option<String>,
-    /// Case-insensitive exact email.
-    pub email: Option<String>,
+    /// Case-insensitive exact emails (any of).
+    pub email: Vec<String>,
     /// Case-insensitive substring over the names.
     pub name: Option<String>,
-    pub status: Option<UserStatus>,
+    /// Any of these statuses.
+    pub status: Vec<UserStatus>,
+    /// Any of these role names in the scope organization.
+    pub role: Vec<String>,
+    /// Member of any of these organizations.
+    pub org_id: Vec<Uuid>,
+    /// The checked `filter=` expression.
+    pub predicate: Option<Predicate>,
+}
+
+/// A sort key's value in one row, for keyset paging.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SortValue {
+    Time(Option<DateTime<Utc>>),
+    Text(Option<String>),
+}
+
+/// Where a keyset page starts: strictly after the row with these sort values
+/// (one per sort key, in order) and this id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keyset {
+    pub values: Vec<SortValue>,
+    pub id: Uuid,
+}
+
+/// Offset paging (`page`) or keyset paging (`after`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Paging {
+    /// Rows `(page - 1) * per_page ..`.
+    Offset { page: u32 },
+    /// The first keyset page (`None`) or the one after a position.
+    Keyset(Option<Keyset>),
 }
 
 /// A validated list request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UserListQuery {
+    pub scope: Scope,
     pub filter: UserFilter,
-    pub page: u32,
     pub per_page: u32,
-    /// Never empty; ties are always broken by id.
+    /// Never empty; ties are always broken by id, ascending.
     pub sort: Vec<SortKey>,
+    pub paging: Paging,
+    /// Whether to count every matching row (always for offset paging).
+    pub with_total: bool,
 }
 
 /// One page of results.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Page<T> {
     pub items: Vec<T>,
-    pub total: u64,
-    pub page: u32,
+    /// Every matching row, when it was asked for.
+    pub total: Option<u64>,
+    /// 1-based page number for offset paging.
+    pub page: Option<u32>,
     pub per_page: u32,
+    /// Whether rows follow this page.
+    pub has_more: bool,
 }
 
 impl<T> Page<T> {
-    pub fn total_pages(&self) -> u64 {
-        if self.per_page == 0 {
-            0
-        } else {
-            self.total.div_ceil(u64::from(self.per_page))
-        }
+    pub fn total_pages(&self) -> Option<u64> {
+        let total = self.total?;
+        Some(if self.per_page == 0 { 0 } else { total.div_ceil(u64::from(self.per_page)) })
     }
 }
 
-fn trimmed(v: Option<String>, field: &str, errors: &mut ValidationErrors) -> Option<String> {
-    let v = v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())?;
+impl UserSortField {
+    /// This field's value in `user`, for building the next cursor.
+    pub fn value_of(self, user: &super::User) -> SortValue {
+        match self {
+            UserSortField::CreatedAt => SortValue::Time(Some(user.created_at)),
+            UserSortField::UpdatedAt => SortValue::Time(Some(user.updated_at)),
+            UserSortField::LastLoginAt => SortValue::Time(user.last_login_at),
+            UserSortField::Email => SortValue::Text(Some(user.email.clone())),
+            UserSortField::Name => SortValue::Text(user.name.clone()),
+            UserSortField::GivenName => SortValue::Text(user.given_name.clone()),
+            UserSortField::FamilyName => SortValue::Text(user.family_name.clone()),
+            UserSortField::Status => SortValue::Text(Some(user.status.as_str().to_string())),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        UserSortField::ALL.iter().find(|(_, f)| *f == self).map(|(n, _)| *n).unwrap_or("created_at")
+    }
+}
+
+/// The raw list parameters, as they come from a query string.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListParams {
+    pub q: Option<String>,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub status: Option<String>,
+    pub role: Option<String>,
+    pub org_id: Option<String>,
+    /// SCIM filter expression.
+    pub filter: Option<String>,
+    /// `-created_at,email`.
+    pub sort: Option<String>,
+    /// Projection: `id,email,name`.
+    pub fields: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+    /// Alias of `per_page`.
+    pub limit: Option<i64>,
+    /// Keyset paging: empty for the first page, else a cursor from `links.next`.
+    pub after: Option<String>,
+    /// Keyset pages count every match only when asked (`total=true`).
+    pub total: Option<bool>,
+}
+
+/// Why list parameters were refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListParamsError {
+    /// `400 invalid_query`: per_page, page, sort or a shortcut; every bad one listed.
+    Query(ValidationErrors),
+    /// `400 invalid_filter`.
+    Filter(super::filter::FilterError),
+}
+
+fn trimmed(v: Option<&str>, field: &str, errors: &mut ValidationErrors) -> Option<String> {
+    let v = v.map(str::trim).filter(|s| !s.is_empty())?;
     if v.chars().count() > 254 {
         errors.add(field, "must be at most 254 characters");
         return None;
     }
-    Some(v)
+    Some(v.to_string())
+}
+
+/// A comma list of values ("any of"), each trimmed, empty ones skipped.
+fn any_of(v: Option<&str>, field: &str, errors: &mut ValidationErrors) -> Vec<String> {
+    let Some(v) = v else { return Vec::new() };
+    let items: Vec<String> = v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
+    if items.len() > 50 {
+        errors.add(field, "lists at most 50 values");
+    }
+    if items.iter().any(|s| s.chars().count() > 254) {
+        errors.add(field, "values must be at most 254 characters");
+    }
+    items
 }
 
 impl UserFilter {
-    /// Builds the filter from raw query values.
-    pub fn parse(
-        q: Option<String>,
-        email: Option<String>,
-        name: Option<String>,
-        status: Option<String>,
-    ) -> Result<UserFilter, ValidationErrors> {
+    /// Builds the filter from the shortcuts and `filter=`.
+    pub fn from_params(p: &ListParams) -> Result<UserFilter, ListParamsError> {
         let mut errors = ValidationErrors::new();
-        let status = match status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            None => None,
-            Some(s) => match UserStatus::parse(s) {
-                Some(st) => Some(st),
-                None => {
-                    errors.add("status", "must be one of pending, active, inactive, banned");
-                    None
-                }
-            },
-        };
+        let mut status = Vec::new();
+        for s in any_of(p.status.as_deref(), "status", &mut errors) {
+            match UserStatus::parse(&s.to_ascii_lowercase()) {
+                Some(st) if !status.contains(&st) => status.push(st),
+                Some(_) => {}
+                None => errors.add("status", format!("'{s}' is not one of pending, active, inactive, banned")),
+            }
+        }
+        let mut org_id = Vec::new();
+        for s in any_of(p.org_id.as_deref(), "org_id", &mut errors) {
+            match Uuid::parse_str(&s) {
+                Ok(id) => org_id.push(id),
+                Err(_) => errors.add("org_id", format!("'{s}' is not a UUID")),
+            }
+        }
         let filter = UserFilter {
-            q: trimmed(q, "q", &mut errors),
-            email: trimmed(email, "email", &mut errors),
-            name: trimmed(name, "name", &mut errors),
+            q: trimmed(p.q.as_deref(), "q", &mut errors),
+            email: any_of(p.email.as_deref(), "email", &mut errors),
+            name: trimmed(p.name.as_deref(), "name", &mut errors),
             status,
+            role: any_of(p.role.as_deref(), "role", &mut errors),
+            org_id,
+            predicate: None,
         };
-        errors.finish(|| filter)
+        if !errors.is_empty() {
+            return Err(ListParamsError::Query(errors));
+        }
+        let predicate = match p.filter.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
+            Some(f) => Some(super::filter::parse(f).map_err(ListParamsError::Filter)?),
+            None => None,
+        };
+        Ok(UserFilter { predicate, ..filter })
     }
 }
 
+/// Parses `-created_at,email` against the whitelist.
+pub fn parse_sort(sort: Option<&str>, errors: &mut ValidationErrors) -> Vec<SortKey> {
+    let mut keys = Vec::new();
+    for part in sort.unwrap_or("").split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (descending, name) = match part.strip_prefix('-') {
+            Some(n) => (true, n),
+            None => (false, part.strip_prefix('+').unwrap_or(part)),
+        };
+        match UserSortField::ALL.iter().find(|(n, _)| *n == name) {
+            Some((_, field)) if keys.iter().all(|k: &SortKey| k.field != *field) => {
+                keys.push(SortKey { field: *field, descending })
+            }
+            Some(_) => errors.add("sort", format!("'{name}' is given twice")),
+            None => {
+                let allowed: Vec<&str> = UserSortField::ALL.iter().map(|(n, _)| *n).collect();
+                errors.add("sort", format!("cannot sort by '{name}'; sortable: {}", allowed.join(", ")));
+            }
+        }
+    }
+    if keys.is_empty() {
+        keys.push(SortKey { field: UserSortField::CreatedAt, descending: false });
+    }
+    keys
+}
+
+/// The canonical text of a sort, as `sort=` takes it.
+pub fn sort_spec(keys: &[SortKey]) -> String {
+    keys.iter()
+        .map(|k| format!("{}{}", if k.descending { "-" } else { "" }, k.field.name()))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 impl UserListQuery {
-    /// Validates paging and sorting. `per_page` and `limit` are aliases.
-    pub fn parse(
-        filter: UserFilter,
-        page: Option<i64>,
-        per_page: Option<i64>,
-        limit: Option<i64>,
-        sort: Option<&str>,
-    ) -> Result<UserListQuery, ValidationErrors> {
+    /// Validates paging and sorting (`per_page` and `limit` are aliases) and
+    /// the filters. `decode_cursor` turns a non-empty `after` into a position
+    /// for the parsed sort, or reports it as invalid (`Err(message)`).
+    pub fn from_params(
+        p: &ListParams,
+        scope: Scope,
+        decode_cursor: impl FnOnce(&str, &[SortKey]) -> Result<Keyset, String>,
+    ) -> Result<UserListQuery, ListQueryError> {
+        let filter = UserFilter::from_params(p).map_err(ListQueryError::from)?;
         let mut errors = ValidationErrors::new();
-        let page = match page {
-            None => 1,
-            Some(p) if (1..=i64::from(u32::MAX)).contains(&p) => p as u32,
+        let page = match p.page {
+            None => None,
+            Some(n) if (1..=i64::from(u32::MAX)).contains(&n) => Some(n as u32),
             Some(_) => {
                 errors.add("page", "must be a whole number from 1");
-                1
+                None
             }
         };
-        let per_page = match (per_page, limit) {
+        let per_page = match (p.per_page, p.limit) {
             (Some(a), Some(b)) if a != b => {
                 errors.add("per_page", "per_page and limit are aliases; give one");
                 DEFAULT_PER_PAGE
@@ -155,32 +325,48 @@ impl UserListQuery {
             }
             (None, None) => DEFAULT_PER_PAGE,
         };
-        let mut keys = Vec::new();
-        for part in sort.unwrap_or("").split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let (descending, name) = match part.strip_prefix('-') {
-                Some(n) => (true, n),
-                None => (false, part.strip_prefix('+').unwrap_or(part)),
-            };
-            match UserSortField::ALL.iter().find(|(n, _)| *n == name) {
-                Some((_, field)) if keys.iter().all(|k: &SortKey| k.field != *field) => {
-                    keys.push(SortKey { field: *field, descending })
-                }
-                Some(_) => errors.add("sort", format!("'{name}' is given twice")),
-                None => {
-                    let allowed: Vec<&str> = UserSortField::ALL.iter().map(|(n, _)| *n).collect();
-                    errors.add("sort", format!("cannot sort by '{name}'; allowed: {}", allowed.join(", ")));
-                }
-            }
+        let sort = parse_sort(p.sort.as_deref(), &mut errors);
+        if page.is_some() && p.after.is_some() {
+            errors.add("after", "page and after are two ways of paging; give one");
         }
-        if keys.is_empty() {
-            keys.push(SortKey { field: UserSortField::CreatedAt, descending: false });
+        if !errors.is_empty() {
+            return Err(ListQueryError::Query(errors));
         }
-        errors.finish(|| UserListQuery { filter, page, per_page, sort: keys })
+        let paging = match p.after.as_deref().map(str::trim) {
+            None => Paging::Offset { page: page.unwrap_or(1) },
+            Some("") => Paging::Keyset(None),
+            Some(token) => Paging::Keyset(Some(decode_cursor(token, &sort).map_err(ListQueryError::Cursor)?)),
+        };
+        let with_total = matches!(paging, Paging::Offset { .. }) || p.total == Some(true);
+        Ok(UserListQuery { scope, filter, per_page, sort, paging, with_total })
     }
 
-    /// Rows to skip.
+    /// Rows to skip (offset paging).
     pub fn offset(&self) -> u64 {
-        u64::from(self.page - 1) * u64::from(self.per_page)
+        match self.paging {
+            Paging::Offset { page } => u64::from(page.saturating_sub(1)) * u64::from(self.per_page),
+            Paging::Keyset(_) => 0,
+        }
+    }
+}
+
+/// Why a list request was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListQueryError {
+    /// `400 invalid_query`.
+    Query(ValidationErrors),
+    /// `400 invalid_filter`.
+    Filter(super::filter::FilterError),
+    /// `400 invalid_cursor`.
+    Cursor(String),
+}
+
+impl From<ListParamsError> for ListQueryError {
+    fn from(e: ListParamsError) -> Self {
+        match e {
+            ListParamsError::Query(v) => ListQueryError::Query(v),
+            ListParamsError::Filter(f) => ListQueryError::Filter(f),
+        }
     }
 }
 
@@ -188,31 +374,62 @@ impl UserListQuery {
 mod tests {
     use super::*;
 
+    fn no_cursor(_: &str, _: &[SortKey]) -> Result<Keyset, String> {
+        Err("no cursors here".into())
+    }
+
+    fn params() -> ListParams {
+        ListParams::default()
+    }
+
     #[test]
     fn defaults() {
-        let q = UserListQuery::parse(UserFilter::default(), None, None, None, None).unwrap();
-        assert_eq!((q.page, q.per_page, q.offset()), (1, 20, 0));
+        let q = UserListQuery::from_params(&params(), Scope::Platform, no_cursor).unwrap();
+        assert_eq!((q.paging.clone(), q.per_page, q.offset(), q.with_total), (Paging::Offset { page: 1 }, 20, 0, true));
         assert_eq!(q.sort, vec![SortKey { field: UserSortField::CreatedAt, descending: false }]);
     }
 
     #[test]
     fn sort_whitelist_and_direction() {
-        let q =
-            UserListQuery::parse(UserFilter::default(), Some(3), None, Some(10), Some("-created_at,email")).unwrap();
+        let p = ListParams { page: Some(3), limit: Some(10), sort: Some("-created_at,email".into()), ..params() };
+        let q = UserListQuery::from_params(&p, Scope::Platform, no_cursor).unwrap();
         assert_eq!(q.offset(), 20);
-        assert_eq!(q.sort.len(), 2);
-        assert!(q.sort[0].descending);
-        let e =
-            UserListQuery::parse(UserFilter::default(), Some(0), Some(101), None, Some("password_hash")).unwrap_err();
-        assert_eq!(e.fields().collect::<Vec<_>>(), vec!["page", "per_page", "sort"]);
+        assert_eq!(sort_spec(&q.sort), "-created_at,email");
+        let p = ListParams { page: Some(0), per_page: Some(101), sort: Some("password_hash".into()), ..params() };
+        match UserListQuery::from_params(&p, Scope::Platform, no_cursor) {
+            Err(ListQueryError::Query(e)) => {
+                assert_eq!(e.fields().collect::<Vec<_>>(), vec!["page", "per_page", "sort"])
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
-    fn filter_status() {
-        assert!(UserFilter::parse(None, None, None, Some("zombie".into())).is_err());
-        let f = UserFilter::parse(Some("  ada ".into()), None, Some("".into()), Some("banned".into())).unwrap();
-        assert_eq!(f.q.as_deref(), Some("ada"));
-        assert_eq!(f.name, None);
-        assert_eq!(f.status, Some(UserStatus::Banned));
+    fn any_of_shortcuts() {
+        let p = ListParams {
+            status: Some("active, inactive,active".into()),
+            email: Some("a@x.io,b@x.io".into()),
+            ..params()
+        };
+        let f = UserFilter::from_params(&p).unwrap();
+        assert_eq!(f.status, vec![UserStatus::Active, UserStatus::Inactive]);
+        assert_eq!(f.email.len(), 2);
+        let bad = ListParams { status: Some("zombie".into()), org_id: Some("nope".into()), ..params() };
+        match UserFilter::from_params(&bad) {
+            Err(ListParamsError::Query(e)) => assert_eq!(e.fields().collect::<Vec<_>>(), vec!["org_id", "status"]),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn cursor_paging() {
+        let first = ListParams { after: Some(String::new()), ..params() };
+        let q = UserListQuery::from_params(&first, Scope::Platform, no_cursor).unwrap();
+        assert_eq!(q.paging, Paging::Keyset(None));
+        assert!(!q.with_total);
+        let bad = ListParams { after: Some("garbage".into()), ..params() };
+        assert!(matches!(UserListQuery::from_params(&bad, Scope::Platform, no_cursor), Err(ListQueryError::Cursor(_))));
+        let both = ListParams { after: Some(String::new()), page: Some(2), ..params() };
+        assert!(matches!(UserListQuery::from_params(&both, Scope::Platform, no_cursor), Err(ListQueryError::Query(_))));
     }
 }

@@ -1,9 +1,11 @@
-//! `GET /api/v1/users` and `GET /api/v1/users/count`: filtering, sorting,
-//! paging and the page links.
+//! `GET /api/v1/users` and `GET /api/v1/users/count`: the shortcuts, the
+//! SCIM `filter=`, sorting, projection, offset and keyset paging, and the
+//! page links. Every rule is the domain's; this module only translates.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use roster_domain::{
-    user::{User, UserFilter, UserListQuery, UserStatus},
+    service::UserList,
+    user::{ListParams as DomainParams, Paging, User},
     Error as DomainError, ValidationErrors,
 };
 use serde::{Deserialize, Serialize};
@@ -22,7 +24,33 @@ use crate::{
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// Page number, from 1 (default 1).
+    /// SCIM filter (RFC 7644 §3.4.2.2): `eq ne co sw ew gt ge lt le pr`, `and`, `or`, `not (…)`,
+    /// parentheses. Attributes: `id`, `email`, `email_verified`, `name`, `given_name`, `family_name`,
+    /// `phone`, `locale`, `timezone`, `status`, `created_at`, `updated_at`, `last_login_at`,
+    /// `profile.birthdate|gender|pronouns|employee_id|position|department`, `org_id`, `role`,
+    /// `attributes.<key>`. Strings compare case-insensitively.
+    #[param(example = r#"status eq "active" and (profile.department eq "R&D" or role eq "admin")"#)]
+    pub filter: Option<String>,
+    /// Case-insensitive substring of the email or the names.
+    pub q: Option<String>,
+    /// Exact emails, case-insensitive; a comma list means any of them.
+    pub email: Option<String>,
+    /// Case-insensitive substring of the names.
+    pub name: Option<String>,
+    /// Statuses; a comma list means any of them (`active,inactive`).
+    pub status: Option<String>,
+    /// Role names in the organization; a comma list means any of them.
+    pub role: Option<String>,
+    /// Organization ids the user is a member of; a comma list means any of them.
+    pub org_id: Option<String>,
+    /// Comma-separated keys, `-` for descending: `created_at`, `updated_at`,
+    /// `email`, `name`, `given_name`, `family_name`, `status`, `last_login_at`. Ties break on `id`.
+    #[param(example = "-created_at,email")]
+    pub sort: Option<String>,
+    /// Projection: the members of each user to return (`id` always is).
+    #[param(example = "id,email,name")]
+    pub fields: Option<String>,
+    /// Offset paging: page number, from 1 (default 1). Deep offsets get slower; use `after` to walk far.
     #[param(value_type = Option<u32>, minimum = 1)]
     pub page: Option<String>,
     /// Page size, 1–100 (default 20).
@@ -31,18 +59,12 @@ pub struct ListParams {
     /// Alias of `per_page`.
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
-    /// Comma-separated keys, `-` for descending: `created_at`, `updated_at`,
-    /// `email`, `name`, `given_name`, `family_name`, `status`, `last_login_at`.
-    #[param(example = "-created_at,email")]
-    pub sort: Option<String>,
-    /// Case-insensitive substring of the email or the names.
-    pub q: Option<String>,
-    /// Exact email, case-insensitive.
-    pub email: Option<String>,
-    /// Case-insensitive substring of the names.
-    pub name: Option<String>,
-    #[param(value_type = Option<UserStatus>)]
-    pub status: Option<String>,
+    /// Keyset paging: empty for the first page, then the cursor from `links.next`. Constant time at
+    /// any depth; tied to the `sort` it was issued for.
+    pub after: Option<String>,
+    /// With `after`: also count every match (`meta.total`); offset pages always do.
+    #[param(value_type = Option<bool>)]
+    pub total: Option<String>,
 }
 
 /// Query of `GET /users/count`: the filters of `GET /users`.
@@ -50,23 +72,25 @@ pub struct ListParams {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct CountParams {
-    /// Case-insensitive substring of the email or the names.
+    /// SCIM filter, as for `GET /users`.
+    pub filter: Option<String>,
     pub q: Option<String>,
-    /// Exact email, case-insensitive.
     pub email: Option<String>,
-    /// Case-insensitive substring of the names.
     pub name: Option<String>,
-    #[param(value_type = Option<UserStatus>)]
     pub status: Option<String>,
+    pub role: Option<String>,
+    pub org_id: Option<String>,
 }
 
 /// Paging figures of a list.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct PageMeta {
-    pub page: u32,
+    /// The page number (offset paging); `null` for keyset pages.
+    pub page: Option<u32>,
     pub per_page: u32,
-    pub total: u64,
-    pub total_pages: u64,
+    /// Every match (offset paging, or `total=true`); else `null`.
+    pub total: Option<u64>,
+    pub total_pages: Option<u64>,
 }
 
 /// Relative links to pages of the same list, other parameters preserved.
@@ -76,17 +100,19 @@ pub struct PageLinks {
     #[schema(rename = "self")]
     pub self_: String,
     pub first: String,
-    /// `null` on the first page.
+    /// `null` on the first page, and for keyset pages.
     pub prev: Option<String>,
     /// `null` on the last page.
     pub next: Option<String>,
-    pub last: String,
+    /// `null` for keyset pages.
+    pub last: Option<String>,
 }
 
-/// One page of users.
+/// One page of users (projected when `fields` is given).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct UserListResponse {
-    pub data: Vec<User>,
+    #[schema(value_type = Vec<User>)]
+    pub data: Vec<serde_json::Value>,
     pub meta: PageMeta,
     pub links: PageLinks,
 }
@@ -97,42 +123,41 @@ pub struct CountResponse {
     pub count: u64,
 }
 
-fn invalid_query(errors: ValidationErrors) -> ApiError {
-    ApiError::Domain(DomainError::InvalidQuery(errors))
-}
-
-fn filter(
-    errors: &mut ValidationErrors,
-    q: Option<String>,
-    email: Option<String>,
-    name: Option<String>,
-    status: Option<String>,
-) -> UserFilter {
-    UserFilter::parse(q, email, name, status).unwrap_or_else(|e| {
-        for (field, msgs) in e.as_map() {
-            errors.extend(field, msgs.iter().cloned());
+fn bool_param(errors: &mut ValidationErrors, name: &str, raw: Option<&str>) -> Option<bool> {
+    match raw.map(str::trim).filter(|s| !s.is_empty())? {
+        "true" | "1" => Some(true),
+        "false" | "0" => Some(false),
+        _ => {
+            errors.add(name, "must be true or false");
+            None
         }
-        UserFilter::default()
-    })
+    }
 }
 
 impl ListParams {
-    /// Validates every parameter, reporting all the bad ones together.
-    fn into_query(self) -> Result<UserListQuery, ApiError> {
+    /// The domain's parameters; numbers that do not parse are reported together.
+    fn into_domain(self) -> Result<DomainParams, ApiError> {
         let mut errors = ValidationErrors::new();
-        let page = int_param(&mut errors, "page", self.page.as_deref());
-        let per_page = int_param(&mut errors, "per_page", self.per_page.as_deref());
-        let limit = int_param(&mut errors, "limit", self.limit.as_deref());
-        let filter = filter(&mut errors, self.q, self.email, self.name, self.status);
-        match UserListQuery::parse(filter, page, per_page, limit, self.sort.as_deref()) {
-            Ok(query) if errors.is_empty() => Ok(query),
-            Ok(_) => Err(invalid_query(errors)),
-            Err(e) => {
-                for (field, msgs) in e.as_map() {
-                    errors.extend(field, msgs.iter().cloned());
-                }
-                Err(invalid_query(errors))
-            }
+        let params = DomainParams {
+            page: int_param(&mut errors, "page", self.page.as_deref()),
+            per_page: int_param(&mut errors, "per_page", self.per_page.as_deref()),
+            limit: int_param(&mut errors, "limit", self.limit.as_deref()),
+            total: bool_param(&mut errors, "total", self.total.as_deref()),
+            q: self.q,
+            email: self.email,
+            name: self.name,
+            status: self.status,
+            role: self.role,
+            org_id: self.org_id,
+            filter: self.filter,
+            sort: self.sort,
+            fields: self.fields,
+            after: self.after,
+        };
+        if errors.is_empty() {
+            Ok(params)
+        } else {
+            Err(ApiError::Domain(DomainError::InvalidQuery(errors)))
         }
     }
 }
@@ -150,32 +175,49 @@ fn encode(s: &str) -> String {
     out
 }
 
-/// Links for `page` of a list with `total_pages`, keeping every parameter but
-/// the paging ones in their original order.
-fn page_links(pairs: &[(String, String)], page: u32, per_page: u32, total_pages: u64) -> PageLinks {
-    let kept: Vec<String> = pairs
+/// A link to the same list with the paging parameters replaced.
+fn link(pairs: &[(String, String)], paging: &[(&str, String)]) -> String {
+    let mut parts: Vec<String> = pairs
         .iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "page" | "per_page" | "limit"))
+        .filter(|(k, _)| !matches!(k.as_str(), "page" | "per_page" | "limit" | "after"))
         .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
         .collect();
-    let link = |p: u64| {
-        let mut parts = kept.clone();
-        parts.push(format!("page={p}"));
-        parts.push(format!("per_page={per_page}"));
-        format!("{USERS_PATH}?{}", parts.join("&"))
-    };
+    parts.extend(paging.iter().map(|(k, v)| format!("{k}={}", encode(v))));
+    format!("{USERS_PATH}?{}", parts.join("&"))
+}
+
+/// Links for offset `page` of a list with `total_pages`.
+fn page_links(pairs: &[(String, String)], page: u32, per_page: u32, total_pages: u64) -> PageLinks {
+    let at = |p: u64| link(pairs, &[("page", p.to_string()), ("per_page", per_page.to_string())]);
     let page = u64::from(page);
     let last = total_pages.max(1);
     PageLinks {
-        self_: link(page),
-        first: link(1),
-        prev: (page > 1).then(|| link((page - 1).min(last))),
-        next: (page < last).then(|| link(page + 1)),
-        last: link(last),
+        self_: at(page),
+        first: at(1),
+        prev: (page > 1).then(|| at((page - 1).min(last))),
+        next: (page < last).then(|| at(page + 1)),
+        last: Some(at(last)),
     }
 }
 
-/// List users, filtered, sorted and paged. Needs `users:read`.
+/// Links for a keyset page: `next` carries the cursor.
+fn cursor_links(pairs: &[(String, String)], after: &str, per_page: u32, next: Option<&str>) -> PageLinks {
+    let at = |cursor: &str| link(pairs, &[("after", cursor.to_string()), ("per_page", per_page.to_string())]);
+    PageLinks { self_: at(after), first: at(""), prev: None, next: next.map(at), last: None }
+}
+
+/// Keeps the projected members of a serialized user.
+fn project(user: &User, list: &UserList) -> Result<serde_json::Value, ApiError> {
+    let value = serde_json::to_value(user).map_err(|e| ApiError::Domain(DomainError::Internal(e.to_string())))?;
+    Ok(match (&list.projection, value) {
+        (Some(p), serde_json::Value::Object(map)) => {
+            serde_json::Value::Object(map.into_iter().filter(|(k, _)| p.includes(k)).collect())
+        }
+        (_, value) => value,
+    })
+}
+
+/// List users: filtered, sorted, projected, offset or keyset paged. Needs `users:read`.
 #[utoipa::path(
     get, path = "/api/v1/users", tag = "users", security(("bearer" = [])), params(ListParams),
     responses(
@@ -193,12 +235,18 @@ pub(crate) async fn list_users(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let pairs = query_pairs(req.query_string())?;
-    let query = parse_query::<ListParams>(&pairs)?.into_query()?;
-    let page = state.services.users.list(&principal, query).await?;
-    let total_pages = page.total_pages();
-    let links = page_links(&pairs, page.page, page.per_page, total_pages);
-    let meta = PageMeta { page: page.page, per_page: page.per_page, total: page.total, total_pages };
-    Ok(HttpResponse::Ok().json(UserListResponse { data: page.items, meta, links }))
+    let params = parse_query::<ListParams>(&pairs)?.into_domain()?;
+    let after = params.after.clone();
+    let list = state.services.users.list(&principal, &params).await?;
+    let page = &list.page;
+    let links = match (&list.query.paging, page.page) {
+        (Paging::Offset { .. }, Some(n)) => page_links(&pairs, n, page.per_page, page.total_pages().unwrap_or(0)),
+        _ => cursor_links(&pairs, after.as_deref().unwrap_or(""), page.per_page, list.next_cursor.as_deref()),
+    };
+    let meta =
+        PageMeta { page: page.page, per_page: page.per_page, total: page.total, total_pages: page.total_pages() };
+    let data = page.items.iter().map(|u| project(u, &list)).collect::<Result<Vec<_>, _>>()?;
+    Ok(HttpResponse::Ok().json(UserListResponse { data, meta, links }))
 }
 
 /// Count the users matching the filters. Needs `users:read`.
@@ -219,12 +267,17 @@ pub(crate) async fn count_users(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let p: CountParams = parse_query(&query_pairs(req.query_string())?)?;
-    let mut errors = ValidationErrors::new();
-    let filter = filter(&mut errors, p.q, p.email, p.name, p.status);
-    if !errors.is_empty() {
-        return Err(invalid_query(errors));
-    }
-    let count = state.services.users.count(&principal, filter).await?;
+    let params = DomainParams {
+        filter: p.filter,
+        q: p.q,
+        email: p.email,
+        name: p.name,
+        status: p.status,
+        role: p.role,
+        org_id: p.org_id,
+        ..DomainParams::default()
+    };
+    let count = state.services.users.count(&principal, &params).await?;
     Ok(HttpResponse::Ok().json(CountResponse { count }))
 }
 
@@ -242,21 +295,28 @@ mod tests {
         assert_eq!(l.self_, "/api/v1/users?q=ada%20l%C3%B8v&sort=-email&page=2&per_page=10");
         assert_eq!(l.prev.as_deref(), Some("/api/v1/users?q=ada%20l%C3%B8v&sort=-email&page=1&per_page=10"));
         assert_eq!(l.next.as_deref(), Some("/api/v1/users?q=ada%20l%C3%B8v&sort=-email&page=3&per_page=10"));
-        assert_eq!(l.last, "/api/v1/users?q=ada%20l%C3%B8v&sort=-email&page=3&per_page=10");
+        assert_eq!(l.last.as_deref(), Some("/api/v1/users?q=ada%20l%C3%B8v&sort=-email&page=3&per_page=10"));
         let l = page_links(&[], 1, 20, 0);
         assert_eq!((l.prev, l.next), (None, None));
-        assert_eq!(l.last, "/api/v1/users?page=1&per_page=20");
+        assert_eq!(l.last.as_deref(), Some("/api/v1/users?page=1&per_page=20"));
     }
 
     #[test]
-    fn bad_parameters_are_reported_together() {
-        let err = parse_query::<ListParams>(&pairs("page=abc&per_page=500&sort=password&status=zombie"))
-            .unwrap()
-            .into_query()
-            .unwrap_err();
+    fn cursor_links_carry_the_cursor() {
+        let l = cursor_links(&pairs("sort=email&after=abc&per_page=5"), "abc", 5, Some("next.tag"));
+        assert_eq!(l.self_, "/api/v1/users?sort=email&after=abc&per_page=5");
+        assert_eq!(l.first, "/api/v1/users?sort=email&after=&per_page=5");
+        assert_eq!(l.next.as_deref(), Some("/api/v1/users?sort=email&after=next.tag&per_page=5"));
+        assert_eq!((l.prev, l.last), (None, None));
+    }
+
+    #[test]
+    fn unparsable_numbers_are_reported_together() {
+        let err =
+            parse_query::<ListParams>(&pairs("page=abc&per_page=x&total=maybe")).unwrap().into_domain().unwrap_err();
         match err {
             ApiError::Domain(DomainError::InvalidQuery(e)) => {
-                assert_eq!(e.fields().collect::<Vec<_>>(), vec!["page", "per_page", "sort", "status"])
+                assert_eq!(e.fields().collect::<Vec<_>>(), vec!["page", "per_page", "total"])
             }
             other => panic!("unexpected {other:?}"),
         }

@@ -72,7 +72,13 @@ async fn openapi_is_3_1_and_documents_every_operation() {
     }
     let list = &doc["paths"]["/api/v1/users"]["get"]["parameters"];
     let names: Vec<&str> = list.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["page", "per_page", "limit", "sort", "q", "email", "name", "status"]);
+    assert_eq!(
+        names,
+        [
+            "filter", "q", "email", "name", "status", "role", "org_id", "sort", "fields", "page", "per_page", "limit",
+            "after", "total"
+        ]
+    );
 }
 
 #[actix_web::test]

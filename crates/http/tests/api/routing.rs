@@ -124,7 +124,7 @@ async fn malformed_query_is_400_invalid_query_naming_the_parameter() {
         ("/api/v1/users?per_page=1000", "per_page"),
         ("/api/v1/users?sort=password_hash", "sort"),
         ("/api/v1/users?status=zombie", "status"),
-        ("/api/v1/users?filter=email%20eq%20%22x%22", "filter"),
+        ("/api/v1/users?filtr=email%20eq%20%22x%22", "filtr"),
         ("/api/v1/users?page=1&page=2", "page"),
         ("/api/v1/users/count?page=2", "page"),
     ];

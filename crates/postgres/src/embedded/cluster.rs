@@ -125,6 +125,15 @@ impl Layout {
         }
         let mut args: Vec<OsString> = vec!["-D".into(), self.pgdata.clone().into()];
         args.extend(["-U", "postgres", "--auth=scram-sha-256", "-E", "UTF8", "--locale=C"].map(OsString::from));
+        // Byte-order collation (fast, deterministic, btree-friendly), but a
+        // Unicode character type so lower()/ILIKE fold "Å" to "å" and pg_trgm
+        // sees non-ASCII letters as letters.
+        match utf8_ctype() {
+            Some(ctype) => args.push(format!("--lc-ctype={ctype}").into()),
+            None => tracing::warn!(
+                "no C.UTF-8 locale on this machine: case-insensitive matching of non-ASCII letters will not fold case"
+            ),
+        }
         let mut pwfile = OsString::from("--pwfile=");
         pwfile.push(&self.password_file);
         args.push(pwfile);
@@ -324,6 +333,16 @@ fn parse_port(conf: &str) -> Option<u16> {
             (key.trim() == "port").then(|| value.trim().trim_matches('\'').parse().ok())?
         })
         .next_back()
+}
+
+/// The name of the machine's C.UTF-8 locale (`C.UTF-8` or `C.utf8`), if any.
+fn utf8_ctype() -> Option<String> {
+    let out = std::process::Command::new("locale").arg("-a").output().ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::trim)
+        .find(|l| l.eq_ignore_ascii_case("C.UTF-8") || l.eq_ignore_ascii_case("C.utf8"))
+        .map(String::from)
 }
 
 #[cfg(test)]
