@@ -294,6 +294,12 @@ async fn keyset_meta_and_total_on_request() {
     let body: Value =
         app.get("/api/v1/users?after=&per_page=2&total=true", Some(&admin.access)).await.json().await.unwrap();
     assert_eq!(body["meta"]["total"], 7);
+    // Offset pages can skip the count too.
+    let uncounted: Value =
+        app.get("/api/v1/users?per_page=2&total=false", Some(&admin.access)).await.json().await.unwrap();
+    assert!(uncounted["meta"]["total"].is_null() && uncounted["links"]["last"].is_null());
+    assert_eq!(uncounted["meta"]["page"], 1);
+    assert!(uncounted["links"]["next"].as_str().unwrap().contains("page=2"));
     // A cursor is tied to its sort.
     let next = body["links"]["next"].as_str().unwrap().replace("per_page=2", "per_page=2&sort=-email");
     problem(app.get(&next, Some(&admin.access)).await, StatusCode::BAD_REQUEST, "invalid_cursor").await;

@@ -184,7 +184,8 @@ pub struct ListParams {
     pub limit: Option<i64>,
     /// Keyset paging: empty for the first page, else a cursor from `links.next`.
     pub after: Option<String>,
-    /// Keyset pages count every match only when asked (`total=true`).
+    /// Whether to count every match: offset pages do unless `total=false`,
+    /// keyset pages only with `total=true`.
     pub total: Option<bool>,
 }
 
@@ -337,7 +338,10 @@ impl UserListQuery {
             Some("") => Paging::Keyset(None),
             Some(token) => Paging::Keyset(Some(decode_cursor(token, &sort).map_err(ListQueryError::Cursor)?)),
         };
-        let with_total = matches!(paging, Paging::Offset { .. }) || p.total == Some(true);
+        // Offset pages count by default (the SPEC's meta.total); `total=false`
+        // skips the count, which is what keeps a first page fast on a large
+        // directory. Keyset pages count only when asked.
+        let with_total = p.total.unwrap_or(matches!(paging, Paging::Offset { .. }));
         Ok(UserListQuery { scope, filter, per_page, sort, paging, with_total })
     }
 
@@ -431,5 +435,7 @@ mod tests {
         assert!(matches!(UserListQuery::from_params(&bad, Scope::Platform, no_cursor), Err(ListQueryError::Cursor(_))));
         let both = ListParams { after: Some(String::new()), page: Some(2), ..params() };
         assert!(matches!(UserListQuery::from_params(&both, Scope::Platform, no_cursor), Err(ListQueryError::Query(_))));
+        let uncounted = ListParams { page: Some(2), total: Some(false), ..params() };
+        assert!(!UserListQuery::from_params(&uncounted, Scope::Platform, no_cursor).unwrap().with_total);
     }
 }

@@ -62,7 +62,8 @@ pub struct ListParams {
     /// Keyset paging: empty for the first page, then the cursor from `links.next`. Constant time at
     /// any depth; tied to the `sort` it was issued for.
     pub after: Option<String>,
-    /// With `after`: also count every match (`meta.total`); offset pages always do.
+    /// Count every match (`meta.total`): offset pages do unless `total=false` (faster on large
+    /// directories); keyset pages only with `total=true`.
     #[param(value_type = Option<bool>)]
     pub total: Option<String>,
 }
@@ -186,17 +187,25 @@ fn link(pairs: &[(String, String)], paging: &[(&str, String)]) -> String {
     format!("{USERS_PATH}?{}", parts.join("&"))
 }
 
-/// Links for offset `page` of a list with `total_pages`.
-fn page_links(pairs: &[(String, String)], page: u32, per_page: u32, total_pages: u64) -> PageLinks {
+/// Links for offset `page` of a list; `total_pages` is unknown when the
+/// client asked not to count (`total=false`), and then `last` is `null` and
+/// `next` follows `has_more`.
+fn page_links(
+    pairs: &[(String, String)],
+    page: u32,
+    per_page: u32,
+    total_pages: Option<u64>,
+    has_more: bool,
+) -> PageLinks {
     let at = |p: u64| link(pairs, &[("page", p.to_string()), ("per_page", per_page.to_string())]);
     let page = u64::from(page);
-    let last = total_pages.max(1);
+    let last = total_pages.map(|t| t.max(1));
     PageLinks {
         self_: at(page),
         first: at(1),
-        prev: (page > 1).then(|| at((page - 1).min(last))),
-        next: (page < last).then(|| at(page + 1)),
-        last: Some(at(last)),
+        prev: (page > 1).then(|| at(last.map_or(page - 1, |l| (page - 1).min(l)))),
+        next: last.map_or(has_more, |l| page < l).then(|| at(page + 1)),
+        last: last.map(at),
     }
 }
 
@@ -240,7 +249,7 @@ pub(crate) async fn list_users(
     let list = state.services.users.list(&principal, &params).await?;
     let page = &list.page;
     let links = match (&list.query.paging, page.page) {
-        (Paging::Offset { .. }, Some(n)) => page_links(&pairs, n, page.per_page, page.total_pages().unwrap_or(0)),
+        (Paging::Offset { .. }, Some(n)) => page_links(&pairs, n, page.per_page, page.total_pages(), page.has_more),
         _ => cursor_links(&pairs, after.as_deref().unwrap_or(""), page.per_page, list.next_cursor.as_deref()),
     };
     let meta =
@@ -291,14 +300,18 @@ mod tests {
 
     #[test]
     fn links_keep_other_parameters_and_null_the_ends() {
-        let l = page_links(&pairs("q=ada+l%C3%B8v&page=2&limit=10&sort=-email"), 2, 10, 3);
+        let l = page_links(&pairs("q=ada+l%C3%B8v&page=2&limit=10&sort=-email"), 2, 10, Some(3), true);
         assert_eq!(l.self_, "/api/v1/users?q=ada%20l%C3%B8v&sort=-email&page=2&per_page=10");
         assert_eq!(l.prev.as_deref(), Some("/api/v1/users?q=ada%20l%C3%B8v&sort=-email&page=1&per_page=10"));
         assert_eq!(l.next.as_deref(), Some("/api/v1/users?q=ada%20l%C3%B8v&sort=-email&page=3&per_page=10"));
         assert_eq!(l.last.as_deref(), Some("/api/v1/users?q=ada%20l%C3%B8v&sort=-email&page=3&per_page=10"));
-        let l = page_links(&[], 1, 20, 0);
+        let l = page_links(&[], 1, 20, Some(0), false);
         assert_eq!((l.prev, l.next), (None, None));
         assert_eq!(l.last.as_deref(), Some("/api/v1/users?page=1&per_page=20"));
+        // Uncounted (total=false): next follows has_more, last is unknown.
+        let l = page_links(&pairs("total=false"), 3, 20, None, true);
+        assert_eq!(l.next.as_deref(), Some("/api/v1/users?total=false&page=4&per_page=20"));
+        assert_eq!(l.last, None);
     }
 
     #[test]
