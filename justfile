@@ -18,3 +18,11 @@ lint:
 bench seconds="20":
     cargo build --release --bin roster
     cargo bench --bench load -- --seconds {{seconds}}
+
+# Seed N users into a fresh embedded PostgreSQL, start the release server on
+# it and print p50/p99/max per directory query (filters, sorts, q, paging,
+# counts) against the targets, then the plan of the slowest statement.
+# `just bench-directory 10000000` for 10M; see docs/PERFORMANCE.md.
+bench-directory users="1000000":
+    cargo build --release --bin roster
+    cargo bench --bench directory -- --users {{users}}
