@@ -115,7 +115,7 @@ async fn every_operator_and_combinator() {
         filter(&app, &admin, r#"(locale eq "da" or locale eq "fr") and not (email ew "other.example")"#).await,
         a(&["soren@corp.example"])
     );
-    assert_eq!(filter(&app, &admin, r#"attributes.team eq "CORE""#).await, a(&["ada@corp.example"]));
+    assert_eq!(filter(&app, &admin, r#"attributes.team eq "core""#).await, a(&["ada@corp.example"]));
     assert_eq!(filter(&app, &admin, "attributes.level gt 2").await, a(&["ada@corp.example", "grace@corp.example"]));
     assert_eq!(filter(&app, &admin, "attributes.remote eq true").await, a(&["ada@corp.example"]));
     assert_eq!(filter(&app, &admin, "attributes.team pr").await.len(), 3);

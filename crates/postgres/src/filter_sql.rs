@@ -429,18 +429,43 @@ fn column_compare(col: Column, op: CompareOp, value: &Typed) -> Result<Cond, DbE
     Ok(c)
 }
 
-/// `attributes.<key> op value`, only true for a JSON value of the literal's type.
+/// `attributes.<key> op value`, only true for a JSON value of the literal's
+/// type. Host-application attributes compare exactly (SCIM `caseExact`), so
+/// `eq` is a containment test (`@>`) that the GIN index on `attributes`
+/// answers; `ne` is its negation.
 fn json_compare(key: &str, op: CompareOp, value: &Typed) -> Result<Cond, DbError> {
     let attr = || Attr::Json(key.to_owned());
+    let bind = match value {
+        Typed::Text(v) => Bind::Text(v.clone()),
+        Typed::Number(n) => Bind::Number(*n),
+        Typed::Bool(b) => Bind::Bool(*b),
+        _ => return Err(unsupported(attr(), op, value)),
+    };
     let mut c = Cond::default();
+    if matches!(op, CompareOp::Eq | CompareOp::Ne) {
+        if op == CompareOp::Ne {
+            c.sql("NOT ");
+        }
+        c.sql(r#"("users"."attributes" @> jsonb_build_object("#)
+            .bind(Bind::Text(key.to_owned()))
+            .sql("::text, ")
+            .bind(bind)
+            .sql("))");
+        return Ok(c);
+    }
     c.sql(r#"jsonb_typeof("users"."attributes" -> "#).bind(Bind::Text(key.to_owned())).sql(") = ");
     match value {
         Typed::Text(v) => {
-            let target = |c: &mut Cond| {
-                c.sql(r#"("users"."attributes" ->> "#).bind(Bind::Text(key.to_owned())).sql(")");
-            };
-            let cmp = text_compare(&target, op, v).ok_or_else(|| unsupported(attr(), op, value))?;
-            c.sql("'string' AND ").group(cmp);
+            c.sql(r#"'string' AND ("users"."attributes" ->> "#).bind(Bind::Text(key.to_owned())).sql(")");
+            match op {
+                CompareOp::Co | CompareOp::Sw | CompareOp::Ew => {
+                    c.sql(" LIKE ").bind(Bind::Text(like_pattern(op, v)));
+                }
+                _ => {
+                    let sql_op = ordering_sql(op).ok_or_else(|| unsupported(attr(), op, value))?;
+                    c.sql(sql_op).bind(Bind::Text(v.clone()));
+                }
+            }
         }
         Typed::Number(n) => {
             let sql_op = ordering_sql(op).ok_or_else(|| unsupported(attr(), op, value))?;
@@ -450,13 +475,6 @@ fn json_compare(key: &str, op: CompareOp, value: &Typed) -> Result<Cond, DbError
                 .sql(sql_op)
                 .sql("to_jsonb(")
                 .bind(Bind::Number(*n))
-                .sql(")");
-        }
-        Typed::Bool(b) if op == CompareOp::Eq => {
-            c.sql(r#"'boolean' AND ("users"."attributes" -> "#)
-                .bind(Bind::Text(key.to_owned()))
-                .sql(") = to_jsonb(")
-                .bind(Bind::Bool(*b))
                 .sql(")");
         }
         _ => return Err(unsupported(attr(), op, value)),

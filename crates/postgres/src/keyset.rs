@@ -1,5 +1,5 @@
 //! Keyset paging: the condition "strictly after this row" in a sort order of
-//! whitelisted keys followed by `id ASC`.
+//! whitelisted keys followed by `id`, in the direction of the last key.
 //!
 //! Ascending keys put NULLs last and descending keys put them first
 //! (PostgreSQL's defaults, which `ORDER BY` uses too). Comparisons are on the
@@ -38,7 +38,13 @@ fn key_value(key: &SortKey, value: &SortValue) -> Result<Option<Bind>, DbError> 
     }
 }
 
-/// Rows strictly after `after` in the order `sort` then `id ASC`.
+/// Whether the final `id` tie-breaker runs descending: it follows the last
+/// sort key, so an index on (key, id) serves the order in either direction.
+pub(crate) fn id_descending(sort: &[SortKey]) -> bool {
+    sort.last().is_some_and(|k| k.descending)
+}
+
+/// Rows strictly after `after` in the order `sort` then `id`.
 pub(crate) fn after(sort: &[SortKey], after: &Keyset) -> Result<Cond, DbError> {
     if after.values.len() != sort.len() {
         return Err(DbError::Corrupt(format!("cursor has {} values for {} sort keys", after.values.len(), sort.len())));
@@ -47,16 +53,20 @@ pub(crate) fn after(sort: &[SortKey], after: &Keyset) -> Result<Cond, DbError> {
     for (key, value) in sort.iter().zip(&after.values) {
         values.push(key_value(key, value)?);
     }
-    // Every key ascending and non-null: a row comparison, which an index on
-    // (keys…, id) answers with a single range scan.
-    let plain = sort.iter().zip(&values).all(|(k, v)| !k.descending && v.is_some() && !sort_column(k.field).nullable());
+    // Every key in one direction and non-null: a row comparison, which an
+    // index on (keys…, id) answers with a single range scan.
+    let descending = id_descending(sort);
+    let plain = sort
+        .iter()
+        .zip(&values)
+        .all(|(k, v)| k.descending == descending && v.is_some() && !sort_column(k.field).nullable());
     if plain {
         let mut c = Cond::default();
         c.sql("(");
         for k in sort {
             c.sql(column_sql(sort_column(k.field))).sql(", ");
         }
-        c.sql(r#""users"."id") > ("#);
+        c.sql(if descending { r#""users"."id") < ("# } else { r#""users"."id") > ("# });
         for v in values.into_iter().flatten() {
             c.bind(v).sql(", ");
         }
@@ -64,7 +74,7 @@ pub(crate) fn after(sort: &[SortKey], after: &Keyset) -> Result<Cond, DbError> {
         return Ok(c);
     }
     let mut rest = Cond::default();
-    rest.sql(r#""users"."id" > "#).bind(Bind::Uuid(after.id));
+    rest.sql(if descending { r#""users"."id" < "# } else { r#""users"."id" > "# }).bind(Bind::Uuid(after.id));
     for (key, value) in sort.iter().zip(values).rev() {
         rest = after_key(key, value, rest);
     }

@@ -1,6 +1,6 @@
 //! Listing and counting the directory: the scope and filters compiled by
 //! [`crate::filter_sql`], whitelisted sorting with `id` as the final
-//! tie-breaker, offset or keyset paging, and the optional exact total.
+//! tie-breaker (in the direction of the last key), offset or keyset paging, and the optional exact total.
 
 use diesel::prelude::*;
 use diesel_async::scoped_futures::ScopedFutureExt;
@@ -63,13 +63,9 @@ async fn page(conn: &mut AsyncPgConnection, query: &UserListQuery) -> Result<Pag
             (0, None)
         }
     };
-    let role_org = query.scope.role_org();
-    let mut q = users::table
-        .left_join(memberships::table.on(memberships::user_id.eq(users::id).and(memberships::org_id.eq(role_org))))
-        .left_join(roles::table.on(roles::id.eq(memberships::role_id)))
-        .select((UserRow::as_select(), roles::name.nullable()))
-        .filter(Cond::all(parts))
-        .into_boxed();
+    // The page is chosen on `users` alone, so the planner can stop after
+    // `per_page + 1` rows; roles are looked up for those rows only.
+    let mut q = users::table.select(UserRow::as_select()).filter(Cond::all(parts)).into_boxed();
     for key in &query.sort {
         q = match key.field {
             UserSortField::CreatedAt => sorted_by!(q, users::created_at, key.descending),
@@ -82,12 +78,34 @@ async fn page(conn: &mut AsyncPgConnection, query: &UserListQuery) -> Result<Pag
             UserSortField::LastLoginAt => sorted_by!(q, users::last_login_at, key.descending),
         };
     }
+    // Ties break on id in the direction of the last key, so an index on
+    // (key, id) serves the order in either direction without a sort.
+    let q = if keyset::id_descending(&query.sort) {
+        q.then_order_by(users::id.desc())
+    } else {
+        q.then_order_by(users::id.asc())
+    };
     // One row more than the page tells whether another page follows.
-    let mut rows: Vec<(UserRow, Option<String>)> =
-        q.then_order_by(users::id.asc()).limit(i64::from(per_page) + 1).offset(offset).load(conn).await?;
+    let mut rows: Vec<UserRow> = q.limit(i64::from(per_page) + 1).offset(offset).load(conn).await?;
     let has_more = rows.len() > per_page as usize;
     rows.truncate(per_page as usize);
-    let items = rows.into_iter().map(|(u, role)| u.into_user(role)).collect::<Result<Vec<_>, _>>()?;
+    let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
+    let roles: std::collections::HashMap<uuid::Uuid, String> = memberships::table
+        .inner_join(roles::table.on(roles::id.eq(memberships::role_id)))
+        .filter(memberships::org_id.eq(query.scope.role_org()))
+        .filter(memberships::user_id.eq_any(&ids))
+        .select((memberships::user_id, roles::name))
+        .load::<(uuid::Uuid, String)>(conn)
+        .await?
+        .into_iter()
+        .collect();
+    let items = rows
+        .into_iter()
+        .map(|u| {
+            let role = roles.get(&u.id).cloned();
+            u.into_user(role)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let total = if query.with_total { Some(count(conn, query.scope, &query.filter).await?) } else { None };
     Ok(Page { items, total, page: page_number, per_page, has_more })
 }

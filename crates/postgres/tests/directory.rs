@@ -261,12 +261,15 @@ async fn present_and_not_present() {
 #[tokio::test]
 async fn json_attributes_are_typed() {
     let ctx = fixture().await;
-    assert_eq!(find(&ctx, attr("dept", Eq, text("eng"))).await, ["ada"]);
-    assert_eq!(find(&ctx, attr("dept", Sw, text("ENG"))).await, ["ada", "grace"]);
+    // Host-application attributes compare exactly (SCIM caseExact).
+    assert_eq!(find(&ctx, attr("dept", Eq, text("ENG"))).await, ["ada"]);
+    assert!(find(&ctx, attr("dept", Eq, text("eng"))).await.is_empty());
+    assert_eq!(find(&ctx, attr("dept", Sw, text("eng"))).await, ["grace"]);
     assert_eq!(find(&ctx, attr("dept", Co, text("-o"))).await, ["grace"]);
-    assert_eq!(find(&ctx, attr("dept", Ew, text("OPS"))).await, ["grace"]);
-    assert_eq!(find(&ctx, attr("dept", Gt, text("eng"))).await, ["grace"]);
-    assert_eq!(find(&ctx, attr("dept", Ne, text("eng"))).await, ["barbara", "grace", "linus", "odd_one"]);
+    assert!(find(&ctx, attr("dept", Ew, text("OPS"))).await.is_empty());
+    assert_eq!(find(&ctx, attr("dept", Ew, text("ops"))).await, ["grace"]);
+    assert_eq!(find(&ctx, attr("dept", Gt, text("ENG"))).await, ["grace"]);
+    assert_eq!(find(&ctx, attr("dept", Ne, text("ENG"))).await, ["barbara", "grace", "linus", "odd_one"]);
     // A string literal matches strings only, a number numbers only.
     assert_eq!(find(&ctx, attr("level", Eq, text("5"))).await, ["linus"]);
     assert_eq!(find(&ctx, attr("level", Eq, Typed::Number(5.0))).await, ["ada"]);
@@ -373,9 +376,11 @@ async fn sorting_puts_nulls_last_ascending_and_first_descending() {
         async move { names(&users.list(&q).await.unwrap()) }
     };
     use UserSortField::*;
-    // linus and odd_one have no login: ties are broken by id (creation order).
+    // linus and odd_one have no login: ties are broken by id (creation
+    // order), in the direction of the last sort key.
     assert_eq!(list(&[(LastLoginAt, false)]).await, ["grace", "barbara", "ada", "linus", "odd_one"]);
-    assert_eq!(list(&[(LastLoginAt, true)]).await, ["linus", "odd_one", "ada", "grace", "barbara"]);
+    // grace and barbara logged in at the same time: ids descending too.
+    assert_eq!(list(&[(LastLoginAt, true)]).await, ["odd_one", "linus", "ada", "barbara", "grace"]);
     assert_eq!(list(&[(LastLoginAt, true), (Email, true)]).await, ["odd_one", "linus", "ada", "grace", "barbara"]);
     assert_eq!(list(&[(FamilyName, false)]).await, ["grace", "barbara", "ada", "linus", "odd_one"]);
 }

@@ -247,7 +247,8 @@ async fn list_filters_sorts_and_pages() {
     assert_eq!(emails(&by_name)[4..], ["under_score@example.com", "barbara@example.com"], "ties broken by id");
     let by_name_desc =
         ctx.users.list(&query(UserFilter::default(), 1, 2, &[(UserSortField::Name, true)])).await.unwrap();
-    assert_eq!(emails(&by_name_desc), ["under_score@example.com", "barbara@example.com"]);
+    // Ties break on id in the direction of the last key: descending here.
+    assert_eq!(emails(&by_name_desc), ["barbara@example.com", "under_score@example.com"]);
 
     // `%` and `_` in q are literal characters, not wildcards.
     let f = |q: &str| UserFilter { q: Some(q.into()), ..UserFilter::default() };

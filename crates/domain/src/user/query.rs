@@ -116,7 +116,8 @@ pub struct UserListQuery {
     pub scope: Scope,
     pub filter: UserFilter,
     pub per_page: u32,
-    /// Never empty; ties are always broken by id, ascending.
+    /// Never empty; ties are always broken by id, in the direction of the
+    /// last key (so one index on (key, id) serves both directions).
     pub sort: Vec<SortKey>,
     pub paging: Paging,
     /// Whether to count every matching row (always for offset paging).

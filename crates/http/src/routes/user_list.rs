@@ -28,7 +28,9 @@ pub struct ListParams {
     /// parentheses. Attributes: `id`, `email`, `email_verified`, `name`, `given_name`, `family_name`,
     /// `phone`, `locale`, `timezone`, `status`, `created_at`, `updated_at`, `last_login_at`,
     /// `profile.birthdate|gender|pronouns|employee_id|position|department`, `org_id`, `role`,
-    /// `attributes.<key>`. Strings compare case-insensitively.
+    /// `attributes.<key>`. Strings compare case-insensitively, except `attributes.<key>`, which is the
+    /// host application's data and compares exactly. Ties in `sort` break on `id` in the direction
+    /// of the last sort key.
     #[param(example = r#"status eq "active" and (profile.department eq "R&D" or role eq "admin")"#)]
     pub filter: Option<String>,
     /// Case-insensitive substring of the email or the names.

@@ -174,7 +174,8 @@ pub enum MembershipAttr {
 pub enum Attr {
     Column(Column),
     /// `attributes.<key>`: a top-level key of the JSON `attributes` object.
-    /// Keys are 1–64 characters of `[A-Za-z0-9_-]`.
+    /// Keys are 1–64 characters of `[A-Za-z0-9_-]`. The host application's
+    /// data: its strings compare exactly (SCIM `caseExact: true`).
     Json(String),
     Membership(MembershipAttr),
 }
