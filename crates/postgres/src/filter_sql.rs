@@ -416,6 +416,15 @@ fn typed_bind(col: Column, op: CompareOp, value: &Typed) -> Result<Bind, DbError
 
 fn column_compare(col: Column, op: CompareOp, value: &Typed) -> Result<Cond, DbError> {
     let s = column_sql(col);
+    if let (Column::Email, CompareOp::Sw, Typed::Text(v)) = (col, op, value) {
+        // A prefix of the email: `lower(email) LIKE 'prefix%'` is a range of
+        // the unique index on lower(email), whose statistics (migration
+        // 000004) let the planner estimate how many rows match — ILIKE's
+        // guess is off by 50x and leads to sorting tens of thousands of rows.
+        let mut c = Cond::default();
+        c.sql(r#"lower("users"."email") LIKE lower("#).bind(Bind::Text(like_pattern(op, v))).sql(")");
+        return Ok(c);
+    }
     if let (ValueKind::Text, Typed::Text(v)) = (col.kind(), value) {
         let target = |c: &mut Cond| {
             c.sql(s);

@@ -183,8 +183,13 @@ impl Layout {
              port = {port}\n\
              unix_socket_directories = '{socket_dir}'\n\
              max_connections = {}\n\
-             shared_buffers = 32MB\n",
-            if ephemeral { 300 } else { 100 }
+             shared_buffers = {}\n\
+             # Exact (not lossy) bitmaps for filtered directory counts: a\n\
+             # 10M-user count with two indexed conditions drops from 2.9 s to 0.8 s.\n\
+             work_mem = 16MB\n",
+            if ephemeral { 300 } else { 100 },
+            // Test clusters are many and small; a served one gets PostgreSQL's default.
+            if ephemeral { "32MB" } else { "128MB" }
         );
         if ephemeral {
             conf.push_str(

@@ -1,0 +1,1 @@
+ALTER INDEX users_email_lower_key ALTER COLUMN 1 SET STATISTICS -1;
