@@ -52,7 +52,9 @@ pub struct ListParams {
     /// Projection: the members of each user to return (`id` always is).
     #[param(example = "id,email,name")]
     pub fields: Option<String>,
-    /// Offset paging: page number, from 1 (default 1). Deep offsets get slower; use `after` to walk far.
+    /// Offset paging: page number, from 1 (default 1). Offset pages count every match for
+    /// `meta.total`, which on millions of users costs most of a second: pass `total=false` to skip
+    /// it, and use `after` (keyset) to walk far — deep offsets get slower, cursors do not.
     #[param(value_type = Option<u32>, minimum = 1)]
     pub page: Option<String>,
     /// Page size, 1–100 (default 20).
