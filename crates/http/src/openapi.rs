@@ -13,7 +13,10 @@ use crate::{
 };
 
 /// The request is malformed: bad JSON (`malformed_json`), an unreadable body
-/// (`bad_request`) or a bad query string (`invalid_query`, with `errors`).
+/// (`bad_request`), a bad query string (`invalid_query`, with `errors`), a bad
+/// `filter=` (`invalid_filter`: position and what was expected, in
+/// `errors.filter`) or a cursor this server did not issue for this sort
+/// (`invalid_cursor`).
 #[derive(ToResponse)]
 #[response(content_type = "application/problem+json")]
 pub struct BadRequest(#[allow(dead_code)] Problem);
