@@ -14,7 +14,7 @@ pub struct TestApp {
     pub services: roster_domain::service::Services,
     pub db: TestDatabase,
     pub config: Config,
-    handle: actix_web::dev::ServerHandle,
+    pub handle: actix_web::dev::ServerHandle,
 }
 
 /// A signed-in user: their id and tokens.

@@ -49,3 +49,17 @@ async fn openapi_document_covers_every_endpoint() {
     assert_eq!(docs.status(), StatusCode::OK);
     assert!(docs.text().await.unwrap().contains("swagger"));
 }
+
+#[tokio::test]
+async fn graceful_shutdown_drains_in_flight_requests() {
+    // A slow hash keeps the login in flight while the server is told to stop.
+    let app = TestApp::spawn_with(|c| c.auth.bcrypt_cost = 13).await;
+    let email = unique_email("drain");
+    app.register(&email).await;
+    let (response, ()) = tokio::join!(app.login(&email, PASSWORD), async {
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        app.handle.stop(true).await;
+    });
+    assert_eq!(response.status(), StatusCode::OK, "the in-flight login completes");
+    assert!(app.client.get(app.url("/health/live")).send().await.is_err(), "no new requests after the stop");
+}
