@@ -67,6 +67,31 @@ fn guard_target(principal: &Principal, target: &User) -> Result<(), Error> {
     Ok(())
 }
 
+/// Who may edit user `id`: anyone with `users:write`, or the user
+/// themselves, who may not change their email or its verification this way
+/// (those come back as field errors, listed with any others).
+fn edit_refusals(
+    principal: &Principal,
+    id: Uuid,
+    changes_email: bool,
+    sets_verified: bool,
+) -> Result<ValidationErrors, Error> {
+    let mut refused = ValidationErrors::new();
+    if principal.has(perms::USERS_WRITE) {
+        return Ok(refused);
+    }
+    if principal.user_id != id {
+        return Err(Error::Forbidden(perms::USERS_WRITE));
+    }
+    if changes_email {
+        refused.add("email", "cannot be changed by the user themselves");
+    }
+    if sets_verified {
+        refused.add("email_verified", "cannot be changed by the user themselves");
+    }
+    Ok(refused)
+}
+
 fn not_self(principal: &Principal, id: Uuid) -> Result<(), Error> {
     if principal.user_id == id {
         Err(Error::Forbidden("administrators cannot do this to their own account"))
@@ -122,19 +147,7 @@ impl UserService {
     /// Merges changes into a user. Oneself without `users:write` may change
     /// only profile fields.
     pub async fn patch(&self, principal: &Principal, id: Uuid, input: UserPatchInput) -> Result<User, Error> {
-        let admin = principal.has(perms::USERS_WRITE);
-        if !admin && principal.user_id != id {
-            return Err(Error::Forbidden(perms::USERS_WRITE));
-        }
-        let mut refused = ValidationErrors::new();
-        if !admin {
-            if input.email.is_some() {
-                refused.add("email", "cannot be changed by the user themselves");
-            }
-            if input.email_verified.is_some() {
-                refused.add("email_verified", "cannot be changed by the user themselves");
-            }
-        }
+        let refused = edit_refusals(principal, id, input.email.is_some(), input.email_verified.is_some())?;
         let now = self.ports.clock.now();
         let changes = merge_errors(refused, input.validate(now.date_naive()))?;
         self.apply(principal, id, changes, now).await
@@ -142,22 +155,10 @@ impl UserService {
 
     /// Replaces every editable field of a user; fields left out are cleared.
     pub async fn replace(&self, principal: &Principal, id: Uuid, input: UserReplaceInput) -> Result<User, Error> {
-        let admin = principal.has(perms::USERS_WRITE);
-        if !admin && principal.user_id != id {
-            return Err(Error::Forbidden(perms::USERS_WRITE));
-        }
-        let mut refused = ValidationErrors::new();
-        if !admin {
-            let same = Email::parse(&input.email)
-                .map(|e| e.as_str().eq_ignore_ascii_case(&principal.user.email))
-                .unwrap_or(true);
-            if !same {
-                refused.add("email", "cannot be changed by the user themselves");
-            }
-            if input.email_verified.is_some() {
-                refused.add("email_verified", "cannot be changed by the user themselves");
-            }
-        }
+        let changes_email = Email::parse(&input.email)
+            .map(|e| !e.as_str().eq_ignore_ascii_case(&principal.user.email))
+            .unwrap_or(false);
+        let refused = edit_refusals(principal, id, changes_email, input.email_verified.is_some())?;
         let now = self.ports.clock.now();
         let changes = merge_errors(refused, input.validate(now.date_naive()))?;
         self.apply(principal, id, changes, now).await
