@@ -233,3 +233,42 @@ pub trait SessionRepository: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError>;
 }
+
+/// A rendered message, ready to hand to a relay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingMail {
+    /// Stable per message (`<uuid@host>`), so a retried send is recognisably
+    /// the same message.
+    pub message_id: String,
+    pub to: Email,
+    /// The recipient's display name, if known.
+    pub to_name: Option<String>,
+    pub subject: String,
+    /// The plain-text part.
+    pub text: String,
+    /// The HTML part.
+    pub html: String,
+}
+
+/// Why a message was not handed over.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MailError {
+    /// The relay is down, refused us temporarily (4xx) or timed out: retry later.
+    #[error("mail relay unavailable: {0}")]
+    Unavailable(String),
+    /// The relay refused this message for good (5xx, e.g. an unknown mailbox):
+    /// retrying will not help.
+    #[error("mail rejected: {0}")]
+    Rejected(String),
+    /// Anything else (a broken message, a local I/O failure).
+    #[error("mail failure: {0}")]
+    Internal(String),
+}
+
+/// Hands messages to a mail relay (SMTP), a directory of `.eml` files, or
+/// memory. The sender address is the adapter's configuration.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait Mailer: Send + Sync + 'static {
+    async fn send(&self, mail: &OutgoingMail) -> Result<(), MailError>;
+}

@@ -12,5 +12,7 @@
 //! ```
 
 pub mod postgres;
+pub mod smtp;
 
 pub use postgres::{fresh_database, test_cluster, TestCluster, TestDatabase};
+pub use smtp::{ParsedMail, ReceivedMail, TestSmtpServer};
