@@ -283,18 +283,20 @@ impl AuthService {
         if !current_ok {
             errors.add("current_password", "is not your current password");
         }
-        match Password::new(&self.policy.password, new, Some(&principal.user.email)) {
+        let password = match Password::new(&self.policy.password, new, Some(&principal.user.email)) {
             Ok(_) if current_ok && current == new => {
-                errors.add("new_password", "must differ from the current password")
+                errors.add("new_password", "must differ from the current password");
+                None
             }
-            Ok(_) => {}
-            Err(msgs) => errors.extend("new_password", msgs),
-        }
-        if !errors.is_empty() {
+            Ok(p) => Some(p),
+            Err(msgs) => {
+                errors.extend("new_password", msgs);
+                None
+            }
+        };
+        let Some(password) = password.filter(|_| errors.is_empty()) else {
             return Err(Error::Validation(errors));
-        }
-        let password = Password::new(&self.policy.password, new, Some(&principal.user.email))
-            .map_err(|_| Error::Internal("password validated twice differently".into()))?;
+        };
         let new_hash = self.ports.hasher.hash(&password).await.map_err(hash_error)?;
         let now = self.ports.clock.now();
         self.ports.users.set_password(principal.user_id, &new_hash, Some(principal.session_id), now).await?;
