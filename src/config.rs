@@ -47,10 +47,83 @@ pub struct Config {
     /// 32 bytes, hex or base64, that encrypt signing keys at rest and key refresh-token
     /// derivation. Required with `database_url`; generated into `data_dir` otherwise.
     pub key_encryption_secret: Option<Secret>,
+    /// The mail relay: `smtp://user:pass@host:587` (STARTTLS), `smtps://…:465`, or
+    /// `file:///dir`. Without it, mail is written as `.eml` files under `data_dir/mail`.
+    pub smtp_url: Option<Secret>,
     pub database: DatabaseConfig,
     pub auth: AuthConfig,
+    pub mail: MailConfig,
+    pub rate_limits: RateLimitsConfig,
     pub http: HttpSettings,
     pub log: LogConfig,
+}
+
+/// Mail: sender, product name, links, token lifetimes and delivery.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    /// The sender, e.g. `Roster <no-reply@example.com>`.
+    pub from: String,
+    /// The product named in messages.
+    pub product_name: String,
+    /// SMTP connect and command timeout.
+    pub timeout_secs: u64,
+    /// Link templates per flow: `{token}` is replaced by the token, `{public_url}` by the
+    /// public URL. Point them at the host application's own pages.
+    pub links: LinksConfig,
+    pub verify_email_ttl_secs: i64,
+    pub change_email_ttl_secs: i64,
+    pub reset_password_ttl_secs: i64,
+    pub invitation_ttl_secs: i64,
+    pub worker: WorkerConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LinksConfig {
+    pub verify_email: String,
+    pub change_email: String,
+    pub reset_password: String,
+    pub invitation: String,
+}
+
+/// The outbox worker that runs in every process.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkerConfig {
+    /// Run a worker in this process (every process may; they never send a message twice).
+    pub enabled: bool,
+    /// How often an idle worker looks for due mail.
+    pub poll_interval_ms: u64,
+    /// Messages claimed at once.
+    pub batch: u32,
+    /// Attempts before a message is parked as dead.
+    pub max_attempts: u32,
+    /// Delay after the first failure, doubled after each further one (with jitter).
+    pub base_delay_secs: i64,
+    pub max_delay_secs: i64,
+    /// How long a claimed message is hidden from other workers.
+    pub lease_secs: i64,
+    /// Sent messages are forgotten after this many days.
+    pub keep_sent_days: i64,
+}
+
+/// One limit: requests per address and per client IP in each window.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitConfig {
+    pub per_address: u32,
+    pub per_ip: u32,
+    pub window_secs: i64,
+}
+
+/// Rate limits of the endpoints that send mail, counted in PostgreSQL.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitsConfig {
+    pub forgot_password: LimitConfig,
+    pub resend_verification: LimitConfig,
+    pub invite: LimitConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -82,6 +155,8 @@ pub struct AuthConfig {
     pub bcrypt_cost: u32,
     /// Concurrent hashes; defaults to the number of CPU cores.
     pub hash_workers: Option<usize>,
+    /// Refuse login until the email address is verified.
+    pub require_verified_email: bool,
     pub password: PasswordPolicy,
 }
 
@@ -92,6 +167,8 @@ pub struct HttpSettings {
     /// Worker threads; defaults to the number of CPU cores.
     pub workers: Option<usize>,
     pub shutdown_timeout_secs: u64,
+    /// The least time `forgot` and `resend` take, so timing tells nothing about an address.
+    pub mail_request_floor_ms: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -117,8 +194,11 @@ impl Default for Config {
             public_url: "http://127.0.0.1:8080".into(),
             database_url: None,
             key_encryption_secret: None,
+            smtp_url: None,
             database: DatabaseConfig::default(),
             auth: AuthConfig::default(),
+            mail: MailConfig::default(),
+            rate_limits: RateLimitsConfig::default(),
             http: HttpSettings::default(),
             log: LogConfig::default(),
         }
@@ -147,14 +227,64 @@ impl Default for AuthConfig {
             open_registration: true,
             bcrypt_cost: 12,
             hash_workers: None,
+            require_verified_email: false,
             password: PasswordPolicy::default(),
         }
     }
 }
 
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig {
+            from: "Roster <no-reply@localhost>".into(),
+            product_name: "Roster".into(),
+            timeout_secs: 10,
+            links: LinksConfig::default(),
+            verify_email_ttl_secs: 48 * 3600,
+            change_email_ttl_secs: 24 * 3600,
+            reset_password_ttl_secs: 3600,
+            invitation_ttl_secs: 7 * 24 * 3600,
+            worker: WorkerConfig::default(),
+        }
+    }
+}
+
+impl Default for LinksConfig {
+    fn default() -> Self {
+        LinksConfig {
+            verify_email: "{public_url}/verify-email?token={token}".into(),
+            change_email: "{public_url}/verify-email?token={token}".into(),
+            reset_password: "{public_url}/reset-password?token={token}".into(),
+            invitation: "{public_url}/accept-invitation?token={token}".into(),
+        }
+    }
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            enabled: true,
+            poll_interval_ms: 1000,
+            batch: 16,
+            max_attempts: 10,
+            base_delay_secs: 30,
+            max_delay_secs: 3600,
+            lease_secs: 120,
+            keep_sent_days: 7,
+        }
+    }
+}
+
+impl Default for RateLimitsConfig {
+    fn default() -> Self {
+        let hourly = |per_address, per_ip| LimitConfig { per_address, per_ip, window_secs: 3600 };
+        RateLimitsConfig { forgot_password: hourly(5, 30), resend_verification: hourly(5, 30), invite: hourly(5, 200) }
+    }
+}
+
 impl Default for HttpSettings {
     fn default() -> Self {
-        HttpSettings { max_body_bytes: 64 * 1024, workers: None, shutdown_timeout_secs: 30 }
+        HttpSettings { max_body_bytes: 64 * 1024, workers: None, shutdown_timeout_secs: 30, mail_request_floor_ms: 250 }
     }
 }
 
@@ -228,6 +358,7 @@ impl Config {
         if self.database_url.is_some() && self.key_encryption_secret.is_none() {
             problems.push("key_encryption_secret (ROSTER_KEY_ENCRYPTION_SECRET) is required with database_url: every process sharing the database needs the same one".into());
         }
+        self.validate_mail(&mut problems);
         if let Some(s) = &self.key_encryption_secret {
             if crate::secrets::decode_secret(s.expose()).is_none() {
                 problems.push("key_encryption_secret must be 32 bytes as 64 hex characters or base64".into());
@@ -237,6 +368,76 @@ impl Config {
             Ok(())
         } else {
             Err(ConfigError(problems.join("; ")))
+        }
+    }
+}
+
+impl Config {
+    fn validate_mail(&self, problems: &mut Vec<String>) {
+        let m = &self.mail;
+        if m.from.trim().is_empty() || !m.from.contains('@') {
+            problems.push("mail.from must be an address, e.g. \"Roster <no-reply@example.com>\"".into());
+        }
+        if m.product_name.trim().is_empty() {
+            problems.push("mail.product_name must not be empty".into());
+        }
+        if m.timeout_secs == 0 {
+            problems.push("mail.timeout_secs must be at least 1".into());
+        }
+        let links = [
+            ("verify_email", &m.links.verify_email),
+            ("change_email", &m.links.change_email),
+            ("reset_password", &m.links.reset_password),
+            ("invitation", &m.links.invitation),
+        ];
+        for (name, template) in links {
+            if !template.contains("{token}") {
+                problems.push(format!("mail.links.{name} must contain {{token}}"));
+            }
+        }
+        let ttls = [
+            ("verify_email_ttl_secs", m.verify_email_ttl_secs),
+            ("change_email_ttl_secs", m.change_email_ttl_secs),
+            ("reset_password_ttl_secs", m.reset_password_ttl_secs),
+            ("invitation_ttl_secs", m.invitation_ttl_secs),
+        ];
+        for (name, secs) in ttls {
+            if !(60..=90 * 24 * 3600).contains(&secs) {
+                problems.push(format!("mail.{name} must be between 60 and 7776000"));
+            }
+        }
+        let w = &m.worker;
+        if w.poll_interval_ms == 0 || w.batch == 0 || w.max_attempts == 0 {
+            problems.push("mail.worker.poll_interval_ms, batch and max_attempts must be at least 1".into());
+        }
+        if w.base_delay_secs < 1 || w.max_delay_secs < w.base_delay_secs {
+            problems.push("mail.worker.base_delay_secs must be at least 1 and at most max_delay_secs".into());
+        }
+        if w.lease_secs < 2 * (m.timeout_secs as i64) * 3 {
+            problems.push(
+                "mail.worker.lease_secs must be at least 6 × mail.timeout_secs (a send may take 3 timeouts)".into(),
+            );
+        }
+        if w.keep_sent_days < 1 {
+            problems.push("mail.worker.keep_sent_days must be at least 1".into());
+        }
+        let r = &self.rate_limits;
+        for (name, l) in [
+            ("forgot_password", r.forgot_password),
+            ("resend_verification", r.resend_verification),
+            ("invite", r.invite),
+        ] {
+            if l.per_address == 0 || l.per_ip == 0 || !(1..=7 * 24 * 3600).contains(&l.window_secs) {
+                problems.push(format!(
+                    "rate_limits.{name}: per_address and per_ip must be at least 1, window_secs 1..=604800"
+                ));
+            }
+        }
+        if let Some(url) = &self.smtp_url {
+            let u = url.expose();
+            if !(u.starts_with("smtp://") || u.starts_with("smtps://") || u.starts_with("file://")) {
+                problems.push("smtp_url must start with smtp://, smtps:// or file://".into());
+            }
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod adapters;
 pub mod config;
 pub mod secrets;
 pub mod telemetry;
+pub mod worker;
 
 use std::{net::TcpListener, sync::Arc, time::Duration};
 
@@ -14,7 +15,8 @@ use async_trait::async_trait;
 use chrono::Duration as Span;
 use roster_domain::{
     auth::AuthPolicy,
-    ports::SystemClock,
+    mail::{AccountPolicy, RateLimit, RateLimits, RetryPolicy},
+    ports::{Mailer, SystemClock},
     service::{Ports, Services},
 };
 use roster_http::{AppState, HttpConfig, PoolStats, Readiness};
@@ -22,13 +24,15 @@ use roster_postgres::{
     embedded::{EmbeddedOptions, EmbeddedPostgres},
     pool::{build_pool, ping, pool_status, PgPool, PoolConfig},
     signing_keys::PgSigningKeyStore,
-    PgSessionRepository, PgUserRepository,
+    PgAccountRepository, PgOutboxRepository, PgRateLimits, PgSessionRepository, PgUserRepository,
 };
+use roster_smtp::{Composer, ComposerConfig, LinkTemplates, MailerConfig};
 
 use crate::{
     adapters::{bcrypt::BcryptHasher, jwt::JwtSigner},
     config::Config,
     secrets::DerivedKeys,
+    worker::{OutboxWorker, WorkerSettings},
 };
 
 /// Where the database is: an external URL, or the embedded cluster Roster runs.
@@ -100,7 +104,72 @@ pub fn auth_policy(config: &Config) -> AuthPolicy {
         reuse_grace: Span::seconds(a.refresh_reuse_grace_secs),
         open_registration: a.open_registration,
         password: a.password.clone(),
+        accounts: account_policy(config),
+        outbox: retry_policy(config),
     }
+}
+
+fn limit(l: &config::LimitConfig) -> RateLimit {
+    RateLimit { per_address: l.per_address, per_ip: l.per_ip, window: Span::seconds(l.window_secs) }
+}
+
+fn account_policy(config: &Config) -> AccountPolicy {
+    let m = &config.mail;
+    let r = &config.rate_limits;
+    AccountPolicy {
+        require_verified_email: config.auth.require_verified_email,
+        verify_email_ttl: Span::seconds(m.verify_email_ttl_secs),
+        change_email_ttl: Span::seconds(m.change_email_ttl_secs),
+        reset_password_ttl: Span::seconds(m.reset_password_ttl_secs),
+        invitation_ttl: Span::seconds(m.invitation_ttl_secs),
+        limits: RateLimits {
+            forgot: limit(&r.forgot_password),
+            resend: limit(&r.resend_verification),
+            invite: limit(&r.invite),
+        },
+    }
+}
+
+fn retry_policy(config: &Config) -> RetryPolicy {
+    let w = &config.mail.worker;
+    RetryPolicy {
+        max_attempts: w.max_attempts,
+        base_delay: Span::seconds(w.base_delay_secs),
+        max_delay: Span::seconds(w.max_delay_secs),
+        lease: Span::seconds(w.lease_secs),
+        batch: w.batch,
+    }
+}
+
+/// The relay of `smtp_url`, or `.eml` files under `data_dir/mail`.
+fn mailer(config: &Config) -> anyhow::Result<Arc<dyn Mailer>> {
+    let cfg = MailerConfig { from: config.mail.from.clone(), timeout: Duration::from_secs(config.mail.timeout_secs) };
+    let url = match &config.smtp_url {
+        Some(url) => url.expose().to_string(),
+        None => {
+            let dir = config.data_dir.join("mail");
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            let dir = dir.canonicalize().unwrap_or(dir);
+            tracing::info!(dir = %dir.display(), "no smtp_url: mail is written as .eml files (set ROSTER_SMTP_URL to send it)");
+            format!("file://{}", dir.display())
+        }
+    };
+    roster_smtp::from_url(&url, &cfg).context("configuring the mail relay (smtp_url)")
+}
+
+fn composer(config: &Config) -> anyhow::Result<Composer> {
+    let l = &config.mail.links;
+    Composer::new(ComposerConfig {
+        product_name: config.mail.product_name.clone(),
+        public_url: config.public_url.clone(),
+        links: LinkTemplates {
+            verify_email: l.verify_email.clone(),
+            change_email: l.change_email.clone(),
+            reset_password: l.reset_password.clone(),
+            invitation: l.invitation.clone(),
+        },
+    })
+    .map_err(|e| anyhow::anyhow!("mail templates: {e}"))
 }
 
 fn cores() -> usize {
@@ -111,6 +180,8 @@ fn cores() -> usize {
 pub struct Roster {
     pub state: AppState,
     pub pool: PgPool,
+    /// How this process's outbox worker runs; `None` when turned off.
+    pub worker: Option<WorkerSettings>,
 }
 
 impl Roster {
@@ -139,8 +210,14 @@ impl Roster {
         let ports = Ports {
             users: Arc::new(PgUserRepository::new(pool.clone())),
             sessions: Arc::new(PgSessionRepository::new(pool.clone())),
+            accounts: Arc::new(PgAccountRepository::new(pool.clone())),
+            outbox: Arc::new(PgOutboxRepository::new(pool.clone())),
+            rate_limits: Arc::new(PgRateLimits::new(pool.clone())),
             hasher: Arc::new(hasher),
             signer: Arc::new(signer),
+            composer: Arc::new(composer(config)?),
+            sealer: Arc::new(keys.outbox),
+            mailer: mailer(config)?,
             clock: Arc::new(SystemClock),
         };
         let services = Services::new(ports, policy, keys.refresh.clone());
@@ -148,9 +225,22 @@ impl Roster {
             max_body_bytes: config.http.max_body_bytes,
             workers: config.http.workers.unwrap_or_else(cores),
             shutdown_timeout_secs: config.http.shutdown_timeout_secs,
+            mail_request_floor: Duration::from_millis(config.http.mail_request_floor_ms),
         };
         let state = AppState { services, jwks, readiness: Arc::new(PgReadiness(pool.clone())), config: http };
-        Ok(Roster { state, pool })
+        let w = &config.mail.worker;
+        let worker = WorkerSettings {
+            poll_interval: Duration::from_millis(w.poll_interval_ms),
+            error_backoff: Duration::from_millis(w.poll_interval_ms.max(1000)),
+            keep_sent: Span::days(w.keep_sent_days),
+            prune_every: Duration::from_secs(3600),
+        };
+        Ok(Roster { state, pool, worker: w.enabled.then_some(worker) })
+    }
+
+    /// Starts this process's outbox worker, unless configuration turned it off.
+    pub fn start_worker(&self) -> Option<OutboxWorker> {
+        self.worker.map(|settings| OutboxWorker::start(self.state.services.outbox.clone(), settings))
     }
 
     /// Serves on `listener` until SIGINT/SIGTERM, draining in-flight requests.

@@ -83,8 +83,16 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         tracing::info!(%addr, embedded_database = db.embedded.is_some(), "roster is serving");
         println!("Roster is serving on http://{addr} (API docs: http://{addr}/docs/)");
         println!("Create the first administrator with:\n  echo 'a-long-password' | cargo run --release -- admin create --email you@example.com --password-stdin");
-        roster.serve(listener)?.await?;
+        if config.smtp_url.is_none() {
+            println!("Mail is written as .eml files under {} (set ROSTER_SMTP_URL to send it)", config.data_dir.join("mail").display());
+        }
+        let worker = roster.start_worker();
+        let served = roster.serve(listener)?.await;
         tracing::info!("HTTP server drained and stopped");
+        if let Some(worker) = worker {
+            worker.stop(std::time::Duration::from_secs(config.mail.timeout_secs * 3 + 1)).await;
+        }
+        served?;
         anyhow::Ok(())
     }
     .await;

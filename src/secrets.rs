@@ -63,47 +63,82 @@ fn derive(master: &[u8; 32], label: &[u8]) -> anyhow::Result<Zeroizing<[u8; 32]>
 pub struct DerivedKeys {
     sealing: aead::LessSafeKey,
     pub refresh: roster_domain::auth::RefreshSecret,
+    /// Seals queued mail (it carries live tokens) in the outbox.
+    pub outbox: OutboxSealer,
+}
+
+/// AES-256-GCM over queued messages, under its own derived key.
+pub struct OutboxSealer(aead::LessSafeKey);
+
+/// Binds sealed messages to their purpose.
+const OUTBOX_AAD: &[u8] = b"roster outbox v1";
+
+impl roster_domain::ports::Sealer for OutboxSealer {
+    fn seal(&self, plaintext: &[u8]) -> Result<Vec<u8>, String> {
+        seal_with(&self.0, plaintext, OUTBOX_AAD).map_err(|e| e.to_string())
+    }
+
+    fn open(&self, sealed: &[u8]) -> Result<Vec<u8>, String> {
+        open_with(&self.0, sealed, OUTBOX_AAD)
+            .map(|p| p.to_vec())
+            .map_err(|_| "the key-encryption secret differs from the one that sealed this message".to_string())
+    }
+}
+
+fn aes_key(bytes: &[u8; 32]) -> anyhow::Result<aead::LessSafeKey> {
+    let unbound = aead::UnboundKey::new(&aead::AES_256_GCM, bytes).map_err(|_| anyhow::anyhow!("aes key"))?;
+    Ok(aead::LessSafeKey::new(unbound))
+}
+
+/// nonce ‖ ciphertext ‖ tag, bound to `aad`.
+fn seal_with(key: &aead::LessSafeKey, plaintext: &[u8], aad: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let mut nonce = [0u8; aead::NONCE_LEN];
+    SystemRandom::new().fill(&mut nonce).map_err(|_| anyhow::anyhow!("no system randomness"))?;
+    let mut buf = plaintext.to_vec();
+    key.seal_in_place_append_tag(aead::Nonce::assume_unique_for_key(nonce), aead::Aad::from(aad), &mut buf)
+        .map_err(|_| anyhow::anyhow!("seal failed"))?;
+    let mut out = nonce.to_vec();
+    out.extend_from_slice(&buf);
+    Ok(out)
+}
+
+/// Opens what [`seal_with`] made with the same key and `aad`.
+fn open_with(key: &aead::LessSafeKey, sealed: &[u8], aad: &[u8]) -> anyhow::Result<Zeroizing<Vec<u8>>> {
+    if sealed.len() < aead::NONCE_LEN + aead::AES_256_GCM.tag_len() {
+        anyhow::bail!("sealed value too short");
+    }
+    let (nonce, rest) = sealed.split_at(aead::NONCE_LEN);
+    let nonce = aead::Nonce::try_assume_unique_for_key(nonce).map_err(|_| anyhow::anyhow!("bad nonce"))?;
+    let mut buf = Zeroizing::new(rest.to_vec());
+    let plain =
+        key.open_in_place(nonce, aead::Aad::from(aad), buf.as_mut()).map_err(|_| anyhow::anyhow!("open failed"))?;
+    Ok(Zeroizing::new(plain.to_vec()))
 }
 
 impl DerivedKeys {
     pub fn new(master: &[u8; 32]) -> anyhow::Result<DerivedKeys> {
         let seal = derive(master, b"signing-key sealing")?;
         let refresh = derive(master, b"refresh-token successor")?;
-        let unbound =
-            aead::UnboundKey::new(&aead::AES_256_GCM, seal.as_ref()).map_err(|_| anyhow::anyhow!("aes key"))?;
+        let outbox = derive(master, b"outbox sealing")?;
         Ok(DerivedKeys {
-            sealing: aead::LessSafeKey::new(unbound),
+            sealing: aes_key(&seal)?,
             refresh: roster_domain::auth::RefreshSecret::new(*refresh),
+            outbox: OutboxSealer(aes_key(&outbox)?),
         })
     }
 
     /// nonce ‖ ciphertext ‖ tag, bound to `aad` (the key id).
     pub fn seal(&self, plaintext: &[u8], aad: &[u8]) -> anyhow::Result<Vec<u8>> {
-        let mut nonce = [0u8; aead::NONCE_LEN];
-        SystemRandom::new().fill(&mut nonce).map_err(|_| anyhow::anyhow!("no system randomness"))?;
-        let mut buf = plaintext.to_vec();
-        self.sealing
-            .seal_in_place_append_tag(aead::Nonce::assume_unique_for_key(nonce), aead::Aad::from(aad), &mut buf)
-            .map_err(|_| anyhow::anyhow!("seal failed"))?;
-        let mut out = nonce.to_vec();
-        out.extend_from_slice(&buf);
-        Ok(out)
+        seal_with(&self.sealing, plaintext, aad)
     }
 
     /// Opens what `seal` made; fails if the secret or the key id differ.
     pub fn open(&self, sealed: &[u8], aad: &[u8]) -> anyhow::Result<Zeroizing<Vec<u8>>> {
-        if sealed.len() < aead::NONCE_LEN + aead::AES_256_GCM.tag_len() {
-            anyhow::bail!("sealed key too short");
-        }
-        let (nonce, rest) = sealed.split_at(aead::NONCE_LEN);
-        let nonce = aead::Nonce::try_assume_unique_for_key(nonce).map_err(|_| anyhow::anyhow!("bad nonce"))?;
-        let mut buf = Zeroizing::new(rest.to_vec());
-        let plain = self.sealing.open_in_place(nonce, aead::Aad::from(aad), buf.as_mut()).map_err(|_| {
+        open_with(&self.sealing, sealed, aad).map_err(|_| {
             anyhow::anyhow!(
                 "cannot decrypt a signing key: the key-encryption secret differs from the one that sealed it"
             )
-        })?;
-        Ok(Zeroizing::new(plain.to_vec()))
+        })
     }
 }
 
@@ -118,6 +153,18 @@ mod tests {
         assert_eq!(k.open(&sealed, b"kid-1").unwrap().as_slice(), b"private");
         assert!(k.open(&sealed, b"kid-2").is_err());
         assert!(DerivedKeys::new(&[4; 32]).unwrap().open(&sealed, b"kid-1").is_err());
+    }
+
+    #[test]
+    fn outbox_sealing_round_trips_and_is_bound_to_its_key() {
+        use roster_domain::ports::Sealer;
+        let k = DerivedKeys::new(&[3; 32]).unwrap();
+        let sealed = k.outbox.seal(b"reset link").unwrap();
+        assert!(!sealed.windows(10).any(|w| w == b"reset link"));
+        assert_eq!(k.outbox.open(&sealed).unwrap(), b"reset link");
+        assert!(DerivedKeys::new(&[4; 32]).unwrap().outbox.open(&sealed).is_err());
+        // The signing-key sealer uses another key.
+        assert!(k.open(&sealed, OUTBOX_AAD).is_err());
     }
 
     #[test]

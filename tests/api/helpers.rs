@@ -1,8 +1,11 @@
 use std::net::TcpListener;
 
 use reqwest::{Method, Response, StatusCode};
-use roster::{config::Config, config::Secret, Roster};
-use roster_testkit::TestDatabase;
+use roster::{config::Config, config::Secret, worker::OutboxWorker, Roster};
+use roster_testkit::{
+    smtp::{parse, ParsedMail},
+    TestDatabase, TestSmtpServer,
+};
 use serde_json::{json, Value};
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -15,6 +18,11 @@ pub struct TestApp {
     pub db: TestDatabase,
     pub config: Config,
     pub handle: actix_web::dev::ServerHandle,
+    /// The relay this app sends to (`smtp_url`).
+    pub smtp: TestSmtpServer,
+    /// This app's outbox worker (polling every 50 ms), held so that it runs
+    /// as long as the app; `None` when turned off.
+    pub _worker: Option<OutboxWorker>,
 }
 
 /// A signed-in user: their id and tokens.
@@ -32,8 +40,20 @@ impl TestApp {
     }
 
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+        // `ROSTER_TEST_LOG=debug cargo test …` shows the app's logs.
+        if let Ok(filter) = std::env::var("ROSTER_TEST_LOG") {
+            let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+        }
         let db = roster_testkit::fresh_database().await.expect("test database");
+        let smtp = TestSmtpServer::start().await.expect("test SMTP server");
         let mut config = Config::default();
+        config.smtp_url = Some(Secret::new(smtp.url()));
+        config.mail.timeout_secs = 2;
+        config.mail.worker.poll_interval_ms = 50;
+        config.mail.worker.base_delay_secs = 1;
+        config.mail.worker.max_delay_secs = 1;
+        config.mail.worker.lease_secs = 12;
+        config.http.mail_request_floor_ms = 0;
         config.database_url = Some(Secret::new(db.url()));
         config.key_encryption_secret = Some(Secret::new(hex::encode(rand::random::<[u8; 32]>())));
         config.auth.bcrypt_cost = 10;
@@ -43,6 +63,7 @@ impl TestApp {
         tweak(&mut config);
         config.validate().expect("valid test config");
         let roster = Roster::build(&config, db.url()).await.expect("app builds");
+        let worker = roster.start_worker();
         let pool = roster.pool.clone();
         let services = roster.state.services.clone();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -58,7 +79,26 @@ impl TestApp {
             db,
             config,
             handle,
+            smtp,
+            _worker: worker,
         }
+    }
+
+    /// Waits (up to 10 s) until `n` messages in all reached the relay, and
+    /// returns every message so far, parsed.
+    pub async fn mails(&self, n: usize) -> Vec<ParsedMail> {
+        let got = self.smtp.wait_for(n, std::time::Duration::from_secs(10)).await;
+        assert!(got.len() >= n, "expected {n} messages, {} arrived", got.len());
+        got.iter().map(|m| parse(&m.data)).collect()
+    }
+
+    /// The newest message to `address`, waiting until `n` messages in all arrived.
+    pub async fn mail_to(&self, address: &str, n: usize) -> ParsedMail {
+        let all = self.mails(n).await;
+        all.into_iter()
+            .rev()
+            .find(|m| m.to.iter().any(|a| a.address.eq_ignore_ascii_case(address)))
+            .unwrap_or_else(|| panic!("no message to {address}"))
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -95,7 +135,11 @@ impl TestApp {
     }
 
     pub async fn login_ok(&self, email: &str) -> Session {
-        let r = self.login(email, PASSWORD).await;
+        self.login_ok_with(email, PASSWORD).await
+    }
+
+    pub async fn login_ok_with(&self, email: &str, password: &str) -> Session {
+        let r = self.login(email, password).await;
         assert_eq!(r.status(), StatusCode::OK, "login {email}");
         session(r.json().await.unwrap())
     }
@@ -112,7 +156,12 @@ impl TestApp {
         let root = self.superadmin().await;
         let email = format!("{role}-{}@example.com", uuid::Uuid::now_v7().simple());
         let r = self
-            .post("/api/v1/users", Some(&root.access), json!({"email": email, "password": PASSWORD, "role": role}))
+            // Verified, so fixtures send no mail of their own.
+            .post(
+                "/api/v1/users",
+                Some(&root.access),
+                json!({"email": email, "password": PASSWORD, "role": role, "email_verified": true}),
+            )
             .await;
         assert_eq!(r.status(), StatusCode::CREATED);
         self.login_ok(&email).await
@@ -128,6 +177,13 @@ impl TestApp {
         roster::adapters::jwt::JwtSigner::load(&store, &keys, &self.config.public_url, &self.config.auth.audience)
             .await
             .unwrap()
+    }
+
+    /// Another process on the same database: a second outbox worker with
+    /// this app's configuration (and so its key-encryption secret).
+    pub async fn second_worker(&self) -> OutboxWorker {
+        let other = Roster::build(&self.config, self.db.url()).await.expect("second app builds");
+        other.start_worker().expect("worker enabled")
     }
 
     pub async fn admin(&self) -> Session {
@@ -154,6 +210,18 @@ pub fn session(body: Value) -> Session {
         access: body["access_token"].as_str().unwrap().to_string(),
         refresh: body["refresh_token"].as_str().unwrap().to_string(),
     }
+}
+
+/// The token of the (first) link in a message's plain-text part, checking
+/// the HTML part carries the same link.
+pub fn token_in(mail: &ParsedMail) -> String {
+    let text = mail.text.as_deref().expect("a text part");
+    let at = text.find("token=").expect("a link with a token") + "token=".len();
+    let token: String =
+        text[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+    assert_eq!(token.len(), 43, "token in {text}");
+    assert!(mail.html.as_deref().expect("an HTML part").contains(&token), "the HTML part has the same link");
+    token
 }
 
 pub fn unique_email(prefix: &str) -> String {

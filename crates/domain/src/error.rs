@@ -4,7 +4,7 @@
 //! can produce. Adapters translate their own failures into [`RepoError`]
 //! exactly once, and the HTTP crate maps [`Error`] to status codes in one place.
 
-use crate::{user::UserStatus, validation::ValidationErrors};
+use crate::{mail::TokenState, user::UserStatus, validation::ValidationErrors};
 
 /// What a repository can fail with, independent of the storage technology.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -89,6 +89,22 @@ pub enum Error {
     /// A uniqueness rule was violated.
     #[error("conflict: {0}")]
     Conflict(Conflict),
+    /// The resource is not in a state that allows this (an accepted
+    /// invitation, a pending user's password reset).
+    #[error("invalid state: {0}")]
+    InvalidState(&'static str),
+    /// A mailed token that is malformed, unknown, or for another purpose.
+    #[error("invalid token")]
+    InvalidToken,
+    /// A mailed token that was good once: used, expired or superseded.
+    #[error("token no longer valid: {0:?}")]
+    TokenGone(TokenState),
+    /// Login needs a verified address and this account's is not.
+    #[error("email address not verified")]
+    EmailNotVerified,
+    /// Too many requests for this address or client; retry after this many seconds.
+    #[error("rate limited")]
+    RateLimited { retry_after_secs: u64 },
     /// A dependency is down; retry later. Nothing was written.
     #[error("service unavailable: {0}")]
     Unavailable(String),

@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod mail;
 pub mod ports;
 pub mod service;
 pub mod user;

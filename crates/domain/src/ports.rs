@@ -6,6 +6,10 @@
 //! once: a lost connection or exhausted pool is `Unavailable`, never
 //! "not found".
 
+mod mail;
+
+pub use mail::*;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
@@ -13,6 +17,7 @@ use uuid::Uuid;
 use crate::{
     auth::{AccessClaims, SessionSubject, TokenHash},
     error::{RepoError, TokenRejection},
+    mail::Effects,
     user::{BuiltinRole, Page, Scope, User, UserChanges, UserFilter, UserListQuery, UserStatus},
     values::{Email, Password},
 };
@@ -97,9 +102,10 @@ pub struct LoginRecord {
 #[async_trait]
 pub trait UserRepository: Send + Sync + 'static {
     /// Inserts the user, their password credential and their default-org
-    /// membership in one transaction. `Conflict(EmailTaken)` when another user
+    /// membership, then issues and queues `effects` (a verification token and
+    /// its mail), in one transaction. `Conflict(EmailTaken)` when another user
     /// has the email (case-insensitively) — decided by the unique index.
-    async fn create(&self, user: &NewUserRecord) -> Result<User, RepoError>;
+    async fn create(&self, user: &NewUserRecord, effects: &Effects) -> Result<User, RepoError>;
 
     /// The user with their default-org role, or `None`.
     async fn get(&self, id: Uuid) -> Result<Option<User>, RepoError>;
@@ -122,14 +128,16 @@ pub trait UserRepository: Send + Sync + 'static {
     /// `false` if there was no such user.
     async fn delete(&self, id: Uuid) -> Result<bool, RepoError>;
 
-    /// Replaces the password hash and revokes every session of the user but
-    /// `keep_session`, in one transaction.
+    /// Replaces the password hash, revokes every session of the user but
+    /// `keep_session` and queues `effects` (the change notice), in one
+    /// transaction.
     async fn set_password(
         &self,
         id: Uuid,
         hash: &str,
         keep_session: Option<Uuid>,
         now: DateTime<Utc>,
+        effects: &Effects,
     ) -> Result<(), RepoError>;
 
     /// One page of users visible in `query.scope` that match its filter, in

@@ -18,7 +18,7 @@ use actix_web::{
     },
     HttpResponse, ResponseError,
 };
-use roster_domain::{error::TokenRejection, Conflict, Error as DomainError, ValidationErrors};
+use roster_domain::{error::TokenRejection, mail::TokenState, Conflict, Error as DomainError, ValidationErrors};
 use serde::Serialize;
 
 /// The media type of every error body.
@@ -92,7 +92,8 @@ struct Parts {
     detail: String,
     errors: Option<BTreeMap<String, Vec<String>>>,
     www_authenticate: Option<&'static str>,
-    retry_after: bool,
+    /// Seconds for `Retry-After`.
+    retry_after: Option<u64>,
     allow: Option<&'static str>,
 }
 
@@ -105,7 +106,7 @@ impl Parts {
             detail: detail.into(),
             errors: None,
             www_authenticate: None,
-            retry_after: false,
+            retry_after: None,
             allow: None,
         }
     }
@@ -202,6 +203,47 @@ fn domain_parts(e: &DomainError) -> Parts {
             "Email already in use",
             "Another account already uses this email address.",
         ),
+        DomainError::InvalidState(why) => {
+            Parts::new(S::CONFLICT, "invalid_state", "Not possible in this state", forbidden_detail(why))
+        }
+        DomainError::InvalidToken => Parts::new(
+            S::BAD_REQUEST,
+            "link_token_invalid",
+            "Invalid link",
+            "This link is not valid. Check that it was copied whole, or ask for a new one.",
+        ),
+        DomainError::TokenGone(state) => {
+            let (code, title, detail) = match state {
+                TokenState::Used => {
+                    ("link_token_used", "Link already used", "This link has been used already; ask for a new one.")
+                }
+                TokenState::Expired => {
+                    ("link_token_expired", "Link expired", "This link has expired; ask for a new one.")
+                }
+                TokenState::Superseded | TokenState::Live => (
+                    "link_token_superseded",
+                    "Link replaced",
+                    "A newer link was sent, or what this link was for has changed; use the newest one.",
+                ),
+            };
+            Parts::new(S::GONE, code, title, detail)
+        }
+        DomainError::EmailNotVerified => Parts::new(
+            S::FORBIDDEN,
+            "email_not_verified",
+            "Email address not verified",
+            "Confirm your email address with the link we sent before signing in; you can ask for a new link.",
+        ),
+        DomainError::RateLimited { retry_after_secs } => {
+            let mut p = Parts::new(
+                S::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "Too many requests",
+                "Too many requests for this address or from this client; retry later.",
+            );
+            p.retry_after = Some(*retry_after_secs);
+            p
+        }
         DomainError::Unavailable(_) => {
             let mut p = Parts::new(
                 S::SERVICE_UNAVAILABLE,
@@ -209,7 +251,7 @@ fn domain_parts(e: &DomainError) -> Parts {
                 "Service unavailable",
                 "A dependency is temporarily unavailable; retry later.",
             );
-            p.retry_after = true;
+            p.retry_after = Some(5);
             p
         }
         DomainError::Internal(_) => internal(),
@@ -270,7 +312,7 @@ fn status_parts(status: StatusCode) -> Parts {
                 "Service unavailable",
                 "The service is temporarily unavailable; retry later.",
             );
-            p.retry_after = true;
+            p.retry_after = Some(5);
             p
         }
         s if s.is_server_error() => internal(),
@@ -373,8 +415,8 @@ impl ApiError {
         if let Some(challenge) = parts.www_authenticate {
             res.insert_header((header::WWW_AUTHENTICATE, challenge));
         }
-        if parts.retry_after {
-            res.insert_header((header::RETRY_AFTER, "5"));
+        if let Some(secs) = parts.retry_after {
+            res.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
         if let Some(allow) = parts.allow {
             res.insert_header((header::ALLOW, allow));

@@ -38,6 +38,9 @@ pub struct HttpConfig {
     pub workers: usize,
     /// How long in-flight requests may run after SIGINT/SIGTERM (default 30 s).
     pub shutdown_timeout_secs: u64,
+    /// The least time `forgot` and `resend` take to answer (default 250 ms),
+    /// so that their timing does not tell whether an account has the address.
+    pub mail_request_floor: std::time::Duration,
 }
 
 impl Default for HttpConfig {
@@ -46,6 +49,7 @@ impl Default for HttpConfig {
             max_body_bytes: 64 * 1024,
             workers: std::thread::available_parallelism().map(usize::from).unwrap_or(1),
             shutdown_timeout_secs: 30,
+            mail_request_floor: std::time::Duration::from_millis(250),
         }
     }
 }
@@ -118,8 +122,11 @@ pub fn app(
         .service(
             web::scope("/api/v1")
                 .configure(routes::auth::configure)
+                .configure(routes::account::configure)
                 .configure(routes::me::configure)
-                .configure(routes::users::configure),
+                .configure(routes::users::configure)
+                .configure(routes::invitations::configure)
+                .configure(routes::outbox::configure),
         )
         .default_service(web::to(routes::not_found))
         .wrap(from_fn(metrics::middleware))

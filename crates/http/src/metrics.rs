@@ -1,6 +1,8 @@
 //! Prometheus metrics in a registry owned by one server (no global recorder,
 //! so several apps can run in one process): request counts and latencies by
-//! matched route, and the database pool gauges read at scrape time.
+//! matched route, and the database pool and mail outbox gauges read at
+//! scrape time (the outbox figures come from the database, so every process
+//! reports the same, whichever worker sent what).
 
 use std::{sync::Arc, time::Instant};
 
@@ -11,7 +13,10 @@ use actix_web::{
     middleware::Next,
     web, HttpRequest,
 };
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+};
+use roster_domain::mail::OutboxStats;
 
 use crate::PoolStats;
 
@@ -33,6 +38,8 @@ struct Inner {
     pool_available: IntGauge,
     pool_max_size: IntGauge,
     pool_waiting: IntGauge,
+    outbox: IntGaugeVec,
+    outbox_oldest_due: Gauge,
 }
 
 fn gauge(registry: &Registry, name: &str, help: &str) -> prometheus::Result<IntGauge> {
@@ -58,7 +65,22 @@ impl Metrics {
             &["method", "route"],
         )?;
         registry.register(Box::new(duration.clone()))?;
+        let outbox = IntGaugeVec::new(
+            Opts::new(
+                "roster_outbox_messages",
+                "Mail in the outbox: pending (waiting or retrying), due (pending and due now), dead (given up on).",
+            ),
+            &["status"],
+        )?;
+        registry.register(Box::new(outbox.clone()))?;
+        let outbox_oldest_due = Gauge::new(
+            "roster_outbox_oldest_due_seconds",
+            "Age of the oldest mail due for delivery; growing means the relay or the workers are behind.",
+        )?;
+        registry.register(Box::new(outbox_oldest_due.clone()))?;
         Ok(Metrics(Arc::new(Inner {
+            outbox,
+            outbox_oldest_due,
             pool_size: gauge(&registry, "roster_db_pool_size", "Database connections open.")?,
             pool_available: gauge(&registry, "roster_db_pool_available", "Idle database connections.")?,
             pool_max_size: gauge(&registry, "roster_db_pool_max_size", "Largest number of database connections.")?,
@@ -74,8 +96,16 @@ impl Metrics {
         self.0.duration.with_label_values(&[method, route]).observe(seconds);
     }
 
-    /// The text exposition of every metric, with the pool gauges set from `pool`.
-    pub fn render(&self, pool: PoolStats) -> Result<String, String> {
+    /// The text exposition of every metric, with the pool gauges set from
+    /// `pool` and the outbox gauges from `outbox` (left as they were when the
+    /// database could not be asked).
+    pub fn render(&self, pool: PoolStats, outbox: Option<OutboxStats>) -> Result<String, String> {
+        if let Some(o) = outbox {
+            for (status, n) in [("pending", o.pending), ("due", o.due), ("dead", o.dead)] {
+                self.0.outbox.with_label_values(&[status]).set(i64::try_from(n).unwrap_or(i64::MAX));
+            }
+            self.0.outbox_oldest_due.set(o.oldest_due_seconds);
+        }
         let set = |g: &IntGauge, v: usize| g.set(i64::try_from(v).unwrap_or(i64::MAX));
         set(&self.0.pool_size, pool.size);
         set(&self.0.pool_available, pool.available);

@@ -9,11 +9,12 @@ use utoipa::{
 
 use crate::{
     error::Problem,
-    routes::{auth, me, ops, user_list, users},
+    routes::{account, auth, invitations, me, ops, outbox, user_list, users},
 };
 
 /// The request is malformed: bad JSON (`malformed_json`), an unreadable body
-/// (`bad_request`), a bad query string (`invalid_query`, with `errors`), a bad
+/// (`bad_request`), a bad query string (`invalid_query`, with `errors`), a
+/// link token that is malformed or unknown (`link_token_invalid`), a bad
 /// `filter=` (`invalid_filter`: position and what was expected, in
 /// `errors.filter`) or a cursor this server did not issue for this sort
 /// (`invalid_cursor`).
@@ -30,7 +31,7 @@ pub struct BadRequest(#[allow(dead_code)] Problem);
 )]
 pub struct Unauthorized(#[allow(dead_code)] Problem);
 
-/// Not allowed: `forbidden`, `account_disabled` or `registration_closed`.
+/// Not allowed: `forbidden`, `account_disabled`, `email_not_verified` or `registration_closed`.
 #[derive(ToResponse)]
 #[response(content_type = "application/problem+json")]
 pub struct Forbidden(#[allow(dead_code)] Problem);
@@ -40,10 +41,25 @@ pub struct Forbidden(#[allow(dead_code)] Problem);
 #[response(content_type = "application/problem+json")]
 pub struct NotFound(#[allow(dead_code)] Problem);
 
-/// The email address is already in use (`email_taken`).
+/// The email address is already in use (`email_taken`), or the resource is
+/// not in a state that allows this (`invalid_state`).
 #[derive(ToResponse)]
 #[response(content_type = "application/problem+json")]
 pub struct Conflict(#[allow(dead_code)] Problem);
+
+/// The link's token was good once and is not any more: `link_token_used`,
+/// `link_token_expired` or `link_token_superseded` (a newer link was sent).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct Gone(#[allow(dead_code)] Problem);
+
+/// Too many requests for this address or from this client (`rate_limited`).
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    headers(("Retry-After" = String, description = "Seconds until the limit resets"))
+)]
+pub struct TooManyRequests(#[allow(dead_code)] Problem);
 
 /// The body is larger than the configured limit (`payload_too_large`).
 #[derive(ToResponse)]
@@ -95,21 +111,27 @@ impl Modify for BearerAuth {
     ),
     paths(
         auth::register, auth::login, auth::refresh, auth::logout,
-        me::get_me, me::patch_me, me::change_password,
+        account::forgot_password, account::reset_password, account::verify_email, account::resend_verification,
+        account::accept_invitation,
+        me::get_me, me::patch_me, me::change_password, me::change_email,
         user_list::list_users, users::create_user, user_list::count_users,
         users::get_user, users::patch_user, users::replace_user, users::delete_user,
-        users::activate_user, users::deactivate_user, users::ban_user,
+        users::activate_user, users::deactivate_user, users::ban_user, users::send_password_reset,
+        invitations::invite, invitations::list, invitations::revoke,
+        outbox::list, outbox::retry,
         ops::jwks, ops::live, ops::ready, ops::metrics, ops::openapi_json, ops::docs,
     ),
     components(
         schemas(Problem),
-        responses(BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PayloadTooLarge, UnsupportedMediaType, UnprocessableEntity, InternalError, ServiceUnavailable),
+        responses(BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Gone, PayloadTooLarge, UnsupportedMediaType, UnprocessableEntity, TooManyRequests, InternalError, ServiceUnavailable),
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Registration, sign-in and tokens"),
         (name = "me", description = "The caller's own account"),
         (name = "users", description = "User administration"),
+        (name = "invitations", description = "Inviting people by email"),
+        (name = "outbox", description = "Mail delivery, for superadmins"),
         (name = "ops", description = "Health, metrics, keys and this document"),
     )
 )]

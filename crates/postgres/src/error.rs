@@ -1,7 +1,8 @@
 //! The one place where diesel, diesel-async and pool failures become the
 //! domain's [`RepoError`].
 //!
-//! - a unique violation of `users_email_lower_key` is `Conflict(EmailTaken)`;
+//! - a unique violation of `users_email_lower_key` is `Conflict(EmailTaken)`,
+//!   and so is a conflict a transaction decided itself ([`DbError::Conflict`]);
 //! - an exhausted or closed pool, a database that cannot be reached, a lost
 //!   connection, a statement timeout, and a serialization failure or deadlock
 //!   that persisted through the retries are `Unavailable`;
@@ -27,6 +28,10 @@ pub enum DbError {
     Pool(PoolError),
     /// A stored value broke an invariant of the domain (unknown status, …).
     Corrupt(String),
+    /// A uniqueness rule decided by a transaction itself after reading under
+    /// a lock (an invitation to an address whose user cannot be invited).
+    /// Returning it rolls the transaction back.
+    Conflict(Conflict),
 }
 
 impl From<DieselError> for DbError {
@@ -61,6 +66,7 @@ impl From<DbError> for RepoError {
             DbError::Query(e) => from_diesel(e),
             DbError::Pool(e) => from_pool(e),
             DbError::Corrupt(m) => RepoError::Internal(m),
+            DbError::Conflict(c) => RepoError::Conflict(c),
         }
     }
 }
@@ -207,6 +213,12 @@ mod tests {
         assert!(matches!(RepoError::from(DbError::Query(DieselError::NotFound)), RepoError::Internal(_)));
         assert!(matches!(RepoError::from(DbError::Corrupt("bad".into())), RepoError::Internal(_)));
         assert!(matches!(RepoError::from(DbError::Pool(PoolError::Closed)), RepoError::Unavailable(_)));
+    }
+
+    #[test]
+    fn decided_conflicts_stay_conflicts() {
+        assert_eq!(RepoError::from(DbError::Conflict(Conflict::EmailTaken)), RepoError::Conflict(Conflict::EmailTaken));
+        assert!(!DbError::Conflict(Conflict::EmailTaken).is_retryable());
     }
 
     #[test]

@@ -1,14 +1,19 @@
 //! Roster's PostgreSQL adapter: the embedded cluster, the connection pool,
-//! migrations and (later) the repository implementations of the domain ports.
+//! migrations and the repository implementations of the domain ports.
 
 pub mod embedded;
 pub mod migrate;
 pub mod pool;
 
+pub mod accounts;
 mod db;
+mod effects;
 pub mod error;
 mod filter_sql;
+mod invitations;
 mod keyset;
+pub mod outbox;
+pub mod rate_limits;
 mod rows;
 pub mod schema;
 pub mod sessions;
@@ -16,9 +21,12 @@ pub mod signing_keys;
 pub mod users;
 mod users_query;
 
+pub use accounts::PgAccountRepository;
 pub use embedded::{EmbeddedError, EmbeddedOptions, EmbeddedPostgres};
 pub use migrate::{revert_all, run_migrations, MigrateError, MIGRATIONS};
+pub use outbox::PgOutboxRepository;
 pub use pool::{build_pool, ping, pool_status, PgPool, PingError, PoolConfig};
+pub use rate_limits::PgRateLimits;
 pub use sessions::PgSessionRepository;
 pub use signing_keys::{PgSigningKeyStore, StoredSigningKey};
 pub use users::PgUserRepository;

@@ -154,6 +154,19 @@ pub(crate) async fn default_org_role_id(conn: &mut AsyncPgConnection, name: &str
         .ok_or_else(|| DbError::Corrupt(format!("the default organization has no role {name:?}")))
 }
 
+/// A count from the database as `u64`.
+pub(crate) fn to_u64(n: i64) -> Result<u64, DbError> {
+    u64::try_from(n).map_err(|_| DbError::Corrupt(format!("negative count {n}")))
+}
+
+/// `LIMIT` and `OFFSET` of the 1-based `page` of offset paging: one row more
+/// than the page, which tells whether another page follows.
+pub(crate) fn limit_offset(page: u32, per_page: u32) -> Result<(i64, i64), DbError> {
+    let skip = u64::from(page.saturating_sub(1)) * u64::from(per_page);
+    let offset = i64::try_from(skip).map_err(|_| DbError::Corrupt(format!("offset {skip} is out of range")))?;
+    Ok((i64::from(per_page) + 1, offset))
+}
+
 /// `s` with the `LIKE` wildcards and the escape character escaped, wrapped
 /// in `%…%`: a case-insensitive substring pattern for `ILIKE`.
 pub(crate) fn contains_pattern(s: &str) -> String {

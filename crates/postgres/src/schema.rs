@@ -1,5 +1,6 @@
 //! Diesel table definitions, written by hand to match
-//! `migrations/2026-11-24-000001_foundation/up.sql` column for column.
+//! `migrations/2026-11-24-000001_foundation/up.sql` and
+//! `migrations/2026-11-24-000005_mail/up.sql` column for column.
 
 // The `table!` macro generates items without doc comments.
 #![allow(missing_docs)]
@@ -107,6 +108,58 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    invitations (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        email -> Text,
+        role_id -> Uuid,
+        invited_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        accepted_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+        superseded_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    one_time_tokens (token_hash) {
+        token_hash -> Bytea,
+        purpose -> Text,
+        user_id -> Uuid,
+        email -> Text,
+        invitation_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        superseded_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Uuid,
+        template -> Text,
+        recipient -> Text,
+        payload -> Nullable<Bytea>,
+        status -> Text,
+        attempts -> Integer,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        next_attempt_at -> Timestamptz,
+        sent_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    rate_limit_hits (key, window_start) {
+        key -> Text,
+        window_start -> Timestamptz,
+        hits -> Integer,
+    }
+}
+
 diesel::joinable!(password_credentials -> users (user_id));
 diesel::joinable!(roles -> organizations (org_id));
 diesel::joinable!(memberships -> organizations (org_id));
@@ -114,6 +167,9 @@ diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> roles (role_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
+diesel::joinable!(invitations -> roles (role_id));
+diesel::joinable!(one_time_tokens -> users (user_id));
+diesel::joinable!(one_time_tokens -> invitations (invitation_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -124,4 +180,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     refresh_tokens,
     signing_keys,
+    invitations,
+    one_time_tokens,
+    outbox,
+    rate_limit_hits,
 );

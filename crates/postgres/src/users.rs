@@ -7,6 +7,7 @@ use diesel::upsert::excluded;
 use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use roster_domain::auth::SessionSubject;
+use roster_domain::mail::Effects;
 use roster_domain::ports::{LoginRecord, NewUserRecord, UserRepository};
 use roster_domain::user::{BuiltinRole, Page, Scope, User, UserChanges, UserFilter, UserListQuery, UserStatus};
 use roster_domain::values::Email;
@@ -14,10 +15,11 @@ use roster_domain::{Patch, RepoError, DEFAULT_ORG_ID};
 use uuid::Uuid;
 
 use crate::db::{conn, transaction};
+use crate::effects::write_effects;
 use crate::error::DbError;
 use crate::pool::PgPool;
 use crate::rows::{default_org_role_id, into_subject, load_user, lower, users_with_role, UserRow};
-use crate::schema::{memberships, password_credentials, roles, sessions, users};
+use crate::schema::{invitations, memberships, password_credentials, roles, sessions, users};
 use crate::users_query;
 
 /// The user directory in PostgreSQL: `users`, their `password_credentials`
@@ -138,7 +140,7 @@ impl<'a> UserChangeset<'a> {
 }
 
 /// Inserts or replaces the user's password hash.
-async fn upsert_password(
+pub(crate) async fn upsert_password(
     conn: &mut AsyncPgConnection,
     user_id: Uuid,
     hash: &str,
@@ -163,7 +165,7 @@ async fn upsert_password(
 
 /// Makes the user a member of the default organization with `role`,
 /// replacing the role of an existing membership.
-async fn upsert_default_membership(
+pub(crate) async fn upsert_default_membership(
     conn: &mut AsyncPgConnection,
     user_id: Uuid,
     role: BuiltinRole,
@@ -203,7 +205,9 @@ pub(crate) async fn revoke_sessions(
     Ok(n as u64)
 }
 
-async fn insert_user(conn: &mut AsyncPgConnection, u: &NewUserRecord) -> Result<User, DbError> {
+/// Inserts the user, their password credential if they have one, and their
+/// default-org membership; returns the user with their role.
+pub(crate) async fn insert_user(conn: &mut AsyncPgConnection, u: &NewUserRecord) -> Result<User, DbError> {
     let f = &u.fields;
     let birthdate = match f.birthdate {
         Patch::Set(d) => Some(d),
@@ -292,8 +296,18 @@ async fn upsert_superadmin_tx(
 
 #[async_trait]
 impl UserRepository for PgUserRepository {
-    async fn create(&self, user: &NewUserRecord) -> Result<User, RepoError> {
-        Ok(transaction(&self.pool, |c| insert_user(c, user).scope_boxed()).await?)
+    async fn create(&self, user: &NewUserRecord, effects: &Effects) -> Result<User, RepoError> {
+        let created = transaction(&self.pool, |c| {
+            async move {
+                // First the user: the token refers to them.
+                let created = insert_user(c, user).await?;
+                write_effects(c, effects).await?;
+                Ok(created)
+            }
+            .scope_boxed()
+        })
+        .await?;
+        Ok(created)
     }
 
     async fn get(&self, id: Uuid) -> Result<Option<User>, RepoError> {
@@ -377,9 +391,18 @@ impl UserRepository for PgUserRepository {
     }
 
     async fn delete(&self, id: Uuid) -> Result<bool, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        let n = diesel::delete(users::table.find(id)).execute(&mut c).await.map_err(DbError::from)?;
-        Ok(n > 0)
+        let deleted = transaction(&self.pool, |c| {
+            async move {
+                // `invitations.user_id` is no foreign key (a revoked
+                // invitation outlives the pending user it removed), so the
+                // user's invitations go here, as a cascade would take them.
+                diesel::delete(invitations::table.filter(invitations::user_id.eq(id))).execute(c).await?;
+                Ok(diesel::delete(users::table.find(id)).execute(c).await? > 0)
+            }
+            .scope_boxed()
+        })
+        .await?;
+        Ok(deleted)
     }
 
     async fn set_password(
@@ -388,11 +411,13 @@ impl UserRepository for PgUserRepository {
         hash: &str,
         keep_session: Option<Uuid>,
         now: DateTime<Utc>,
+        effects: &Effects,
     ) -> Result<(), RepoError> {
         transaction(&self.pool, |c| {
             async move {
                 upsert_password(c, id, hash, now).await?;
                 revoke_sessions(c, id, keep_session, "password_changed", now).await?;
+                write_effects(c, effects).await?;
                 Ok(())
             }
             .scope_boxed()

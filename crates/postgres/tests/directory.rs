@@ -12,6 +12,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use common::{at, new_user, setup, Ctx};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
+use roster_domain::mail::Effects;
 use roster_domain::ports::{NewUserRecord, UserRepository};
 use roster_domain::user::filter::{Attr, Column, CompareOp, MembershipAttr, Predicate, Typed};
 use roster_domain::user::{
@@ -31,7 +32,7 @@ const ORG_B: Uuid = Uuid::from_u128(0xB);
 async fn person(ctx: &Ctx, email: &str, secs: i64, f: impl FnOnce(&mut NewUserRecord)) -> User {
     let mut rec = new_user(email, BuiltinRole::Member, at(secs));
     f(&mut rec);
-    ctx.users.create(&rec).await.unwrap()
+    ctx.users.create(&rec, &Effects::none()).await.unwrap()
 }
 
 async fn set_login(ctx: &Ctx, id: Uuid, when: Option<DateTime<Utc>>) {

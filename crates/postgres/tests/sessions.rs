@@ -9,6 +9,7 @@ use common::{at, hash, member, new_session, new_user, setup, Ctx};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use roster_domain::auth::TokenHash;
+use roster_domain::mail::Effects;
 use roster_domain::ports::{RotateOutcome, Rotation, SessionRepository, UserRepository};
 use roster_domain::user::{BuiltinRole, UserStatus};
 use roster_postgres::schema::{refresh_tokens, sessions};
@@ -49,7 +50,8 @@ async fn create_records_the_login() {
 #[tokio::test]
 async fn subject_only_for_live_sessions_of_active_users() {
     let ctx = setup().await;
-    let admin = ctx.users.create(&new_user("admin@example.com", BuiltinRole::Admin, at(0))).await.unwrap();
+    let admin =
+        ctx.users.create(&new_user("admin@example.com", BuiltinRole::Admin, at(0)), &Effects::none()).await.unwrap();
     let s = new_session(admin.id, 1, at(0));
     ctx.sessions.create(&s).await.unwrap();
 

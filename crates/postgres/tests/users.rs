@@ -9,6 +9,7 @@ use common::{at, email, member, new_session, new_user, setup};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use roster_domain::auth::perms;
+use roster_domain::mail::Effects;
 use roster_domain::ports::{SessionRepository, UserRepository};
 use roster_domain::user::{
     BuiltinRole, Paging, Scope, SortKey, UserChanges, UserFilter, UserListQuery, UserSortField, UserStatus,
@@ -27,7 +28,7 @@ async fn create_then_get() {
     rec.fields.given_name = Patch::Set("Ada".into());
     rec.fields.birthdate = Patch::Set(NaiveDate::from_ymd_opt(1815, 12, 10).unwrap());
     rec.fields.attributes = Some(json!({"team": "engines"}).as_object().unwrap().clone());
-    let created = ctx.users.create(&rec).await.unwrap();
+    let created = ctx.users.create(&rec, &Effects::none()).await.unwrap();
     assert_eq!(created.email, "Ada@example.com");
     assert_eq!(created.role.as_deref(), Some("member"));
 
@@ -45,7 +46,7 @@ async fn create_then_get() {
     let mut invited = new_user("invited@example.com", BuiltinRole::Admin, at(1));
     invited.password_hash = None;
     invited.status = UserStatus::Pending;
-    let u = ctx.users.create(&invited).await.unwrap();
+    let u = ctx.users.create(&invited, &Effects::none()).await.unwrap();
     assert_eq!((u.role.as_deref(), u.status), (Some("admin"), UserStatus::Pending));
     assert_eq!(ctx.users.password_hash(invited.id).await.unwrap(), None);
 
@@ -55,9 +56,9 @@ async fn create_then_get() {
 #[tokio::test]
 async fn duplicate_email_differing_in_case_is_a_conflict() {
     let ctx = setup().await;
-    ctx.users.create(&new_user("grace@example.com", BuiltinRole::Member, at(0))).await.unwrap();
+    ctx.users.create(&new_user("grace@example.com", BuiltinRole::Member, at(0)), &Effects::none()).await.unwrap();
     let dup = new_user("GRACE@example.com", BuiltinRole::Member, at(1));
-    assert_eq!(ctx.users.create(&dup).await, Err(RepoError::Conflict(Conflict::EmailTaken)));
+    assert_eq!(ctx.users.create(&dup, &Effects::none()).await, Err(RepoError::Conflict(Conflict::EmailTaken)));
     // Nothing of the failed insert remains.
     assert_eq!(ctx.users.get(dup.id).await.unwrap(), None);
 
@@ -75,7 +76,7 @@ async fn update_keep_clear_set() {
     rec.fields.given_name = Patch::Set("L".into());
     rec.fields.department = Patch::Set("R&D".into());
     rec.fields.attributes = Some(json!({"a": 1, "b": 2}).as_object().unwrap().clone());
-    ctx.users.create(&rec).await.unwrap();
+    ctx.users.create(&rec, &Effects::none()).await.unwrap();
 
     let changes = UserChanges {
         name: Patch::Clear,
@@ -171,7 +172,7 @@ async fn set_password_revokes_other_sessions() {
     for s in &sessions {
         ctx.sessions.create(s).await.unwrap();
     }
-    ctx.users.set_password(u.id, "new-hash", Some(sessions[0].id), at(5)).await.unwrap();
+    ctx.users.set_password(u.id, "new-hash", Some(sessions[0].id), at(5), &Effects::none()).await.unwrap();
     assert_eq!(ctx.users.password_hash(u.id).await.unwrap().as_deref(), Some("new-hash"));
     assert!(ctx.sessions.subject(sessions[0].id, u.id, at(6)).await.unwrap().is_some());
     assert!(ctx.sessions.subject(sessions[1].id, u.id, at(6)).await.unwrap().is_none());
@@ -179,12 +180,12 @@ async fn set_password_revokes_other_sessions() {
 
     // Without a session to keep, every session goes; a user without a
     // password gets one.
-    ctx.users.set_password(u.id, "newer-hash", None, at(7)).await.unwrap();
+    ctx.users.set_password(u.id, "newer-hash", None, at(7), &Effects::none()).await.unwrap();
     assert!(ctx.sessions.subject(sessions[0].id, u.id, at(8)).await.unwrap().is_none());
     let mut invited = new_user("nopw@example.com", BuiltinRole::Member, at(0));
     invited.password_hash = None;
-    ctx.users.create(&invited).await.unwrap();
-    ctx.users.set_password(invited.id, "first-hash", None, at(9)).await.unwrap();
+    ctx.users.create(&invited, &Effects::none()).await.unwrap();
+    ctx.users.set_password(invited.id, "first-hash", None, at(9), &Effects::none()).await.unwrap();
     assert_eq!(ctx.users.password_hash(invited.id).await.unwrap().as_deref(), Some("first-hash"));
 }
 
@@ -214,7 +215,7 @@ async fn list_filters_sorts_and_pages() {
     ctx.users.set_status(banned.id, UserStatus::Banned, at(6)).await.unwrap();
     let mut rec = new_user("barbara@example.com", BuiltinRole::Admin, at(6));
     rec.fields.family_name = Patch::Set("Liskov".into());
-    ctx.users.create(&rec).await.unwrap();
+    ctx.users.create(&rec, &Effects::none()).await.unwrap();
 
     let all = ctx.users.list(&query(UserFilter::default(), 1, 20, &[(UserSortField::CreatedAt, false)])).await.unwrap();
     assert_eq!(all.total, Some(6));
@@ -289,7 +290,8 @@ async fn list_filters_sorts_and_pages() {
 #[tokio::test]
 async fn find_login_is_case_insensitive_with_permissions() {
     let ctx = setup().await;
-    let admin = ctx.users.create(&new_user("Boss@example.com", BuiltinRole::Admin, at(0))).await.unwrap();
+    let admin =
+        ctx.users.create(&new_user("Boss@example.com", BuiltinRole::Admin, at(0)), &Effects::none()).await.unwrap();
     let login = ctx.users.find_login(&email("BOSS@EXAMPLE.COM")).await.unwrap().unwrap();
     assert_eq!(login.subject.user, admin);
     assert_eq!(login.password_hash.as_deref(), Some("hash-of-Boss@example.com"));
@@ -367,7 +369,7 @@ async fn closed_port_is_unavailable_quickly() {
     let started = Instant::now();
     let r = repo.get(Uuid::now_v7()).await;
     assert!(matches!(r, Err(RepoError::Unavailable(_))), "{r:?}");
-    let r = repo.create(&new_user("x@example.com", BuiltinRole::Member, at(0))).await;
+    let r = repo.create(&new_user("x@example.com", BuiltinRole::Member, at(0)), &Effects::none()).await;
     assert!(matches!(r, Err(RepoError::Unavailable(_))), "{r:?}");
     assert!(started.elapsed() < StdDuration::from_secs(5), "took {:?}", started.elapsed());
 }

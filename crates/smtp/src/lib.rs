@@ -1,5 +1,7 @@
-//! Roster's [`Mailer`] adapters: an SMTP relay ([`SmtpMailer`], on lettre),
-//! a directory of `.eml` files ([`FileMailer`]) and memory ([`MemoryMailer`]).
+//! Roster's mail: the [`Composer`] that renders letters from the embedded
+//! templates (a [`MailComposer`](roster_domain::ports::MailComposer)), and
+//! the [`Mailer`] adapters: an SMTP relay ([`SmtpMailer`], on lettre), a
+//! directory of `.eml` files ([`FileMailer`]) and memory ([`MemoryMailer`]).
 //!
 //! ```no_run
 //! # fn example() -> Result<(), roster_smtp::ConfigError> {
@@ -8,6 +10,7 @@
 //! # Ok(()) }
 //! ```
 
+mod compose;
 mod config;
 mod file;
 mod memory;
@@ -18,6 +21,7 @@ use std::sync::Arc;
 
 use roster_domain::ports::Mailer;
 
+pub use compose::{Composer, ComposerConfig, LinkTemplates, LOCALES};
 pub use config::{ConfigError, Endpoint, MailerConfig, TlsMode};
 pub use file::FileMailer;
 pub use memory::MemoryMailer;

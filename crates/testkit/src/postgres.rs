@@ -102,6 +102,13 @@ impl TestDatabase {
         Ok(())
     }
 
+    /// Runs one SQL statement in this database (e.g. to age a token past
+    /// its expiry); returns the rows it affected.
+    pub async fn execute(&self, sql: &str) -> anyhow::Result<usize> {
+        let mut conn = AsyncPgConnection::establish(&self.url).await.context("connecting")?;
+        diesel::sql_query(sql).execute(&mut conn).await.context("statement")
+    }
+
     /// Simulates the database going away: refuses new connections and
     /// terminates the open ones. [`TestDatabase::restore`] undoes it.
     pub async fn take_down(&self) -> anyhow::Result<()> {

@@ -1,6 +1,9 @@
 use chrono::Duration;
 
-use crate::values::PasswordPolicy;
+use crate::{
+    mail::{AccountPolicy, RetryPolicy},
+    values::PasswordPolicy,
+};
 
 /// Authentication settings, from configuration.
 #[derive(Debug, Clone)]
@@ -21,6 +24,10 @@ pub struct AuthPolicy {
     /// Whether anyone may register (`POST /auth/register`).
     pub open_registration: bool,
     pub password: PasswordPolicy,
+    /// Verification, resets, invitations and their rate limits.
+    pub accounts: AccountPolicy,
+    /// How the outbox worker retries mail.
+    pub outbox: RetryPolicy,
 }
 
 impl Default for AuthPolicy {
@@ -34,6 +41,8 @@ impl Default for AuthPolicy {
             reuse_grace: Duration::seconds(10),
             open_registration: true,
             password: PasswordPolicy::default(),
+            accounts: AccountPolicy::default(),
+            outbox: RetryPolicy::default(),
         }
     }
 }

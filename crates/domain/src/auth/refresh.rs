@@ -1,11 +1,9 @@
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use hmac::{Hmac, Mac};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use zeroize::Zeroizing;
 
-/// SHA-256 of a refresh token: the only form in which the store keeps it.
-pub type TokenHash = [u8; 32];
+use super::opaque::{self, TokenHash};
 
 /// The server secret from which successors of refresh tokens are derived.
 #[derive(Clone)]
@@ -53,19 +51,16 @@ impl std::fmt::Debug for RefreshToken {
 impl RefreshToken {
     /// A fresh random token, starting a session's chain.
     pub fn generate() -> RefreshToken {
-        let mut bytes = Zeroizing::new([0u8; 32]);
-        rand::rngs::OsRng.fill_bytes(bytes.as_mut());
-        RefreshToken(Zeroizing::new(URL_SAFE_NO_PAD.encode(bytes.as_ref())))
+        RefreshToken(opaque::generate())
     }
 
     /// Accepts what a client sends back: exactly the shape `generate` makes.
     pub fn parse(raw: &str) -> Option<RefreshToken> {
-        let decoded = URL_SAFE_NO_PAD.decode(raw.trim()).ok()?;
-        (decoded.len() == 32).then(|| RefreshToken(Zeroizing::new(raw.trim().to_string())))
+        opaque::parse(raw).map(RefreshToken)
     }
 
     pub fn hash(&self) -> TokenHash {
-        Sha256::digest(self.0.as_bytes()).into()
+        opaque::hash(&self.0)
     }
 
     /// The token that replaces this one when it is rotated.

@@ -15,7 +15,13 @@ use crate::{
     DEFAULT_ORG_ID,
 };
 
-use super::{hash_error, Ports};
+use super::{
+    accounts::verification_for_new,
+    hash_error,
+    mail::{letter_to, queue},
+    Ports,
+};
+use crate::mail::{Effects, LetterBody};
 
 /// Self-registration: the public subset of a new user.
 #[derive(Debug, Clone, Deserialize)]
@@ -68,6 +74,15 @@ pub struct SignedIn {
     pub refresh_token: RefreshToken,
 }
 
+/// The outcome of registration.
+#[derive(Debug, Clone)]
+pub enum Registered {
+    /// Signed in at once.
+    SignedIn(SignedIn),
+    /// Login waits for the address to be verified; a link was mailed.
+    VerificationRequired(User),
+}
+
 /// Authentication use cases.
 #[derive(Clone)]
 pub struct AuthService {
@@ -85,16 +100,19 @@ impl AuthService {
         &self.policy
     }
 
-    /// Self-registration. Errors: `RegistrationClosed`, `Validation`,
-    /// `Conflict(EmailTaken)`, `Unavailable`, `Internal`.
-    pub async fn register(&self, input: RegisterInput, meta: ClientMeta) -> Result<SignedIn, Error> {
+    /// Self-registration: the user, a verification link in the same
+    /// transaction, and a session unless verified addresses are required.
+    /// Errors: `RegistrationClosed`, `Validation`, `Conflict(EmailTaken)`,
+    /// `Unavailable`, `Internal`.
+    pub async fn register(&self, input: RegisterInput, meta: ClientMeta) -> Result<Registered, Error> {
         if !self.policy.open_registration {
             return Err(Error::RegistrationClosed);
         }
         let now = self.ports.clock.now();
         let new = NewUserInput {
             email: input.email,
-            password: input.password,
+            password: Some(input.password),
+            send_invite: false,
             name: input.name,
             given_name: input.given_name,
             family_name: input.family_name,
@@ -108,29 +126,34 @@ impl AuthService {
             email_verified: None,
         }
         .validate(&self.policy.password, now.date_naive())?;
-        let hash = self.ports.hasher.hash(&new.password).await.map_err(hash_error)?;
-        let user = self
-            .ports
-            .users
-            .create(&NewUserRecord {
-                id: Uuid::now_v7(),
-                email: new.email,
-                password_hash: Some(hash),
-                status: new.status,
-                email_verified: false,
-                is_superadmin: false,
-                role: new.role,
-                fields: new.fields,
-                now,
-            })
-            .await?;
+        let Some(password) = &new.password else {
+            return Err(Error::Internal("a registration without a password passed validation".into()));
+        };
+        let hash = self.ports.hasher.hash(password).await.map_err(hash_error)?;
+        let record = NewUserRecord {
+            id: Uuid::now_v7(),
+            email: new.email,
+            password_hash: Some(hash),
+            status: new.status,
+            email_verified: false,
+            is_superadmin: false,
+            role: new.role,
+            fields: new.fields,
+            now,
+        };
+        let effects = verification_for_new(&self.ports, &self.policy, &record)?;
+        let user = self.ports.users.create(&record, &effects).await?;
+        if self.policy.accounts.require_verified_email {
+            return Ok(Registered::VerificationRequired(user));
+        }
         let permissions = Vec::new();
-        self.open_session(SessionSubject { user, permissions }, meta).await
+        self.open_session(SessionSubject { user, permissions }, meta).await.map(Registered::SignedIn)
     }
 
     /// Password login. Unknown email and wrong password give the same
     /// `InvalidCredentials` after the same amount of hashing work. Errors also:
-    /// `AccountDisabled` (right password, account not active), `Unavailable`.
+    /// `AccountDisabled` (right password, account not active),
+    /// `EmailNotVerified` (right password, verification required), `Unavailable`.
     pub async fn login(&self, credentials: Credentials, meta: ClientMeta) -> Result<SignedIn, Error> {
         let record = match Email::parse(&credentials.email) {
             Ok(email) => self.ports.users.find_login(&email).await?,
@@ -148,10 +171,13 @@ impl AuthService {
         if !record.subject.user.status.can_sign_in() {
             return Err(Error::AccountDisabled(record.subject.user.status));
         }
+        if self.policy.accounts.require_verified_email && !record.subject.user.email_verified {
+            return Err(Error::EmailNotVerified);
+        }
         self.open_session(record.subject, meta).await
     }
 
-    async fn open_session(&self, mut subject: SessionSubject, meta: ClientMeta) -> Result<SignedIn, Error> {
+    pub(super) async fn open_session(&self, mut subject: SessionSubject, meta: ClientMeta) -> Result<SignedIn, Error> {
         let now = self.ports.clock.now();
         let session_id = Uuid::now_v7();
         let refresh = RefreshToken::generate();
@@ -271,7 +297,7 @@ impl AuthService {
     }
 
     /// Changes the caller's password. The current password is required; every
-    /// other session of the caller is revoked. Errors: `Validation` (wrong
+    /// other session of the caller is revoked and a notice is mailed. Errors: `Validation` (wrong
     /// current password is reported on `current_password`), `Unavailable`.
     pub async fn change_password(&self, principal: &Principal, current: &str, new: &str) -> Result<(), Error> {
         let hash = self.ports.users.password_hash(principal.user_id).await?;
@@ -299,7 +325,9 @@ impl AuthService {
         };
         let new_hash = self.ports.hasher.hash(&password).await.map_err(hash_error)?;
         let now = self.ports.clock.now();
-        self.ports.users.set_password(principal.user_id, &new_hash, Some(principal.session_id), now).await?;
+        let notice = queue(&self.ports, letter_to(&principal.user, LetterBody::PasswordChanged { reset: false }), now)?;
+        let effects = Effects::mail(notice);
+        self.ports.users.set_password(principal.user_id, &new_hash, Some(principal.session_id), now, &effects).await?;
         Ok(())
     }
 }

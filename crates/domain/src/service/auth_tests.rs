@@ -3,6 +3,7 @@ use mockall::predicate::*;
 use super::*;
 use crate::{
     auth::{AuthPolicy, RefreshSecret, RefreshToken},
+    mail::{AccountPolicy, MailTemplate, TokenPurpose},
     ports::{LoginRecord, RotateOutcome},
     service::test_support::*,
     user::UserStatus,
@@ -178,6 +179,7 @@ async fn revoked_session_is_unauthenticated() {
 async fn change_password_checks_current_and_keeps_this_session() {
     let me = principal(user("ada@example.com", "member"), vec![]);
     let keep = me.session_id;
+    let me_id = me.user_id;
     let mut m = Mocks::new();
     m.users.expect_password_hash().returning(|_| Ok(Some("$real".into())));
     m.hasher.expect_verify().with(eq("old password"), eq("$real")).returning(|_, _| Ok(true));
@@ -185,9 +187,17 @@ async fn change_password_checks_current_and_keeps_this_session() {
     m.hasher.expect_hash().times(1).returning(|_| Ok("$new".into()));
     m.users
         .expect_set_password()
-        .with(eq(me.user_id), eq("$new"), eq(Some(keep)), always())
+        .withf(move |id, hash, k, _, effects| {
+            *id == me_id
+                && hash == "$new"
+                && *k == Some(keep)
+                && effects.token.is_none()
+                && effects.mails.len() == 1
+                && effects.mails[0].template == MailTemplate::PasswordChanged
+                && effects.mails[0].to.as_str() == "ada@example.com"
+        })
         .times(1)
-        .returning(|_, _, _, _| Ok(()));
+        .returning(|_, _, _, _, _| Ok(()));
     let s = m.services(AuthPolicy::default());
     match s.auth.change_password(&me, "not it", "short").await {
         Err(Error::Validation(e)) => {
@@ -196,4 +206,76 @@ async fn change_password_checks_current_and_keeps_this_session() {
         other => panic!("unexpected {other:?}"),
     }
     s.auth.change_password(&me, "old password", "new password!").await.unwrap();
+}
+
+fn registration(email: &str) -> RegisterInput {
+    RegisterInput {
+        email: email.into(),
+        password: "long enough".into(),
+        name: Some("Ada".into()),
+        given_name: None,
+        family_name: None,
+        locale: Some("fr".into()),
+        timezone: None,
+    }
+}
+
+#[tokio::test]
+async fn register_writes_the_user_with_a_verification_link_in_one_call() {
+    let mut m = Mocks::new();
+    m.hasher.expect_hash().returning(|_| Ok("$h".into()));
+    m.users.expect_create().times(1).returning(|rec, effects| {
+        let token = effects.token.as_ref().expect("a verification token");
+        assert_eq!(token.purpose, TokenPurpose::VerifyEmail);
+        assert_eq!(token.user_id, rec.id);
+        assert_eq!(token.expires_at, now() + chrono::Duration::hours(48));
+        let [mail] = effects.mails.as_slice() else { panic!("one mail") };
+        assert_eq!(mail.template, MailTemplate::VerifyEmail);
+        assert_eq!(mail.to.as_str(), "ada@example.com");
+        // The mailed token is the one whose hash is stored.
+        let subject = subject_of(mail);
+        let raw = subject.split(' ').nth(1).unwrap();
+        assert_eq!(crate::auth::OneTimeToken::parse(raw).unwrap().hash(), token.hash);
+        let mut u = user("ada@example.com", "member");
+        u.id = rec.id;
+        Ok(u)
+    });
+    m.sessions.expect_create().times(1).returning(|_| Ok(()));
+    let s = m.services(AuthPolicy::default());
+    assert!(matches!(
+        s.auth.register(registration("ada@example.com"), ClientMeta::default()).await.unwrap(),
+        Registered::SignedIn(_)
+    ));
+}
+
+#[tokio::test]
+async fn required_verification_registers_without_a_session_and_refuses_login() {
+    let policy = || AuthPolicy {
+        accounts: AccountPolicy { require_verified_email: true, ..Default::default() },
+        ..Default::default()
+    };
+    let mut m = Mocks::new();
+    m.hasher.expect_hash().returning(|_| Ok("$h".into()));
+    m.users.expect_create().returning(|_, _| Ok(user("ada@example.com", "member")));
+    m.sessions.expect_create().never();
+    let s = m.services(policy());
+    assert!(matches!(
+        s.auth.register(registration("ada@example.com"), ClientMeta::default()).await.unwrap(),
+        Registered::VerificationRequired(_)
+    ));
+
+    let mut m = Mocks::new();
+    m.users.expect_find_login().returning(|_| Ok(Some(record(UserStatus::Active))));
+    m.hasher.expect_verify().returning(|p, _| Ok(p == "right"));
+    m.sessions.expect_create().never();
+    let s = m.services(policy());
+    // A wrong password still says only that.
+    assert!(matches!(
+        s.auth.login(creds("ada@example.com", "wrong"), Default::default()).await,
+        Err(Error::InvalidCredentials)
+    ));
+    assert!(matches!(
+        s.auth.login(creds("ada@example.com", "right"), Default::default()).await,
+        Err(Error::EmailNotVerified)
+    ));
 }

@@ -1,17 +1,28 @@
 //! The use cases. Services hold `Arc<dyn Port>`s and the policy; the binary
 //! builds them with the real adapters, unit tests with mocks.
 
+mod accounts;
 mod auth;
+mod invitations;
+mod mail;
+mod outbox;
 mod users;
 
-pub use auth::{AuthService, ClientMeta, Credentials, RegisterInput, SignedIn};
+pub use accounts::{AcceptInvitationInput, AccountService, ChangeEmailInput, ResetPasswordInput};
+pub use auth::{AuthService, ClientMeta, Credentials, RegisterInput, Registered, SignedIn};
+pub use invitations::{InvitationService, InviteInput};
+pub use outbox::{DispatchReport, OutboxService};
 pub use users::{UserList, UserService};
 
 use std::sync::Arc;
 
 use crate::{
-    auth::AuthPolicy,
-    ports::{Clock, PasswordHasher, SessionRepository, TokenSigner, UserRepository},
+    auth::{AuthPolicy, Principal},
+    ports::{
+        AccountRepository, Clock, MailComposer, Mailer, OutboxRepository, PasswordHasher, RateLimitStore, Sealer,
+        SessionRepository, TokenSigner, UserRepository,
+    },
+    Error,
 };
 
 /// Every port the services need, built once by the binary.
@@ -19,8 +30,14 @@ use crate::{
 pub struct Ports {
     pub users: Arc<dyn UserRepository>,
     pub sessions: Arc<dyn SessionRepository>,
+    pub accounts: Arc<dyn AccountRepository>,
+    pub outbox: Arc<dyn OutboxRepository>,
+    pub rate_limits: Arc<dyn RateLimitStore>,
     pub hasher: Arc<dyn PasswordHasher>,
     pub signer: Arc<dyn TokenSigner>,
+    pub composer: Arc<dyn MailComposer>,
+    pub sealer: Arc<dyn Sealer>,
+    pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -29,16 +46,34 @@ pub struct Ports {
 pub struct Services {
     pub auth: AuthService,
     pub users: UserService,
+    pub accounts: AccountService,
+    pub invitations: InvitationService,
+    pub outbox: OutboxService,
 }
 
 impl Services {
     pub fn new(ports: Ports, policy: AuthPolicy, refresh_secret: crate::auth::RefreshSecret) -> Services {
+        let retry = policy.outbox;
         let policy = Arc::new(policy);
         let cursors = crate::user::CursorCodec::new(refresh_secret.derive("directory cursors"));
+        let auth = AuthService::new(ports.clone(), policy.clone(), refresh_secret);
+        let invitations = InvitationService::new(ports.clone(), policy.clone());
         Services {
-            auth: AuthService::new(ports.clone(), policy.clone(), refresh_secret),
-            users: UserService::new(ports, policy, cursors),
+            accounts: AccountService::new(ports.clone(), policy.clone(), auth.clone()),
+            users: UserService::new(ports.clone(), policy, cursors, invitations.clone()),
+            outbox: OutboxService::new(ports, retry),
+            invitations,
+            auth,
         }
+    }
+}
+
+/// `Forbidden` unless the caller holds `permission`.
+fn require(principal: &Principal, permission: &'static str) -> Result<(), Error> {
+    if principal.has(permission) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(permission))
     }
 }
 

@@ -7,7 +7,11 @@ use uuid::Uuid;
 
 use crate::{
     auth::{perms, AuthPolicy, Principal, RefreshSecret, SessionSubject},
-    ports::{MockClock, MockPasswordHasher, MockSessionRepository, MockTokenSigner, MockUserRepository},
+    mail::{Letter, LetterBody},
+    ports::{
+        MockAccountRepository, MockClock, MockMailComposer, MockMailer, MockOutboxRepository, MockPasswordHasher,
+        MockRateLimitStore, MockSealer, MockSessionRepository, MockTokenSigner, MockUserRepository, OutgoingMail,
+    },
     user::{Profile, User, UserStatus},
 };
 
@@ -47,12 +51,47 @@ pub fn principal(user: User, permissions: Vec<String>) -> Principal {
     Principal::new(Uuid::now_v7(), SessionSubject { user, permissions })
 }
 
-/// Mocks with a fixed clock; the test sets expectations on the others.
+/// The token a letter carries, if any.
+pub fn token_of(letter: &Letter) -> Option<&str> {
+    match &letter.body {
+        LetterBody::VerifyEmail { token, .. }
+        | LetterBody::ConfirmEmailChange { token, .. }
+        | LetterBody::PasswordReset { token, .. }
+        | LetterBody::Invitation { token, .. } => Some(token.expose()),
+        LetterBody::EmailChangeNotice { .. } | LetterBody::EmailInUse | LetterBody::PasswordChanged { .. } => None,
+    }
+}
+
+/// What the fake composer writes: the template, then the token if any, as
+/// the subject, so tests can read both back out of a sealed message.
+pub fn composed(letter: &Letter) -> OutgoingMail {
+    OutgoingMail {
+        message_id: format!("<{}@test>", letter.id),
+        to: letter.to.clone(),
+        to_name: letter.to_name.clone(),
+        subject: format!("{} {}", letter.body.template().as_str(), token_of(letter).unwrap_or("-")),
+        text: "text".into(),
+        html: "<p>html</p>".into(),
+    }
+}
+
+/// The subject of a queued (sealed by the identity sealer) message.
+pub fn subject_of(mail: &crate::mail::QueuedMail) -> String {
+    serde_json::from_slice::<crate::mail::SealedMail>(&mail.sealed).unwrap().subject
+}
+
+/// Mocks with a fixed clock, a fake composer and an identity sealer; the
+/// test sets expectations on the others.
 pub struct Mocks {
     pub users: MockUserRepository,
     pub sessions: MockSessionRepository,
+    pub accounts: MockAccountRepository,
+    pub outbox: MockOutboxRepository,
+    pub rate_limits: MockRateLimitStore,
     pub hasher: MockPasswordHasher,
     pub signer: MockTokenSigner,
+    pub mailer: MockMailer,
+    pub sealer: MockSealer,
 }
 
 impl Mocks {
@@ -61,17 +100,44 @@ impl Mocks {
         signer.expect_sign().returning(|c| Ok(format!("token-for-{}", c.sub)));
         let mut hasher = MockPasswordHasher::new();
         hasher.expect_dummy_hash().returning(|| "$dummy".to_string());
-        Mocks { users: MockUserRepository::new(), sessions: MockSessionRepository::new(), hasher, signer }
+        let mut sealer = MockSealer::new();
+        sealer.expect_seal().returning(|b| Ok(b.to_vec()));
+        sealer.expect_open().returning(|b| Ok(b.to_vec()));
+        Mocks {
+            users: MockUserRepository::new(),
+            sessions: MockSessionRepository::new(),
+            accounts: MockAccountRepository::new(),
+            outbox: MockOutboxRepository::new(),
+            rate_limits: MockRateLimitStore::new(),
+            hasher,
+            signer,
+            mailer: MockMailer::new(),
+            sealer,
+        }
+    }
+
+    /// Rate limits that never trip.
+    pub fn unlimited(mut self) -> Mocks {
+        self.rate_limits.expect_hit().returning(|_, _| Ok(1));
+        self
     }
 
     pub fn services(self, policy: AuthPolicy) -> Services {
         let mut clock = MockClock::new();
         clock.expect_now().returning(now);
+        let mut composer = MockMailComposer::new();
+        composer.expect_compose().returning(|l| Ok(composed(l)));
         let ports = Ports {
             users: Arc::new(self.users),
             sessions: Arc::new(self.sessions),
+            accounts: Arc::new(self.accounts),
+            outbox: Arc::new(self.outbox),
+            rate_limits: Arc::new(self.rate_limits),
             hasher: Arc::new(self.hasher),
             signer: Arc::new(self.signer),
+            composer: Arc::new(composer),
+            sealer: Arc::new(self.sealer),
+            mailer: Arc::new(self.mailer),
             clock: Arc::new(clock),
         };
         Services::new(ports, policy, RefreshSecret::new([7; 32]))

@@ -18,7 +18,11 @@ use crate::{
     values::{Email, Password},
 };
 
-use super::{hash_error, Ports};
+use super::{
+    accounts::verification_for_new, hash_error, invitations::may_grant, mail::letter_to, mail::new_token, mail::queue,
+    require, ClientMeta, InvitationService, Ports,
+};
+use crate::mail::{Effects, LetterBody, TokenPurpose};
 
 /// User administration use cases.
 #[derive(Clone)]
@@ -26,6 +30,7 @@ pub struct UserService {
     ports: Ports,
     policy: Arc<AuthPolicy>,
     cursors: CursorCodec,
+    invitations: InvitationService,
 }
 
 /// One page of the directory, with what the HTTP layer needs for links.
@@ -45,14 +50,6 @@ pub struct UserList {
 fn directory_scope(principal: &Principal) -> Scope {
     let _ = principal;
     Scope::Platform
-}
-
-fn require(principal: &Principal, permission: &'static str) -> Result<(), Error> {
-    if principal.has(permission) {
-        Ok(())
-    } else {
-        Err(Error::Forbidden(permission))
-    }
 }
 
 /// An administrator may act on ordinary users; acting on an owner takes an
@@ -101,39 +98,71 @@ fn not_self(principal: &Principal, id: Uuid) -> Result<(), Error> {
 }
 
 impl UserService {
-    pub fn new(ports: Ports, policy: Arc<AuthPolicy>, cursors: CursorCodec) -> UserService {
-        UserService { ports, policy, cursors }
+    pub fn new(
+        ports: Ports,
+        policy: Arc<AuthPolicy>,
+        cursors: CursorCodec,
+        invitations: InvitationService,
+    ) -> UserService {
+        UserService { ports, policy, cursors, invitations }
     }
 
     async fn load(&self, id: Uuid) -> Result<User, Error> {
         self.ports.users.get(id).await?.ok_or(Error::NotFound("user"))
     }
 
-    /// Creates a user with a password. Needs `users:write`; granting `owner`
-    /// takes an owner. Errors: `Forbidden`, `Validation`, `Conflict`, `Unavailable`.
-    pub async fn create(&self, principal: &Principal, input: NewUserInput) -> Result<User, Error> {
+    /// Creates a user: with a password (an unverified address is sent a
+    /// verification link), or with `send_invite` as a `pending` user who is
+    /// mailed an invitation. Needs `users:write`; granting `owner` takes an
+    /// owner. Errors: `Forbidden`, `Validation`, `Conflict`, `RateLimited`
+    /// (invitations), `Unavailable`.
+    pub async fn create(&self, principal: &Principal, input: NewUserInput, meta: &ClientMeta) -> Result<User, Error> {
         require(principal, perms::USERS_WRITE)?;
-        if input.role == Some(BuiltinRole::Owner) && !principal.is_owner() {
-            return Err(Error::Forbidden("only owners can grant the owner role"));
-        }
+        may_grant(principal, input.role.unwrap_or(BuiltinRole::Member))?;
         let now = self.ports.clock.now();
         let new = input.validate(&self.policy.password, now.date_naive())?;
-        let hash = self.ports.hasher.hash(&new.password).await.map_err(hash_error)?;
-        self.ports
-            .users
-            .create(&NewUserRecord {
-                id: Uuid::now_v7(),
-                email: new.email,
-                password_hash: Some(hash),
-                status: new.status,
-                email_verified: new.email_verified,
-                is_superadmin: false,
-                role: new.role,
-                fields: new.fields,
-                now,
-            })
-            .await
-            .map_err(Error::from)
+        let Some(password) = &new.password else {
+            return self.invitations.create_invited(principal, new, meta).await;
+        };
+        let hash = self.ports.hasher.hash(password).await.map_err(hash_error)?;
+        let record = NewUserRecord {
+            id: Uuid::now_v7(),
+            email: new.email,
+            password_hash: Some(hash),
+            status: new.status,
+            email_verified: new.email_verified,
+            is_superadmin: false,
+            role: new.role,
+            fields: new.fields,
+            now,
+        };
+        let effects = if record.email_verified || !record.status.can_sign_in() {
+            Effects::none()
+        } else {
+            verification_for_new(&self.ports, &self.policy, &record)?
+        };
+        Ok(self.ports.users.create(&record, &effects).await?)
+    }
+
+    /// Mails the user a link to set a new password (their current one keeps
+    /// working until then). Needs `users:write`. Errors: `Forbidden`,
+    /// `NotFound`, `InvalidState` (pending or banned), `Unavailable`.
+    pub async fn send_password_reset(&self, principal: &Principal, id: Uuid) -> Result<(), Error> {
+        require(principal, perms::USERS_WRITE)?;
+        let target = self.load(id).await?;
+        guard_target(principal, &target)?;
+        match target.status {
+            UserStatus::Pending => return Err(Error::InvalidState("the user has not accepted their invitation yet")),
+            UserStatus::Banned => return Err(Error::InvalidState("the user is banned")),
+            UserStatus::Active | UserStatus::Inactive => {}
+        }
+        let now = self.ports.clock.now();
+        let ttl = self.policy.accounts.reset_password_ttl;
+        let email = Email::from_trusted(target.email.clone());
+        let (token, record) = new_token(TokenPurpose::ResetPassword, target.id, email, None, ttl, now);
+        let body = LetterBody::PasswordReset { token, valid_for: ttl, by_admin: true };
+        let mail = queue(&self.ports, letter_to(&target, body), now)?;
+        Ok(self.ports.accounts.issue(&Effects::token_and_mail(record, mail)).await?)
     }
 
     /// Reads a user: oneself, or anyone with `users:read`.

@@ -107,7 +107,7 @@ async fn only_owners_grant_owner() {
         serde_json::json!({"email": "n@example.com", "password": "long enough", "role": "owner"}),
     )
     .unwrap();
-    assert!(matches!(s.users.create(&admin, input).await, Err(Error::Forbidden(_))));
+    assert!(matches!(s.users.create(&admin, input, &ClientMeta::default()).await, Err(Error::Forbidden(_))));
 }
 
 #[tokio::test]
@@ -151,4 +151,86 @@ async fn bad_filters_never_reach_the_store() {
     let params = ListParams { filter: Some("email eq".into()), ..Default::default() };
     assert!(matches!(s.users.list(&admin, &params).await, Err(Error::InvalidFilter(_))));
     assert!(matches!(s.users.count(&admin, &params).await, Err(Error::InvalidFilter(_))));
+}
+
+#[tokio::test]
+async fn created_users_with_an_unverified_address_get_a_verification_link() {
+    for (verified, status, links) in [(false, "active", 1), (true, "active", 0), (false, "inactive", 0)] {
+        let mut m = Mocks::new();
+        m.hasher.expect_hash().returning(|_| Ok("$h".into()));
+        m.users.expect_create().times(1).returning(move |rec, effects| {
+            assert_eq!(effects.mails.len(), links);
+            assert_eq!(effects.token.is_some(), links == 1);
+            let mut u = user(rec.email.as_str(), "member");
+            u.id = rec.id;
+            Ok(u)
+        });
+        let s = m.services(AuthPolicy::default());
+        let admin = principal(user("admin@example.com", "admin"), admin_perms());
+        let input: NewUserInput = serde_json::from_value(serde_json::json!({
+            "email": "n@example.com", "password": "long enough", "email_verified": verified, "status": status
+        }))
+        .unwrap();
+        s.users.create(&admin, input, &ClientMeta::default()).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn send_invite_creates_a_pending_user_through_an_invitation() {
+    let mut m = Mocks::new().unlimited();
+    m.users.expect_create().never();
+    m.hasher.expect_hash().never();
+    m.accounts.expect_invite().times(1).returning(|inv, effects| {
+        assert!(!inv.reinvite, "POST /users never takes over an existing pending user");
+        assert_eq!(inv.user.fields.department, Patch::Set("Ops".into()));
+        assert_eq!(effects.mails[0].template, crate::mail::MailTemplate::Invitation);
+        let mut u = user(inv.user.email.as_str(), "member");
+        u.status = UserStatus::Pending;
+        let invitation = crate::mail::Invitation {
+            id: inv.id,
+            user_id: u.id,
+            email: u.email.clone(),
+            role: "member".into(),
+            invited_by: inv.invited_by,
+            status: crate::mail::InvitationStatus::Pending,
+            created_at: now(),
+            expires_at: inv.expires_at,
+            accepted_at: None,
+        };
+        Ok((invitation, u))
+    });
+    let s = m.services(AuthPolicy::default());
+    let admin = principal(user("admin@example.com", "admin"), admin_perms());
+    let input: NewUserInput = serde_json::from_value(serde_json::json!({
+        "email": "n@example.com", "send_invite": true, "profile": {"department": "Ops"}
+    }))
+    .unwrap();
+    let created = s.users.create(&admin, input, &ClientMeta::default()).await.unwrap();
+    assert_eq!(created.status, UserStatus::Pending);
+}
+
+#[tokio::test]
+async fn admin_password_resets_skip_pending_and_banned_users() {
+    for (status, ok) in [(UserStatus::Pending, false), (UserStatus::Banned, false), (UserStatus::Inactive, true)] {
+        let mut target = user("t@example.com", "member");
+        target.status = status;
+        let id = target.id;
+        let mut m = Mocks::new();
+        m.users.expect_get().returning(move |_| Ok(Some(target.clone())));
+        m.accounts
+            .expect_issue()
+            .withf(|e| {
+                matches!(&e.mails[0].template, crate::mail::MailTemplate::PasswordReset)
+                    && subject_of(&e.mails[0]).starts_with("password_reset ")
+            })
+            .times(usize::from(ok))
+            .returning(|_| Ok(()));
+        let s = m.services(AuthPolicy::default());
+        let admin = principal(user("admin@example.com", "admin"), admin_perms());
+        let r = s.users.send_password_reset(&admin, id).await;
+        assert_eq!(r.is_ok(), ok, "{status}: {r:?}");
+        if !ok {
+            assert!(matches!(r, Err(Error::InvalidState(_))));
+        }
+    }
 }

@@ -121,7 +121,13 @@ pub struct UserReplaceInput {
 #[serde(deny_unknown_fields)]
 pub struct NewUserInput {
     pub email: String,
-    pub password: String,
+    /// Required unless `send_invite` is set.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Administrators only: create the user `pending`, without a password,
+    /// and mail them an invitation to set one.
+    #[serde(default)]
+    pub send_invite: bool,
     #[serde(default)]
     pub name: Option<String>,
     #[serde(default)]
@@ -180,7 +186,8 @@ impl UserChanges {
 #[derive(Debug, Clone)]
 pub struct NewUser {
     pub email: Email,
-    pub password: Password,
+    /// `None` for an invited user, who sets it when accepting.
+    pub password: Option<Password>,
     pub status: UserStatus,
     pub role: BuiltinRole,
     pub email_verified: bool,
@@ -364,17 +371,36 @@ impl NewUserInput {
     pub fn validate(self, policy: &PasswordPolicy, today: NaiveDate) -> Result<NewUser, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let email = errors.check("email", Email::parse(&self.email));
-        let password = match Password::new(policy, &self.password, Some(self.email.as_str())) {
-            Ok(p) => Some(p),
-            Err(msgs) => {
-                errors.extend("password", msgs);
+        let password = match (&self.password, self.send_invite) {
+            (Some(_), true) => {
+                errors.add("password", "must not be given with send_invite: the invited user sets it");
                 None
             }
+            (None, true) => None,
+            (None, false) => {
+                errors.add("password", "is required unless send_invite is true");
+                None
+            }
+            (Some(raw), false) => match Password::new(policy, raw, Some(self.email.as_str())) {
+                Ok(p) => Some(p),
+                Err(msgs) => {
+                    errors.extend("password", msgs);
+                    None
+                }
+            },
         };
-        let status = self.status.unwrap_or(UserStatus::Active);
-        if status == UserStatus::Pending {
-            errors.add("status", "must be active, inactive or banned for a user created with a password");
-        }
+        let status = match (self.status, self.send_invite) {
+            (None | Some(UserStatus::Pending), true) => UserStatus::Pending,
+            (Some(_), true) => {
+                errors.add("status", "must be pending (or left out) with send_invite");
+                UserStatus::Pending
+            }
+            (Some(UserStatus::Pending), false) => {
+                errors.add("status", "must be active, inactive or banned for a user created with a password");
+                UserStatus::Pending
+            }
+            (s, false) => s.unwrap_or(UserStatus::Active),
+        };
         let mut out = UserChanges::default();
         fields(
             &mut errors,
@@ -389,8 +415,8 @@ impl NewUserInput {
             self.profile.unwrap_or_default(),
             self.attributes,
         );
-        match (email, password, errors.is_empty()) {
-            (Some(email), Some(password), true) => Ok(NewUser {
+        match (email, errors.is_empty()) {
+            (Some(email), true) => Ok(NewUser {
                 email,
                 password,
                 status,
@@ -477,5 +503,25 @@ mod tests {
         assert_eq!(u.status, UserStatus::Active);
         assert_eq!(u.role, BuiltinRole::Member);
         assert!(!u.email_verified);
+        assert!(u.password.is_some());
+    }
+
+    #[test]
+    fn invited_users_have_no_password_and_are_pending() {
+        let policy = PasswordPolicy::default();
+        let ok: NewUserInput = serde_json::from_value(json!({"email": "a@example.com", "send_invite": true})).unwrap();
+        let u = ok.validate(&policy, today()).unwrap();
+        assert_eq!(u.status, UserStatus::Pending);
+        assert!(u.password.is_none());
+
+        let both: NewUserInput = serde_json::from_value(
+            json!({"email": "a@example.com", "send_invite": true, "password": "correct horse", "status": "active"}),
+        )
+        .unwrap();
+        let errs = both.validate(&policy, today()).unwrap_err();
+        assert_eq!(errs.fields().collect::<Vec<_>>(), vec!["password", "status"]);
+
+        let neither: NewUserInput = serde_json::from_value(json!({"email": "a@example.com"})).unwrap();
+        assert!(neither.validate(&policy, today()).unwrap_err().get("password").is_some());
     }
 }

@@ -6,7 +6,7 @@ use actix_web::{
 };
 use roster_domain::{
     error::TokenRejection,
-    service::{Credentials, RegisterInput, SignedIn},
+    service::{Credentials, RegisterInput, Registered, SignedIn},
     user::User,
     Error as DomainError,
 };
@@ -69,8 +69,25 @@ impl std::fmt::Debug for RefreshRequest {
     }
 }
 
+/// A registration that waits for the address to be verified before any
+/// sign-in (`auth.require_verified_email`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VerificationRequiredResponse {
+    pub user: User,
+    /// Always `true`: follow the link mailed to the address, then sign in.
+    pub email_verification_required: bool,
+}
+
+/// What registration answers: a session, or a pending verification.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum RegisterResponse {
+    SignedIn(SignedInResponse),
+    VerificationRequired(VerificationRequiredResponse),
+}
+
 /// Token responses must not be cached (RFC 6749 §5.1).
-fn signed_in(status: StatusCode, s: SignedIn) -> HttpResponse {
+pub(crate) fn signed_in(status: StatusCode, s: SignedIn) -> HttpResponse {
     let location = format!("/api/v1/users/{}", s.user.id);
     let mut res = HttpResponse::build(status);
     res.insert_header((header::CACHE_CONTROL, "no-store"));
@@ -80,11 +97,13 @@ fn signed_in(status: StatusCode, s: SignedIn) -> HttpResponse {
     res.json(SignedInResponse::from(s))
 }
 
-/// Register an account (when self-registration is open) and sign in.
+/// Register an account (when self-registration is open). A verification
+/// link is mailed; the answer signs in, unless verified addresses are
+/// required, in which case it says so and carries no tokens.
 #[utoipa::path(
     post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterInput,
     responses(
-        (status = 201, description = "Registered and signed in", body = SignedInResponse,
+        (status = 201, description = "Registered (and signed in, unless verification is required)", body = RegisterResponse,
             headers(("Location" = String, description = "The new user"))),
         (status = 400, response = crate::openapi::BadRequest),
         (status = 403, response = crate::openapi::Forbidden),
@@ -101,8 +120,13 @@ pub(crate) async fn register(
     req: HttpRequest,
     ValidJson(input): ValidJson<RegisterInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let signed = state.services.auth.register(input, client_meta(&req)).await?;
-    Ok(signed_in(StatusCode::CREATED, signed))
+    match state.services.auth.register(input, client_meta(&req)).await? {
+        Registered::SignedIn(signed) => Ok(signed_in(StatusCode::CREATED, signed)),
+        Registered::VerificationRequired(user) => Ok(HttpResponse::Created()
+            .insert_header((header::LOCATION, format!("/api/v1/users/{}", user.id)))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(VerificationRequiredResponse { user, email_verification_required: true })),
+    }
 }
 
 /// Sign in with email and password.

@@ -1,7 +1,10 @@
 //! `/api/v1/me`: the caller's own account.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use roster_domain::user::{MePatch, User};
+use roster_domain::{
+    service::ChangeEmailInput,
+    user::{MePatch, User},
+};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -14,7 +17,8 @@ use crate::{
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/me", "GET, PATCH").route(web::get().to(get_me)).route(web::patch().to(patch_me)))
-        .service(resource("/me/password", "POST").route(web::post().to(change_password)));
+        .service(resource("/me/password", "POST").route(web::post().to(change_password)))
+        .service(resource("/me/email", "POST").route(web::post().to(change_email)));
 }
 
 /// A password change: the current password and the new one.
@@ -71,7 +75,8 @@ pub(crate) async fn patch_me(
     Ok(HttpResponse::Ok().json(user))
 }
 
-/// Change the caller's password; every other session of the caller is ended.
+/// Change the caller's password; every other session of the caller is ended
+/// and a notice is mailed.
 #[utoipa::path(
     post, path = "/api/v1/me/password", tag = "me", security(("bearer" = [])), request_body = ChangePasswordRequest,
     responses(
@@ -94,4 +99,32 @@ pub(crate) async fn change_password(
     let body: ChangePasswordRequest = read_json(&req, payload).await?;
     state.services.auth.change_password(&principal, &body.current_password, &body.new_password).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Change the caller's email address: a confirmation link goes to the new
+/// address and a notice to the current one; the address changes when the
+/// link is followed (`POST /auth/email/verify`). If the new address already
+/// has an account, that address is told instead; the answer is the same.
+#[utoipa::path(
+    post, path = "/api/v1/me/email", tag = "me", security(("bearer" = [])), request_body = ChangeEmailInput,
+    responses(
+        (status = 202, description = "A confirmation link is on its way to the new address"),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::UnprocessableEntity),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+pub(crate) async fn change_email(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let body: ChangeEmailInput = read_json(&req, payload).await?;
+    state.services.accounts.request_email_change(&principal, body).await?;
+    Ok(HttpResponse::Accepted().finish())
 }

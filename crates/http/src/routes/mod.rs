@@ -1,9 +1,13 @@
 //! The handlers, one module per feature. Each registers its resources with
 //! [`resource`], whose default service answers `405` with an `Allow` header.
 
+pub mod account;
 pub mod auth;
+pub mod invitations;
 pub mod me;
 pub mod ops;
+pub mod outbox;
+pub mod paging;
 pub mod user_list;
 pub mod users;
 

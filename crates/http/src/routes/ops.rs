@@ -78,7 +78,14 @@ pub(crate) async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, Ap
     )
 )]
 pub(crate) async fn metrics(state: web::Data<AppState>, metrics: web::Data<Metrics>) -> Result<HttpResponse, ApiError> {
-    let text = metrics.render(state.readiness.pool()).map_err(DomainError::Internal)?;
+    let outbox = match state.services.outbox.stats().await {
+        Ok(stats) => Some(stats),
+        Err(e) => {
+            tracing::warn!(error = %e, "outbox figures unavailable for /metrics");
+            None
+        }
+    };
+    let text = metrics.render(state.readiness.pool(), outbox).map_err(DomainError::Internal)?;
     Ok(HttpResponse::Ok().content_type(crate::metrics::CONTENT_TYPE).body(text))
 }
 

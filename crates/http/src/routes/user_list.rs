@@ -11,7 +11,10 @@ use roster_domain::{
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::users::USERS_PATH;
+use super::{
+    paging::{link, page_links, PageLinks, PageMeta},
+    users::USERS_PATH,
+};
 use crate::{
     error::ApiError,
     extract::{int_param, parse_query, query_pairs, Authenticated},
@@ -87,32 +90,6 @@ pub struct CountParams {
     pub org_id: Option<String>,
 }
 
-/// Paging figures of a list.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct PageMeta {
-    /// The page number (offset paging); `null` for keyset pages.
-    pub page: Option<u32>,
-    pub per_page: u32,
-    /// Every match (offset paging, or `total=true`); else `null`.
-    pub total: Option<u64>,
-    pub total_pages: Option<u64>,
-}
-
-/// Relative links to pages of the same list, other parameters preserved.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct PageLinks {
-    #[serde(rename = "self")]
-    #[schema(rename = "self")]
-    pub self_: String,
-    pub first: String,
-    /// `null` on the first page, and for keyset pages.
-    pub prev: Option<String>,
-    /// `null` on the last page.
-    pub next: Option<String>,
-    /// `null` for keyset pages.
-    pub last: Option<String>,
-}
-
 /// One page of users (projected when `fields` is given).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct UserListResponse {
@@ -167,55 +144,10 @@ impl ListParams {
     }
 }
 
-/// Percent-encodes a query component (everything but RFC 3986 unreserved characters).
-fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// A link to the same list with the paging parameters replaced.
-fn link(pairs: &[(String, String)], paging: &[(&str, String)]) -> String {
-    let mut parts: Vec<String> = pairs
-        .iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "page" | "per_page" | "limit" | "after"))
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect();
-    parts.extend(paging.iter().map(|(k, v)| format!("{k}={}", encode(v))));
-    format!("{USERS_PATH}?{}", parts.join("&"))
-}
-
-/// Links for offset `page` of a list; `total_pages` is unknown when the
-/// client asked not to count (`total=false`), and then `last` is `null` and
-/// `next` follows `has_more`.
-fn page_links(
-    pairs: &[(String, String)],
-    page: u32,
-    per_page: u32,
-    total_pages: Option<u64>,
-    has_more: bool,
-) -> PageLinks {
-    let at = |p: u64| link(pairs, &[("page", p.to_string()), ("per_page", per_page.to_string())]);
-    let page = u64::from(page);
-    let last = total_pages.map(|t| t.max(1));
-    PageLinks {
-        self_: at(page),
-        first: at(1),
-        prev: (page > 1).then(|| at(last.map_or(page - 1, |l| (page - 1).min(l)))),
-        next: last.map_or(has_more, |l| page < l).then(|| at(page + 1)),
-        last: last.map(at),
-    }
-}
-
 /// Links for a keyset page: `next` carries the cursor.
 fn cursor_links(pairs: &[(String, String)], after: &str, per_page: u32, next: Option<&str>) -> PageLinks {
-    let at = |cursor: &str| link(pairs, &[("after", cursor.to_string()), ("per_page", per_page.to_string())]);
+    let at =
+        |cursor: &str| link(USERS_PATH, pairs, &[("after", cursor.to_string()), ("per_page", per_page.to_string())]);
     PageLinks { self_: at(after), first: at(""), prev: None, next: next.map(at), last: None }
 }
 
@@ -253,7 +185,9 @@ pub(crate) async fn list_users(
     let list = state.services.users.list(&principal, &params).await?;
     let page = &list.page;
     let links = match (&list.query.paging, page.page) {
-        (Paging::Offset { .. }, Some(n)) => page_links(&pairs, n, page.per_page, page.total_pages(), page.has_more),
+        (Paging::Offset { .. }, Some(n)) => {
+            page_links(USERS_PATH, &pairs, n, page.per_page, page.total_pages(), page.has_more)
+        }
         _ => cursor_links(&pairs, after.as_deref().unwrap_or(""), page.per_page, list.next_cursor.as_deref()),
     };
     let meta =
@@ -304,16 +238,16 @@ mod tests {
 
     #[test]
     fn links_keep_other_parameters_and_null_the_ends() {
-        let l = page_links(&pairs("q=ada+l%C3%B8v&page=2&limit=10&sort=-email"), 2, 10, Some(3), true);
+        let l = page_links(USERS_PATH, &pairs("q=ada+l%C3%B8v&page=2&limit=10&sort=-email"), 2, 10, Some(3), true);
         assert_eq!(l.self_, "/api/v1/users?q=ada%20l%C3%B8v&sort=-email&page=2&per_page=10");
         assert_eq!(l.prev.as_deref(), Some("/api/v1/users?q=ada%20l%C3%B8v&sort=-email&page=1&per_page=10"));
         assert_eq!(l.next.as_deref(), Some("/api/v1/users?q=ada%20l%C3%B8v&sort=-email&page=3&per_page=10"));
         assert_eq!(l.last.as_deref(), Some("/api/v1/users?q=ada%20l%C3%B8v&sort=-email&page=3&per_page=10"));
-        let l = page_links(&[], 1, 20, Some(0), false);
+        let l = page_links(USERS_PATH, &[], 1, 20, Some(0), false);
         assert_eq!((l.prev, l.next), (None, None));
         assert_eq!(l.last.as_deref(), Some("/api/v1/users?page=1&per_page=20"));
         // Uncounted (total=false): next follows has_more, last is unknown.
-        let l = page_links(&pairs("total=false"), 3, 20, None, true);
+        let l = page_links(USERS_PATH, &pairs("total=false"), 3, 20, None, true);
         assert_eq!(l.next.as_deref(), Some("/api/v1/users?total=false&page=4&per_page=20"));
         assert_eq!(l.last, None);
     }

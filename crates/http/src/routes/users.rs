@@ -31,7 +31,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/users/{id}/activate", "POST").route(web::post().to(activate_user)))
         .service(resource("/users/{id}/deactivate", "POST").route(web::post().to(deactivate_user)))
-        .service(resource("/users/{id}/ban", "POST").route(web::post().to(ban_user)));
+        .service(resource("/users/{id}/ban", "POST").route(web::post().to(ban_user)))
+        .service(resource("/users/{id}/password-reset", "POST").route(web::post().to(send_password_reset)));
 }
 
 /// The collection's absolute path, for `Location` headers and page links.
@@ -67,7 +68,9 @@ fn user_patch(mut body: serde_json::Map<String, serde_json::Value>) -> Result<Us
     }
 }
 
-/// Create a user with a password. Needs `users:write`.
+/// Create a user: with a password (an unverified address is mailed a
+/// verification link), or with `send_invite: true` as a `pending` user who
+/// is mailed an invitation to set one. Needs `users:write`.
 #[utoipa::path(
     post, path = "/api/v1/users", tag = "users", security(("bearer" = [])), request_body = NewUserInput,
     responses(
@@ -79,6 +82,7 @@ fn user_patch(mut body: serde_json::Map<String, serde_json::Value>) -> Result<Us
         (status = 413, response = crate::openapi::PayloadTooLarge),
         (status = 415, response = crate::openapi::UnsupportedMediaType),
         (status = 422, response = crate::openapi::UnprocessableEntity),
+        (status = 429, response = crate::openapi::TooManyRequests),
         (status = 500, response = crate::openapi::InternalError),
         (status = 503, response = crate::openapi::ServiceUnavailable),
     )
@@ -90,7 +94,7 @@ pub(crate) async fn create_user(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let input: NewUserInput = read_json(&req, payload).await?;
-    let user = state.services.users.create(&principal, input).await?;
+    let user = state.services.users.create(&principal, input, &super::client_meta(&req)).await?;
     Ok(HttpResponse::Created().insert_header((header::LOCATION, format!("{USERS_PATH}/{}", user.id))).json(user))
 }
 
@@ -268,4 +272,29 @@ pub(crate) async fn ban_user(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     set_status(&state, &principal, &req, UserStatus::Banned).await
+}
+
+/// Mail the user a link to set a new password; their current password keeps
+/// working until the link is used. Needs `users:write`.
+#[utoipa::path(
+    post, path = "/api/v1/users/{id}/password-reset", tag = "users", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "User id")),
+    responses(
+        (status = 202, description = "A reset link is on its way"),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+pub(crate) async fn send_password_reset(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&req, "user")?;
+    state.services.users.send_password_reset(&principal, id).await?;
+    Ok(HttpResponse::Accepted().finish())
 }

@@ -24,7 +24,7 @@ fn assert_signed_in(body: &serde_json::Value, email: &str) {
 async fn register_creates_a_session_with_client_meta() {
     let mut m = Mocks::new();
     m.hasher.expect_hash().returning(|_| Ok("$hash".into()));
-    m.users.expect_create().times(1).returning(|rec| {
+    m.users.expect_create().times(1).returning(|rec, _| {
         let mut u = user(rec.email.as_str(), "member");
         u.id = rec.id;
         Ok(u)
@@ -61,7 +61,9 @@ async fn register_reports_every_bad_field_and_a_taken_email() {
 
     let mut m = Mocks::new();
     m.hasher.expect_hash().returning(|_| Ok("$hash".into()));
-    m.users.expect_create().returning(|_| Err(roster_domain::RepoError::Conflict(roster_domain::Conflict::EmailTaken)));
+    m.users
+        .expect_create()
+        .returning(|_, _| Err(roster_domain::RepoError::Conflict(roster_domain::Conflict::EmailTaken)));
     let r = send(
         m.state(),
         post_json("/api/v1/auth/register", json!({"email": "taken@example.com", "password": "correct horse battery"})),
@@ -193,7 +195,7 @@ async fn patch_me_and_change_password() {
     m.users.expect_password_hash().returning(|_| Ok(Some("$real".into())));
     m.hasher.expect_verify().returning(|pw, _| Ok(pw == "the old password"));
     m.hasher.expect_hash().returning(|_| Ok("$new".into()));
-    m.users.expect_set_password().times(1).returning(|_, _, _, _| Ok(()));
+    m.users.expect_set_password().times(1).returning(|_, _, _, _, _| Ok(()));
     let state = m.state();
 
     let r = send(

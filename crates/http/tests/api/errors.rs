@@ -1,7 +1,9 @@
 //! The mapping of every domain error to status, code and headers.
 
 use actix_web::{body::to_bytes, ResponseError};
-use roster_domain::{error::TokenRejection, user::UserStatus, Conflict, Error, RepoError, ValidationErrors};
+use roster_domain::{
+    error::TokenRejection, mail::TokenState, user::UserStatus, Conflict, Error, RepoError, ValidationErrors,
+};
 use roster_http::ApiError;
 use serde_json::Value;
 
@@ -53,6 +55,13 @@ async fn every_domain_error_has_its_status_code_and_headers() {
         (Error::Forbidden("users:write"), 403, "forbidden", None),
         (Error::NotFound("user"), 404, "not_found", None),
         (Error::Conflict(Conflict::EmailTaken), 409, "email_taken", None),
+        (Error::InvalidState("the invitation was accepted"), 409, "invalid_state", None),
+        (Error::InvalidToken, 400, "link_token_invalid", None),
+        (Error::TokenGone(TokenState::Used), 410, "link_token_used", None),
+        (Error::TokenGone(TokenState::Expired), 410, "link_token_expired", None),
+        (Error::TokenGone(TokenState::Superseded), 410, "link_token_superseded", None),
+        (Error::EmailNotVerified, 403, "email_not_verified", None),
+        (Error::RateLimited { retry_after_secs: 42 }, 429, "rate_limited", None),
         (Error::Unavailable("pool timed out".into()), 503, "service_unavailable", None),
         (Error::Internal("relation \"users\" does not exist".into()), 500, "internal_error", None),
     ];
@@ -60,7 +69,13 @@ async fn every_domain_error_has_its_status_code_and_headers() {
         let (got, body, headers) = render(error).await;
         assert_eq!((got, body["code"].as_str().unwrap()), (status, code));
         assert_eq!(www(&headers).as_deref(), challenge, "{code}");
-        assert_eq!(headers.contains_key("retry-after"), status == 503, "{code}");
+        let retry_after = headers.get("retry-after").map(|v| v.to_str().unwrap().to_string());
+        let expected = match status {
+            503 => Some("5"),
+            429 => Some("42"),
+            _ => None,
+        };
+        assert_eq!(retry_after.as_deref(), expected, "{code}");
         assert_eq!(body.get("errors").is_some(), status == 422 || code == "invalid_query", "{code}");
     }
 }

@@ -7,6 +7,7 @@
 mod auth;
 mod bodies;
 mod errors;
+mod mail;
 mod ops;
 mod routing;
 mod support;

@@ -5,7 +5,7 @@ use roster_http::Metrics;
 
 use crate::support::*;
 
-const API_PATHS: [(&str, &[&str]); 17] = [
+const API_PATHS: [(&str, &[&str]); 28] = [
     ("/api/v1/auth/register", &["post"]),
     ("/api/v1/auth/login", &["post"]),
     ("/api/v1/auth/refresh", &["post"]),
@@ -18,6 +18,17 @@ const API_PATHS: [(&str, &[&str]); 17] = [
     ("/api/v1/users/{id}/activate", &["post"]),
     ("/api/v1/users/{id}/deactivate", &["post"]),
     ("/api/v1/users/{id}/ban", &["post"]),
+    ("/api/v1/users/{id}/password-reset", &["post"]),
+    ("/api/v1/auth/password/forgot", &["post"]),
+    ("/api/v1/auth/password/reset", &["post"]),
+    ("/api/v1/auth/email/verify", &["post"]),
+    ("/api/v1/auth/email/resend", &["post"]),
+    ("/api/v1/auth/invitations/accept", &["post"]),
+    ("/api/v1/me/email", &["post"]),
+    ("/api/v1/invitations", &["get", "post"]),
+    ("/api/v1/invitations/{id}", &["delete"]),
+    ("/api/v1/outbox", &["get"]),
+    ("/api/v1/outbox/{id}/retry", &["post"]),
     ("/.well-known/jwks.json", &["get"]),
     ("/health/live", &["get"]),
     ("/health/ready", &["get"]),
@@ -50,6 +61,13 @@ async fn openapi_is_3_1_and_documents_every_operation() {
     assert_eq!(unauthorized, "#/components/schemas/Problem");
     for schema in [
         "SignedInResponse",
+        "RegisterResponse",
+        "InvitationListResponse",
+        "OutboxListResponse",
+        "ResetPasswordInput",
+        "AcceptInvitationInput",
+        "ChangeEmailInput",
+        "InviteInput",
         "UserListResponse",
         "CountResponse",
         "RefreshRequest",

@@ -15,7 +15,11 @@ use chrono::{DateTime, TimeZone as _, Utc};
 use roster_domain::{
     auth::{perms, AccessClaims, AuthPolicy, RefreshSecret, SessionSubject},
     error::TokenRejection,
-    ports::{MockClock, MockPasswordHasher, MockSessionRepository, MockTokenSigner, MockUserRepository},
+    mail::OutboxStats,
+    ports::{
+        MockAccountRepository, MockClock, MockMailComposer, MockMailer, MockOutboxRepository, MockPasswordHasher,
+        MockRateLimitStore, MockSealer, MockSessionRepository, MockTokenSigner, MockUserRepository, OutgoingMail,
+    },
     service::{Ports, Services},
     user::{Profile, User, UserStatus},
     DEFAULT_ORG_ID,
@@ -83,6 +87,11 @@ impl Readiness for FakeReadiness {
 pub struct Mocks {
     pub users: MockUserRepository,
     pub sessions: MockSessionRepository,
+    pub accounts: MockAccountRepository,
+    /// Answers `stats` with `outbox_stats` unless the test sets it up first.
+    pub outbox: MockOutboxRepository,
+    pub outbox_stats: OutboxStats,
+    pub rate_limits: MockRateLimitStore,
     pub hasher: MockPasswordHasher,
     pub signer: MockTokenSigner,
     pub policy: AuthPolicy,
@@ -99,10 +108,19 @@ impl Mocks {
         Mocks {
             users: MockUserRepository::new(),
             sessions: MockSessionRepository::new(),
+            accounts: MockAccountRepository::new(),
+            outbox: MockOutboxRepository::new(),
+            outbox_stats: OutboxStats::default(),
+            rate_limits: MockRateLimitStore::new(),
             hasher,
             signer,
             policy: AuthPolicy::default(),
-            config: HttpConfig { max_body_bytes: 1024, workers: 1, shutdown_timeout_secs: 1 },
+            config: HttpConfig {
+                max_body_bytes: 1024,
+                workers: 1,
+                shutdown_timeout_secs: 1,
+                mail_request_floor: std::time::Duration::ZERO,
+            },
             ready: true,
         }
     }
@@ -133,14 +151,36 @@ impl Mocks {
         self
     }
 
-    pub fn state(self) -> AppState {
+    pub fn state(mut self) -> AppState {
         let mut clock = MockClock::new();
         clock.expect_now().returning(now);
+        let mut composer = MockMailComposer::new();
+        composer.expect_compose().returning(|l| {
+            Ok(OutgoingMail {
+                message_id: format!("<{}@test>", l.id),
+                to: l.to.clone(),
+                to_name: None,
+                subject: l.body.template().as_str().into(),
+                text: "text".into(),
+                html: "html".into(),
+            })
+        });
+        let mut sealer = MockSealer::new();
+        sealer.expect_seal().returning(|b| Ok(b.to_vec()));
+        sealer.expect_open().returning(|b| Ok(b.to_vec()));
+        let stats = self.outbox_stats;
+        self.outbox.expect_stats().returning(move |_| Ok(stats));
         let ports = Ports {
             users: Arc::new(self.users),
             sessions: Arc::new(self.sessions),
+            accounts: Arc::new(self.accounts),
+            outbox: Arc::new(self.outbox),
+            rate_limits: Arc::new(self.rate_limits),
             hasher: Arc::new(self.hasher),
             signer: Arc::new(self.signer),
+            composer: Arc::new(composer),
+            sealer: Arc::new(sealer),
+            mailer: Arc::new(MockMailer::new()),
             clock: Arc::new(clock),
         };
         AppState {

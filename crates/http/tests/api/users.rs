@@ -95,7 +95,7 @@ async fn count_applies_the_filters() {
 async fn create_answers_201_with_location() {
     let (mut m, _) = admin_mocks();
     m.hasher.expect_hash().returning(|_| Ok("$hash".into()));
-    m.users.expect_create().returning(|rec| {
+    m.users.expect_create().returning(|rec, _| {
         let mut u = user(rec.email.as_str(), rec.role.as_str());
         u.id = rec.id;
         Ok(u)

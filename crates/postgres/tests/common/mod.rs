@@ -1,15 +1,22 @@
 //! Shared set-up of the adapter tests: a fresh migrated database per test,
-//! a pool on it, and builders for users and sessions.
+//! a pool on it, and builders for users, sessions, tokens and letters.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
 use roster_domain::auth::TokenHash;
+use roster_domain::mail::{Effects, MailTemplate, NewToken, QueuedMail, TokenPurpose};
 use roster_domain::ports::{NewSession, NewUserRecord, UserRepository};
 use roster_domain::user::{BuiltinRole, User, UserChanges, UserStatus};
 use roster_domain::values::Email;
 use roster_domain::Patch;
-use roster_postgres::{build_pool, PgPool, PgSessionRepository, PgUserRepository, PoolConfig};
+use roster_postgres::schema::outbox;
+use roster_postgres::{
+    build_pool, PgAccountRepository, PgOutboxRepository, PgPool, PgRateLimits, PgSessionRepository, PgUserRepository,
+    PoolConfig,
+};
 use roster_testkit::TestDatabase;
 use uuid::Uuid;
 
@@ -19,12 +26,23 @@ pub struct Ctx {
     pub pool: PgPool,
     pub users: PgUserRepository,
     pub sessions: PgSessionRepository,
+    pub accounts: PgAccountRepository,
+    pub outbox: PgOutboxRepository,
+    pub rate_limits: PgRateLimits,
 }
 
 pub async fn setup() -> Ctx {
     let db = roster_testkit::fresh_database().await.expect("test database");
     let pool = build_pool(db.url(), &PoolConfig { max_size: 12, ..PoolConfig::default() }).expect("pool");
-    Ctx { users: PgUserRepository::new(pool.clone()), sessions: PgSessionRepository::new(pool.clone()), pool, db }
+    Ctx {
+        users: PgUserRepository::new(pool.clone()),
+        sessions: PgSessionRepository::new(pool.clone()),
+        accounts: PgAccountRepository::new(pool.clone()),
+        outbox: PgOutboxRepository::new(pool.clone()),
+        rate_limits: PgRateLimits::new(pool.clone()),
+        pool,
+        db,
+    }
 }
 
 /// A fixed instant, `secs` seconds after 2026-11-24T12:00:00Z.
@@ -56,7 +74,7 @@ pub async fn member(ctx: &Ctx, address: &str, name: Option<&str>, now: DateTime<
     if let Some(n) = name {
         u.fields.name = Patch::Set(n.to_owned());
     }
-    ctx.users.create(&u).await.unwrap()
+    ctx.users.create(&u, &Effects::none()).await.unwrap()
 }
 
 /// A distinct token hash.
@@ -80,4 +98,55 @@ pub fn new_session(user_id: Uuid, token: u8, now: DateTime<Utc>) -> NewSession {
         ip: Some("127.0.0.1".to_owned()),
         now,
     }
+}
+
+/// A token `hash(tag)` of `user_id` for `purpose`, mailed to `address` at
+/// `now`, living an hour.
+pub fn token(tag: u8, purpose: TokenPurpose, user_id: Uuid, address: &str, now: DateTime<Utc>) -> NewToken {
+    NewToken {
+        hash: hash(tag),
+        purpose,
+        user_id,
+        email: email(address),
+        invitation_id: None,
+        expires_at: now + Duration::hours(1),
+        now,
+    }
+}
+
+/// A letter to `to`, queued at `now`, whose sealed content names it.
+pub fn letter(template: MailTemplate, to: &str, now: DateTime<Utc>) -> QueuedMail {
+    QueuedMail {
+        id: Uuid::now_v7(),
+        template,
+        to: email(to),
+        sealed: format!("sealed {} to {to}", template.as_str()).into_bytes(),
+        created_at: now,
+    }
+}
+
+/// Just a token, no letter.
+pub fn only(token: NewToken) -> Effects {
+    Effects { token: Some(token), mails: Vec::new() }
+}
+
+/// One row of the outbox as stored.
+#[derive(Debug, Clone, PartialEq, Queryable)]
+pub struct OutboxRow {
+    pub id: Uuid,
+    pub template: String,
+    pub recipient: String,
+    pub payload: Option<Vec<u8>>,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub next_attempt_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// Every outbox row, oldest first.
+pub async fn outbox_rows(ctx: &Ctx) -> Vec<OutboxRow> {
+    let mut c = ctx.pool.get().await.unwrap();
+    outbox::table.order_by((outbox::created_at, outbox::id)).load(&mut c).await.unwrap()
 }

@@ -110,7 +110,7 @@ async fn walk_while_inserting(ctx: &Ctx, sort: &[(UserSortField, bool)], tag: &s
             if i % 2 == 0 {
                 r.fields.name = Patch::Set(format!("Name {}", i % 5));
             }
-            users.create(&r).await.unwrap();
+            users.create(&r, &Effects::none()).await.unwrap();
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
     });

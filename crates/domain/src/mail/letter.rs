@@ -1,0 +1,142 @@
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{auth::OneTimeToken, ports::OutgoingMail, values::Email};
+
+/// Which message a letter is. Each has an HTML and a plain-text template in
+/// every supported locale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MailTemplate {
+    VerifyEmail,
+    ConfirmEmailChange,
+    EmailChangeNotice,
+    EmailInUse,
+    PasswordReset,
+    PasswordChanged,
+    Invitation,
+}
+
+impl MailTemplate {
+    pub const ALL: [MailTemplate; 7] = [
+        MailTemplate::VerifyEmail,
+        MailTemplate::ConfirmEmailChange,
+        MailTemplate::EmailChangeNotice,
+        MailTemplate::EmailInUse,
+        MailTemplate::PasswordReset,
+        MailTemplate::PasswordChanged,
+        MailTemplate::Invitation,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailTemplate::VerifyEmail => "verify_email",
+            MailTemplate::ConfirmEmailChange => "confirm_email_change",
+            MailTemplate::EmailChangeNotice => "email_change_notice",
+            MailTemplate::EmailInUse => "email_in_use",
+            MailTemplate::PasswordReset => "password_reset",
+            MailTemplate::PasswordChanged => "password_changed",
+            MailTemplate::Invitation => "invitation",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<MailTemplate> {
+        MailTemplate::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+/// What a letter says, with the values its template needs. Links are built
+/// by the composer from the token and the configured URL template of the flow.
+#[derive(Debug, Clone)]
+pub enum LetterBody {
+    /// "Confirm your address": after registration or creation by an administrator.
+    VerifyEmail { token: OneTimeToken, valid_for: Duration },
+    /// To the new address: "confirm this is your new address".
+    ConfirmEmailChange { token: OneTimeToken, valid_for: Duration, new_email: String },
+    /// To the old address: "your address is being changed to …".
+    EmailChangeNotice { new_email: String },
+    /// To an address someone tried to move their account to, which already
+    /// has an account (the requester is not told, so nothing is enumerated).
+    EmailInUse,
+    /// "Set a new password" (asked by the user, or by an administrator).
+    PasswordReset { token: OneTimeToken, valid_for: Duration, by_admin: bool },
+    /// "Your password was changed" (`reset`: through a mailed link).
+    PasswordChanged { reset: bool },
+    /// "You are invited": set a password to activate the account.
+    Invitation { token: OneTimeToken, valid_for: Duration, inviter: Option<String> },
+}
+
+impl LetterBody {
+    pub fn template(&self) -> MailTemplate {
+        match self {
+            LetterBody::VerifyEmail { .. } => MailTemplate::VerifyEmail,
+            LetterBody::ConfirmEmailChange { .. } => MailTemplate::ConfirmEmailChange,
+            LetterBody::EmailChangeNotice { .. } => MailTemplate::EmailChangeNotice,
+            LetterBody::EmailInUse => MailTemplate::EmailInUse,
+            LetterBody::PasswordReset { .. } => MailTemplate::PasswordReset,
+            LetterBody::PasswordChanged { .. } => MailTemplate::PasswordChanged,
+            LetterBody::Invitation { .. } => MailTemplate::Invitation,
+        }
+    }
+}
+
+/// One message to one recipient, before rendering.
+#[derive(Debug, Clone)]
+pub struct Letter {
+    /// The outbox id; also the left part of the `Message-ID`.
+    pub id: Uuid,
+    pub to: Email,
+    pub to_name: Option<String>,
+    /// The recipient's BCP 47 locale; the composer falls back to English.
+    pub locale: Option<String>,
+    pub body: LetterBody,
+}
+
+/// A rendered message as it travels sealed through the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedMail {
+    pub message_id: String,
+    pub to: String,
+    pub to_name: Option<String>,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl From<&OutgoingMail> for SealedMail {
+    fn from(m: &OutgoingMail) -> Self {
+        SealedMail {
+            message_id: m.message_id.clone(),
+            to: m.to.as_str().to_string(),
+            to_name: m.to_name.clone(),
+            subject: m.subject.clone(),
+            text: m.text.clone(),
+            html: m.html.clone(),
+        }
+    }
+}
+
+impl From<SealedMail> for OutgoingMail {
+    fn from(m: SealedMail) -> Self {
+        OutgoingMail {
+            message_id: m.message_id,
+            to: Email::from_trusted(m.to),
+            to_name: m.to_name,
+            subject: m.subject,
+            text: m.text,
+            html: m.html,
+        }
+    }
+}
+
+/// A rendered, sealed message ready to be written to the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedMail {
+    pub id: Uuid,
+    pub template: MailTemplate,
+    /// The recipient, kept in the clear for the administrators' listing.
+    pub to: Email,
+    /// The [`SealedMail`] as JSON, encrypted by the sealer.
+    pub sealed: Vec<u8>,
+    pub created_at: DateTime<Utc>,
+}

@@ -1,0 +1,148 @@
+//! `/api/v1/invitations`: invite an address, list invitations, withdraw one.
+
+use actix_web::{http::header, web, HttpRequest, HttpResponse};
+use roster_domain::{
+    mail::{Invitation, InvitationStatus},
+    service::InviteInput,
+    ValidationErrors,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{
+    client_meta,
+    paging::{check_query, envelope, offset_paging, PageLinks, PageMeta},
+    resource,
+};
+use crate::{
+    error::ApiError,
+    extract::{parse_query, path_id, query_pairs, read_json, Authenticated},
+    AppState,
+};
+
+const PATH: &str = "/api/v1/invitations";
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/invitations", "GET, POST").route(web::get().to(list)).route(web::post().to(invite)))
+        .service(resource("/invitations/{id}", "DELETE").route(web::delete().to(revoke)));
+}
+
+/// Query of `GET /invitations`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct InvitationListParams {
+    /// `pending`, `accepted`, `revoked`, `superseded` or `expired`.
+    pub status: Option<String>,
+    /// Page number, from 1.
+    #[param(value_type = Option<u32>, minimum = 1)]
+    pub page: Option<String>,
+    /// Page size, 1–100 (default 20).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    pub per_page: Option<String>,
+    /// Alias of `per_page`.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    pub limit: Option<String>,
+}
+
+/// One page of invitations, newest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct InvitationListResponse {
+    pub data: Vec<Invitation>,
+    pub meta: PageMeta,
+    pub links: PageLinks,
+}
+
+/// Invite an address: a `pending` user is created (or, for an address that
+/// is already pending, the earlier invitation is superseded) and mailed a
+/// link to set a password. Needs `users:write`; granting `owner` takes an owner.
+#[utoipa::path(
+    post, path = "/api/v1/invitations", tag = "invitations", security(("bearer" = [])), request_body = InviteInput,
+    responses(
+        (status = 201, description = "Invited", body = Invitation, headers(("Location" = String, description = "The invited user"))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::UnprocessableEntity),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+pub(crate) async fn invite(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let input: InviteInput = read_json(&req, payload).await?;
+    let invitation = state.services.invitations.invite(&principal, input, &client_meta(&req)).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/users/{}", invitation.user_id)))
+        .json(invitation))
+}
+
+/// List invitations, newest first. Needs `users:read`.
+#[utoipa::path(
+    get, path = "/api/v1/invitations", tag = "invitations", security(("bearer" = [])), params(InvitationListParams),
+    responses(
+        (status = 200, description = "One page of invitations", body = InvitationListResponse),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+pub(crate) async fn list(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let pairs = query_pairs(req.query_string())?;
+    let q: InvitationListParams = parse_query(&pairs)?;
+    let mut errors = ValidationErrors::new();
+    let (page, per_page) = offset_paging(q.page.as_deref(), q.per_page.as_deref(), q.limit.as_deref(), &mut errors);
+    let status = match q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => {
+            let parsed = InvitationStatus::parse(s);
+            if parsed.is_none() {
+                errors.add("status", "must be pending, accepted, revoked, superseded or expired");
+            }
+            parsed
+        }
+    };
+    check_query(errors)?;
+    let found = state.services.invitations.list(&principal, status, page, per_page).await?;
+    let (meta, links) = envelope(PATH, &pairs, &found);
+    Ok(HttpResponse::Ok().json(InvitationListResponse { data: found.items, meta, links }))
+}
+
+/// Withdraw an invitation: its link stops working, and its user, still
+/// pending, is removed. Idempotent. Needs `users:write`.
+#[utoipa::path(
+    delete, path = "/api/v1/invitations/{id}", tag = "invitations", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Invitation id")),
+    responses(
+        (status = 204, description = "Withdrawn (or already closed)"),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+pub(crate) async fn revoke(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&req, "invitation")?;
+    state.services.invitations.revoke(&principal, id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

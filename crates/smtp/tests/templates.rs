@@ -1,0 +1,302 @@
+//! The mail composer: every template in every locale, locale selection,
+//! escaping, links, validity sentences, Message-ID, and a round trip
+//! through the SMTP mailer.
+
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
+
+use std::time::Duration as StdDuration;
+
+use chrono::Duration;
+use roster_domain::auth::OneTimeToken;
+use roster_domain::mail::{Letter, LetterBody, MailTemplate};
+use roster_domain::ports::{MailComposer, Mailer, OutgoingMail};
+use roster_domain::values::Email;
+use roster_smtp::{Composer, ComposerConfig, LinkTemplates, MailerConfig, SmtpMailer, LOCALES};
+use roster_testkit::smtp::parse;
+use roster_testkit::TestSmtpServer;
+use uuid::Uuid;
+
+const PUBLIC_URL: &str = "http://127.0.0.1:8080";
+
+fn config() -> ComposerConfig {
+    ComposerConfig { public_url: format!("{PUBLIC_URL}/"), ..ComposerConfig::default() }
+}
+
+fn composer() -> Composer {
+    Composer::new(config()).unwrap()
+}
+
+fn letter(body: LetterBody, locale: Option<&str>, to_name: Option<&str>) -> Letter {
+    Letter {
+        id: Uuid::now_v7(),
+        to: Email::from_trusted("søren@example.com".into()),
+        to_name: to_name.map(str::to_owned),
+        locale: locale.map(str::to_owned),
+        body,
+    }
+}
+
+/// One body of each template, and the link path it must carry (if any).
+fn bodies(token: &OneTimeToken) -> Vec<(LetterBody, Option<&'static str>)> {
+    let t = || token.clone();
+    vec![
+        (LetterBody::VerifyEmail { token: t(), valid_for: Duration::hours(48) }, Some("/verify-email?token=")),
+        (
+            LetterBody::ConfirmEmailChange {
+                token: t(),
+                valid_for: Duration::hours(1),
+                new_email: "new@example.com".into(),
+            },
+            Some("/verify-email?token="),
+        ),
+        (LetterBody::EmailChangeNotice { new_email: "new@example.com".into() }, None),
+        (LetterBody::EmailInUse, None),
+        (
+            LetterBody::PasswordReset { token: t(), valid_for: Duration::hours(1), by_admin: false },
+            Some("/reset-password?token="),
+        ),
+        (LetterBody::PasswordChanged { reset: false }, None),
+        (
+            LetterBody::Invitation { token: t(), valid_for: Duration::days(7), inviter: None },
+            Some("/accept-invitation?token="),
+        ),
+    ]
+}
+
+#[test]
+fn every_template_renders_in_every_locale() {
+    let c = composer();
+    let token = OneTimeToken::generate();
+    let bodies = bodies(&token);
+    assert_eq!(bodies.len(), MailTemplate::ALL.len());
+    for template in MailTemplate::ALL {
+        assert!(bodies.iter().any(|(b, _)| b.template() == template), "{template:?} not covered");
+    }
+    for locale in LOCALES {
+        for (body, path) in &bodies {
+            for name in [Some("Søren Ålund"), None] {
+                let m = c.compose(&letter(body.clone(), Some(locale), name)).unwrap();
+                let what = format!("{locale} {:?}", body.template());
+                assert!(!m.subject.trim().is_empty(), "{what}");
+                assert!(!m.subject.contains(['{', '}', '\n']), "{what}: {}", m.subject);
+                assert!(m.subject.contains("Roster"), "{what}: {}", m.subject);
+                assert!(!m.text.trim().is_empty() && !m.html.trim().is_empty(), "{what}");
+                assert!(m.html.contains(&format!("<html lang=\"{locale}\"")), "{what}");
+                assert!(m.html.contains("<meta charset=\"utf-8\">"), "{what}");
+                for part in [&m.text, &m.html] {
+                    assert!(!part.contains(['{', '}']), "{what}: unfilled placeholder\n{part}");
+                    if let Some(name) = name {
+                        assert!(part.contains(name), "{what}: no greeting by name");
+                    }
+                }
+                if let Some(path) = path {
+                    let link = format!("{PUBLIC_URL}{path}{}", token.expose());
+                    assert!(m.text.lines().any(|l| l == link), "{what}: link not on its own line\n{}", m.text);
+                    assert!(m.html.contains(&format!("href=\"{link}\"")), "{what}\n{}", m.html);
+                } else {
+                    assert!(!m.text.contains("http"), "{what}: unexpected link\n{}", m.text);
+                }
+                assert_eq!(m.to.as_str(), "søren@example.com");
+                assert_eq!(m.to_name.as_deref(), name);
+            }
+        }
+    }
+}
+
+#[test]
+fn locale_is_the_primary_subtag_or_english() {
+    let c = composer();
+    let body = || LetterBody::VerifyEmail { token: OneTimeToken::generate(), valid_for: Duration::hours(48) };
+    let subject = |locale: Option<&str>| c.compose(&letter(body(), locale, None)).unwrap().subject;
+    assert!(subject(Some("fr-CA")).starts_with("Confirmez"), "{}", subject(Some("fr-CA")));
+    assert!(subject(Some("FR")).starts_with("Confirmez"));
+    assert!(subject(Some("de-AT")).starts_with("Bestätigen"));
+    assert!(subject(Some("DA")).starts_with("Bekræft"));
+    assert!(subject(Some("da_DK")).starts_with("Bekræft"));
+    for other in [Some("ja"), Some("en-GB"), Some(""), Some("french"), None] {
+        assert_eq!(subject(other), "Confirm your email address for Roster", "{other:?}");
+    }
+    let m = c.compose(&letter(body(), Some("fr-CA"), None)).unwrap();
+    assert!(m.html.contains("<html lang=\"fr\""));
+    assert!(m.text.starts_with("Bonjour,"), "{}", m.text);
+}
+
+#[test]
+fn user_data_is_escaped_in_html_and_verbatim_in_text() {
+    let c = Composer::new(ComposerConfig { product_name: "R&D <Tools>".into(), ..config() }).unwrap();
+    let evil = "<script>alert(1)</script>";
+    let body = LetterBody::ConfirmEmailChange {
+        token: OneTimeToken::generate(),
+        valid_for: Duration::hours(1),
+        new_email: "\"><img src=x>@example.com".into(),
+    };
+    let m = c.compose(&letter(body, Some("de"), Some(evil))).unwrap();
+    assert!(m.html.contains("Hallo &lt;script&gt;alert(1)&lt;/script&gt;,"), "{}", m.html);
+    assert!(!m.html.contains("<script"), "{}", m.html);
+    assert!(!m.html.contains("<img"), "{}", m.html);
+    assert!(m.html.contains("&quot;&gt;&lt;img src=x&gt;@example.com"), "{}", m.html);
+    assert!(m.html.contains("R&amp;D &lt;Tools&gt;"), "{}", m.html);
+    assert!(m.text.contains(&format!("Hallo {evil},")), "{}", m.text);
+    assert!(m.text.contains("\"><img src=x>@example.com"), "{}", m.text);
+    assert!(m.subject.contains("R&D <Tools>"), "{}", m.subject);
+
+    let inviter = LetterBody::Invitation {
+        token: OneTimeToken::generate(),
+        valid_for: Duration::days(7),
+        inviter: Some(evil.into()),
+    };
+    let m = c.compose(&letter(inviter, None, None)).unwrap();
+    assert!(!m.html.contains("<script"), "{}", m.html);
+    assert!(m.text.contains(&format!("{evil} invited you")), "{}", m.text);
+}
+
+#[test]
+fn custom_link_templates_are_used_and_checked() {
+    let links =
+        LinkTemplates { reset_password: "https://app.example.com/reset#t={token}".into(), ..Default::default() };
+    let c = Composer::new(ComposerConfig { links, ..config() }).unwrap();
+    let token = OneTimeToken::generate();
+    let body = LetterBody::PasswordReset { token: token.clone(), valid_for: Duration::hours(1), by_admin: true };
+    let m = c.compose(&letter(body, None, None)).unwrap();
+    let link = format!("https://app.example.com/reset#t={}", token.expose());
+    assert!(m.text.lines().any(|l| l == link), "{}", m.text);
+    assert!(m.html.contains(&format!("href=\"{link}\"")), "{}", m.html);
+    assert!(m.text.contains("An administrator asked that you set a new password"), "{}", m.text);
+
+    let no_token = LinkTemplates { invitation: "{public_url}/accept-invitation".into(), ..Default::default() };
+    let err = Composer::new(ComposerConfig { links: no_token, ..config() }).unwrap_err();
+    assert!(err.contains("invitation") && err.contains("{token}"), "{err}");
+    let relative = LinkTemplates { verify_email: "/verify?token={token}".into(), ..Default::default() };
+    assert!(Composer::new(ComposerConfig { links: relative, ..config() }).is_err());
+    let typo = LinkTemplates { verify_email: "{public_ur}/verify?token={token}".into(), ..Default::default() };
+    assert!(Composer::new(ComposerConfig { links: typo, ..config() }).unwrap_err().contains("{public_ur}"));
+}
+
+#[test]
+fn bad_configuration_is_refused() {
+    for url in
+        ["not a url", "ftp://example.com", "mailto:a@example.com", "", "https://x.test/?a=1", "https://x.test/#a"]
+    {
+        assert!(Composer::new(ComposerConfig { public_url: url.into(), ..config() }).is_err(), "{url}");
+    }
+    assert!(Composer::new(ComposerConfig { product_name: "  ".into(), ..config() }).is_err());
+}
+
+#[test]
+fn validity_sentences() {
+    let c = composer();
+    let cases = [
+        ("en", Duration::hours(1), "This link is valid for 1 hour."),
+        ("en", Duration::hours(48), "This link is valid for 48 hours."),
+        ("en", Duration::days(7), "This link is valid for 7 days."),
+        ("en", Duration::minutes(30), "This link is valid for 30 minutes."),
+        ("en", Duration::minutes(1), "This link is valid for 1 minute."),
+        ("en", Duration::minutes(90), "This link is valid for 2 hours."),
+        ("fr", Duration::hours(1), "Ce lien est valable 1 heure."),
+        ("fr", Duration::hours(48), "Ce lien est valable 48 heures."),
+        ("fr", Duration::days(7), "Ce lien est valable 7 jours."),
+        ("fr", Duration::minutes(30), "Ce lien est valable 30 minutes."),
+        ("da", Duration::hours(1), "Linket er gyldigt i 1 time."),
+        ("da", Duration::days(7), "Linket er gyldigt i 7 dage."),
+        ("de", Duration::hours(1), "Dieser Link ist 1 Stunde gültig."),
+        ("de", Duration::hours(48), "Dieser Link ist 48 Stunden gültig."),
+        ("de", Duration::minutes(30), "Dieser Link ist 30 Minuten gültig."),
+    ];
+    for (locale, valid_for, want) in cases {
+        let token = OneTimeToken::generate();
+        let m = c.compose(&letter(LetterBody::VerifyEmail { token, valid_for }, Some(locale), None)).unwrap();
+        assert!(m.text.lines().any(|l| l == want), "{locale} {valid_for:?}: {want:?} not in\n{}", m.text);
+        assert!(m.html.contains(want), "{locale} {valid_for:?}");
+    }
+}
+
+#[test]
+fn variants_say_what_happened() {
+    let c = composer();
+    let text = |body: LetterBody| c.compose(&letter(body, None, None)).unwrap().text;
+    assert!(text(LetterBody::PasswordChanged { reset: true }).contains("Every session was signed out"));
+    assert!(text(LetterBody::PasswordChanged { reset: false }).contains("Your other sessions were signed out"));
+    let reset = text(LetterBody::PasswordReset {
+        token: OneTimeToken::generate(),
+        valid_for: Duration::hours(1),
+        by_admin: false,
+    });
+    assert!(reset.contains("You asked to reset the password"), "{reset}");
+    let notice = text(LetterBody::EmailChangeNotice { new_email: "new@example.com".into() });
+    assert!(notice.contains("to new@example.com") && notice.contains("reset your password"), "{notice}");
+    let invited = c
+        .compose(&letter(
+            LetterBody::Invitation {
+                token: OneTimeToken::generate(),
+                valid_for: Duration::days(7),
+                inviter: Some("Ada".into()),
+            },
+            Some("da"),
+            None,
+        ))
+        .unwrap();
+    assert_eq!(invited.subject, "Ada har inviteret dig til Roster");
+}
+
+#[test]
+fn message_id_is_the_letter_id_at_the_public_host() {
+    let c = composer();
+    let l = letter(LetterBody::EmailInUse, None, None);
+    assert_eq!(c.compose(&l).unwrap().message_id, format!("<{}@127.0.0.1>", l.id));
+    let c = Composer::new(ComposerConfig { public_url: "https://id.example.org/roster".into(), ..config() }).unwrap();
+    assert_eq!(c.compose(&l).unwrap().message_id, format!("<{}@id.example.org>", l.id));
+    let token = OneTimeToken::generate();
+    let m = c
+        .compose(&letter(LetterBody::VerifyEmail { token: token.clone(), valid_for: Duration::hours(1) }, None, None))
+        .unwrap();
+    assert!(m.text.contains(&format!("https://id.example.org/roster/verify-email?token={}", token.expose())));
+}
+
+#[tokio::test]
+async fn a_french_letter_survives_smtp() -> anyhow::Result<()> {
+    let server = TestSmtpServer::start().await?;
+    let mailer = SmtpMailer::from_url(
+        &server.url(),
+        &MailerConfig { from: "Roster <no-reply@localhost>".into(), timeout: StdDuration::from_secs(2) },
+    )?;
+    let token = OneTimeToken::generate();
+    let body = LetterBody::ConfirmEmailChange {
+        token: token.clone(),
+        valid_for: Duration::hours(1),
+        new_email: "zoé@example.com".into(),
+    };
+    let mut l = letter(body, Some("fr-FR"), Some("Hélène Müller"));
+    l.to = Email::from_trusted("helene@example.com".into());
+    let m: OutgoingMail = composer().compose(&l).map_err(anyhow::Error::msg)?;
+    mailer.send(&m).await?;
+
+    let got = server.wait_for(1, StdDuration::from_secs(10)).await;
+    assert_eq!(got.len(), 1);
+    let p = parse(&got[0].data);
+    assert_eq!(p.subject.as_deref(), Some("Confirmez votre nouvelle adresse e-mail pour Roster"));
+    assert_eq!(p.message_id.as_deref(), Some(m.message_id.trim_matches(['<', '>'])));
+    assert_eq!(p.to[0].name.as_deref(), Some("Hélène Müller"));
+    let text = p.text.unwrap_or_default().replace("\r\n", "\n");
+    let html = p.html.unwrap_or_default().replace("\r\n", "\n");
+    assert_eq!(text.trim_end(), m.text.trim_end());
+    assert_eq!(html.trim_end(), m.html.trim_end());
+    for part in [&text, &html] {
+        assert!(part.contains("Bonjour Hélène Müller,"), "{part}");
+        assert!(part.contains("zoé@example.com"), "{part}");
+        assert!(part.contains("D’ici là, votre adresse actuelle reste en vigueur."), "{part}");
+        assert!(part.contains(&format!("{PUBLIC_URL}/verify-email?token={}", token.expose())), "{part}");
+    }
+    Ok(())
+}
+
+#[test]
+#[ignore = "prints samples"]
+fn print_samples() {
+    let c = composer();
+    let token = OneTimeToken::generate();
+    for (body, _) in bodies(&token) {
+        let m =
+            c.compose(&letter(body, Some(&std::env::var("PEEK_LOCALE").unwrap_or_default()), Some("Søren"))).unwrap();
+        println!("=== {}\n{}\n--- html\n{}", m.subject, m.text, m.html);
+    }
+}
