@@ -169,6 +169,9 @@ pub struct HttpSettings {
     pub shutdown_timeout_secs: u64,
     /// The least time `forgot` and `resend` take, so timing tells nothing about an address.
     pub mail_request_floor_ms: u64,
+    /// Load balancers whose `X-Forwarded-For` is believed, as addresses or CIDR ranges
+    /// (`["10.0.0.0/8"]`). Without them, the client is the peer address.
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -284,7 +287,13 @@ impl Default for RateLimitsConfig {
 
 impl Default for HttpSettings {
     fn default() -> Self {
-        HttpSettings { max_body_bytes: 64 * 1024, workers: None, shutdown_timeout_secs: 30, mail_request_floor_ms: 250 }
+        HttpSettings {
+            max_body_bytes: 64 * 1024,
+            workers: None,
+            shutdown_timeout_secs: 30,
+            mail_request_floor_ms: 250,
+            trusted_proxies: Vec::new(),
+        }
     }
 }
 
@@ -359,6 +368,9 @@ impl Config {
             problems.push("key_encryption_secret (ROSTER_KEY_ENCRYPTION_SECRET) is required with database_url: every process sharing the database needs the same one".into());
         }
         self.validate_mail(&mut problems);
+        if let Err(bad) = self.http.trusted_proxy_nets() {
+            problems.push(format!("http.trusted_proxies: {bad:?} is not an IP address or CIDR range"));
+        }
         if let Some(s) = &self.key_encryption_secret {
             if crate::secrets::decode_secret(s.expose()).is_none() {
                 problems.push("key_encryption_secret must be 32 bytes as 64 hex characters or base64".into());
@@ -369,6 +381,21 @@ impl Config {
         } else {
             Err(ConfigError(problems.join("; ")))
         }
+    }
+}
+
+impl HttpSettings {
+    /// `trusted_proxies` parsed; a bare address is a single-host range.
+    pub fn trusted_proxy_nets(&self) -> Result<Vec<ipnet::IpNet>, String> {
+        self.trusted_proxies
+            .iter()
+            .map(|p| {
+                let p = p.trim();
+                p.parse::<ipnet::IpNet>()
+                    .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| p.to_string())
+            })
+            .collect()
     }
 }
 
@@ -459,6 +486,21 @@ mod tests {
         c.database_url = Some(Secret::new("postgres://u:p@h/db"));
         let e = c.validate().unwrap_err().to_string();
         assert!(e.contains("bcrypt_cost") && e.contains("max_length") && e.contains("key_encryption_secret"), "{e}");
+    }
+
+    #[test]
+    fn mail_settings_are_checked_together() {
+        let mut c = Config::default();
+        c.mail.links.reset_password = "https://app.example.com/reset".into();
+        c.mail.reset_password_ttl_secs = 5;
+        c.http.trusted_proxies = vec!["10.0.0.0/8".into(), "192.0.2.1".into(), "proxy.local".into()];
+        c.smtp_url = Some(Secret::new("http://mail.example.com"));
+        let e = c.validate().unwrap_err().to_string();
+        for needle in ["mail.links.reset_password", "reset_password_ttl_secs", "proxy.local", "smtp_url"] {
+            assert!(e.contains(needle), "{needle} missing from {e}");
+        }
+        c.http.trusted_proxies.pop();
+        assert_eq!(c.http.trusted_proxy_nets().unwrap().len(), 2);
     }
 
     #[test]

@@ -41,6 +41,10 @@ pub struct HttpConfig {
     /// The least time `forgot` and `resend` take to answer (default 250 ms),
     /// so that their timing does not tell whether an account has the address.
     pub mail_request_floor: std::time::Duration,
+    /// Proxies (load balancers) whose `X-Forwarded-For` is believed: for a
+    /// request from one of these, the client is the nearest address in that
+    /// header that is not itself a trusted proxy. Empty: the peer address.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for HttpConfig {
@@ -50,6 +54,7 @@ impl Default for HttpConfig {
             workers: std::thread::available_parallelism().map(usize::from).unwrap_or(1),
             shutdown_timeout_secs: 30,
             mail_request_floor: std::time::Duration::from_millis(250),
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -90,7 +90,7 @@ pub(super) async fn throttle(
     let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
     let mut over = ports.rate_limits.hit(&format!("{bucket}:addr:{hex}"), start).await? > limit.per_address;
     if let Some(ip) = ip {
-        over |= ports.rate_limits.hit(&format!("{bucket}:ip:{ip}"), start).await? > limit.per_ip;
+        over |= ports.rate_limits.hit(&format!("{bucket}:ip:{}", ip_key(ip)), start).await? > limit.per_ip;
     }
     if over {
         let left = (start + limit.window - now).num_seconds().max(1);
@@ -99,11 +99,32 @@ pub(super) async fn throttle(
     Ok(())
 }
 
+/// What a client address counts as: an IPv4 address itself, an IPv6
+/// address by its /64 (one host usually holds a whole /64).
+fn ip_key(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(std::net::IpAddr::V6(v6)) => v6.to_ipv4_mapped().map_or_else(|| ip.to_string(), |v4| v4.to_string()),
+        _ => ip.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
 
     use super::*;
+
+    #[test]
+    fn ipv6_clients_count_by_their_64() {
+        assert_eq!(ip_key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(ip_key("2001:db8:1:2:bbbb::9"), "2001:db8:1:2::/64");
+        assert_eq!(ip_key("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(ip_key("192.0.2.7"), "192.0.2.7");
+    }
 
     #[test]
     fn windows_are_aligned() {

@@ -109,3 +109,24 @@ async fn the_outbox_is_for_superadmins_and_its_figures_are_in_metrics() {
         assert!(text.contains(line), "{line} missing from:\n{text}");
     }
 }
+
+#[actix_web::test]
+async fn behind_a_trusted_proxy_the_forwarded_client_is_counted() {
+    let mut m = Mocks::new();
+    m.config.trusted_proxies = vec!["10.0.0.0/8".parse().unwrap()];
+    m.rate_limits.expect_hit().withf(|k, _| k.starts_with("forgot:addr:")).returning(|_, _| Ok(1));
+    m.rate_limits.expect_hit().withf(|k, _| k == "forgot:ip:198.51.100.1").times(1).returning(|_, _| Ok(1));
+    m.rate_limits.expect_hit().withf(|k, _| k == "forgot:ip:203.0.113.9").times(1).returning(|_, _| Ok(1));
+    m.users.expect_find_login().returning(|_| Ok(None));
+    let state = m.state();
+    let body = json!({"email": "a@example.com"});
+    let via_proxy = post("/api/v1/auth/password/forgot", body.clone())
+        .peer_addr("10.0.0.2:4000".parse().unwrap())
+        .insert_header(("x-forwarded-for", "6.6.6.6, 198.51.100.1"));
+    assert_eq!(send(state.clone(), via_proxy).await.status, 202);
+    // A client that is not a trusted proxy cannot choose its address.
+    let direct = post("/api/v1/auth/password/forgot", body)
+        .peer_addr("203.0.113.9:4000".parse().unwrap())
+        .insert_header(("x-forwarded-for", "198.51.100.1"));
+    assert_eq!(send(state, direct).await.status, 202);
+}

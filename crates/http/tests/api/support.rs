@@ -120,6 +120,7 @@ impl Mocks {
                 workers: 1,
                 shutdown_timeout_secs: 1,
                 mail_request_floor: std::time::Duration::ZERO,
+                trusted_proxies: Vec::new(),
             },
             ready: true,
         }
