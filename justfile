@@ -26,3 +26,11 @@ bench seconds="20":
 bench-directory users="1000000":
     cargo build --release --bin roster
     cargo bench --bench directory -- --users {{users}}
+
+# Forgot-password response times for known vs unknown addresses (with and
+# without the floor), then outbox throughput and request → delivery latency
+# with one and two server processes, duplicates, peak RSS.
+# `just bench-mail 400 2000` for 400 timed requests and 2000 letters.
+bench-mail requests="400" messages="2000":
+    cargo build --release --bin roster
+    cargo bench --bench mail -- --requests {{requests}} --messages {{messages}}
