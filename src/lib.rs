@@ -24,7 +24,7 @@ use roster_postgres::{
     embedded::{EmbeddedOptions, EmbeddedPostgres},
     pool::{build_pool, ping, pool_status, PgPool, PoolConfig},
     signing_keys::PgSigningKeyStore,
-    PgAccountRepository, PgOutboxRepository, PgRateLimits, PgSessionRepository, PgUserRepository,
+    PgAccountRepository, PgOrgRepository, PgOutboxRepository, PgRateLimits, PgSessionRepository, PgUserRepository,
 };
 use roster_smtp::{Composer, ComposerConfig, LinkTemplates, MailerConfig};
 
@@ -211,6 +211,7 @@ impl Roster {
             users: Arc::new(PgUserRepository::new(pool.clone())),
             sessions: Arc::new(PgSessionRepository::new(pool.clone())),
             accounts: Arc::new(PgAccountRepository::new(pool.clone())),
+            orgs: Arc::new(PgOrgRepository::new(pool.clone())),
             outbox: Arc::new(PgOutboxRepository::new(pool.clone())),
             rate_limits: Arc::new(PgRateLimits::new(pool.clone())),
             hasher: Arc::new(hasher),

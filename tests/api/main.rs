@@ -14,6 +14,7 @@ mod invitations;
 mod mail;
 mod me;
 mod ops;
+mod orgs;
 mod outbox;
 mod refresh;
 mod tokens;

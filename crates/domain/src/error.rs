@@ -21,18 +21,34 @@ pub enum RepoError {
     Internal(String),
 }
 
-/// Which uniqueness rule was violated.
+/// Which uniqueness (or reference) rule was violated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Conflict {
     /// Another user already has this email (compared case-insensitively).
     EmailTaken,
+    /// Another organization has this slug.
+    SlugTaken,
+    /// The organization already has a role with this name.
+    RoleNameTaken,
+    /// The organization already registered this permission.
+    PermissionTaken,
+    /// The user is already a member of the organization.
+    AlreadyMember,
+    /// Something still refers to it (members hold the role or the location,
+    /// roles hold the permission).
+    InUse,
 }
 
 impl std::fmt::Display for Conflict {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Conflict::EmailTaken => f.write_str("email already in use"),
-        }
+        f.write_str(match self {
+            Conflict::EmailTaken => "email already in use",
+            Conflict::SlugTaken => "slug already in use",
+            Conflict::RoleNameTaken => "role name already in use",
+            Conflict::PermissionTaken => "permission already registered",
+            Conflict::AlreadyMember => "already a member",
+            Conflict::InUse => "still in use",
+        })
     }
 }
 

@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod error;
 pub mod mail;
+pub mod org;
 pub mod ports;
 pub mod service;
 pub mod user;

@@ -7,8 +7,10 @@
 //! "not found".
 
 mod mail;
+mod org;
 
 pub use mail::*;
+pub use org::*;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};

@@ -197,12 +197,33 @@ fn domain_parts(e: &DomainError) -> Parts {
         DomainError::NotFound(what) => {
             Parts::new(S::NOT_FOUND, "not_found", "Not found", format!("The {what} does not exist."))
         }
-        DomainError::Conflict(Conflict::EmailTaken) => Parts::new(
-            S::CONFLICT,
-            "email_taken",
-            "Email already in use",
-            "Another account already uses this email address.",
-        ),
+        DomainError::Conflict(c) => {
+            let (code, title, detail) = match c {
+                Conflict::EmailTaken => {
+                    ("email_taken", "Email already in use", "Another account already uses this email address.")
+                }
+                Conflict::SlugTaken => {
+                    ("slug_taken", "Slug already in use", "Another organization already has this slug.")
+                }
+                Conflict::RoleNameTaken => (
+                    "role_name_taken",
+                    "Role name already in use",
+                    "The organization already has a role with this name.",
+                ),
+                Conflict::PermissionTaken => (
+                    "permission_taken",
+                    "Permission already registered",
+                    "The organization already registered this permission.",
+                ),
+                Conflict::AlreadyMember => {
+                    ("already_member", "Already a member", "The user is already a member of the organization.")
+                }
+                Conflict::InUse => {
+                    ("in_use", "Still in use", "Members or roles still refer to it; reassign them first.")
+                }
+            };
+            Parts::new(S::CONFLICT, code, title, detail)
+        }
         DomainError::InvalidState(why) => {
             Parts::new(S::CONFLICT, "invalid_state", "Not possible in this state", forbidden_detail(why))
         }

@@ -131,7 +131,9 @@ pub fn app(
                 .configure(routes::me::configure)
                 .configure(routes::users::configure)
                 .configure(routes::invitations::configure)
-                .configure(routes::outbox::configure),
+                .configure(routes::outbox::configure)
+                .configure(routes::orgs::configure)
+                .configure(routes::org_members::configure),
         )
         .default_service(web::to(routes::not_found))
         .wrap(from_fn(metrics::middleware))

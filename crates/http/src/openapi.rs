@@ -9,7 +9,7 @@ use utoipa::{
 
 use crate::{
     error::Problem,
-    routes::{account, auth, invitations, me, ops, outbox, user_list, users},
+    routes::{account, auth, invitations, me, ops, org_members, orgs, outbox, user_list, users},
 };
 
 /// The request is malformed: bad JSON (`malformed_json`), an unreadable body
@@ -41,8 +41,12 @@ pub struct Forbidden(#[allow(dead_code)] Problem);
 #[response(content_type = "application/problem+json")]
 pub struct NotFound(#[allow(dead_code)] Problem);
 
-/// The email address is already in use (`email_taken`), or the resource is
-/// not in a state that allows this (`invalid_state`).
+/// A clash with what exists: the email address is in use (`email_taken`),
+/// the slug is taken (`slug_taken`), the organization already has a role of
+/// that name (`role_name_taken`) or registered that permission
+/// (`permission_taken`), the user is already a member (`already_member`),
+/// members or roles still refer to what is being deleted (`in_use`), or the
+/// resource is not in a state that allows this (`invalid_state`).
 #[derive(ToResponse)]
 #[response(content_type = "application/problem+json")]
 pub struct Conflict(#[allow(dead_code)] Problem);
@@ -119,6 +123,13 @@ impl Modify for BearerAuth {
         users::activate_user, users::deactivate_user, users::ban_user, users::send_password_reset,
         invitations::invite, invitations::list, invitations::revoke,
         outbox::list, outbox::retry,
+        orgs::list_orgs, orgs::create_org, orgs::get_org, orgs::update_org, orgs::delete_org,
+        orgs::list_roles, orgs::create_role, orgs::get_role, orgs::update_role, orgs::delete_role,
+        orgs::list_permissions, orgs::org_permissions, orgs::register_permission, orgs::delete_permission,
+        org_members::list_locations, org_members::create_location, org_members::get_location,
+        org_members::update_location, org_members::delete_location,
+        org_members::list_members, org_members::add_member, org_members::get_member, org_members::update_member,
+        org_members::remove_member, org_members::member_permissions, org_members::set_member_permissions,
         ops::jwks, ops::live, ops::ready, ops::metrics, ops::openapi_json, ops::docs,
     ),
     components(
@@ -132,6 +143,7 @@ impl Modify for BearerAuth {
         (name = "users", description = "User administration"),
         (name = "invitations", description = "Inviting people by email"),
         (name = "outbox", description = "Mail delivery, for superadmins"),
+        (name = "orgs", description = "Organizations: their roles, permissions, locations and members"),
         (name = "ops", description = "Health, metrics, keys and this document"),
     )
 )]

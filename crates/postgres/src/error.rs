@@ -2,7 +2,16 @@
 //! domain's [`RepoError`].
 //!
 //! - a unique violation of `users_email_lower_key` is `Conflict(EmailTaken)`,
-//!   and so is a conflict a transaction decided itself ([`DbError::Conflict`]);
+//!   of `organizations_slug_key` `SlugTaken`, of `roles_org_id_name_key`
+//!   `RoleNameTaken`, of `org_permissions_pkey` `PermissionTaken` and of
+//!   `memberships_pkey` `AlreadyMember`; a conflict a transaction decided
+//!   itself ([`DbError::Conflict`]) is that conflict;
+//! - deleting a role or a location that memberships (or, for a role,
+//!   invitations) still refer to violates a `RESTRICT` foreign key:
+//!   `Conflict(InUse)`. Writing a membership that names a role or location
+//!   of another organization (or none) violates the same composite foreign
+//!   keys from the other side: that is a broken invariant (the domain checks
+//!   both exist in the organization first), so `Internal`;
 //! - an exhausted or closed pool, a database that cannot be reached, a lost
 //!   connection, a statement timeout, and a serialization failure or deadlock
 //!   that persisted through the retries are `Unavailable`;
@@ -17,6 +26,60 @@ use roster_domain::{Conflict, RepoError};
 
 /// The unique index deciding that emails are unique case-insensitively.
 pub const EMAIL_UNIQUE_INDEX: &str = "users_email_lower_key";
+
+/// Organization slugs are unique.
+pub const SLUG_UNIQUE: &str = "organizations_slug_key";
+
+/// Role names are unique in their organization.
+pub const ROLE_NAME_UNIQUE: &str = "roles_org_id_name_key";
+
+/// An organization registers a permission once.
+pub const PERMISSION_PKEY: &str = "org_permissions_pkey";
+
+/// A user is a member of an organization once.
+pub const MEMBERSHIP_PKEY: &str = "memberships_pkey";
+
+/// A membership's role is one of its organization's (`RESTRICT`).
+pub const MEMBERSHIP_ROLE_FKEY: &str = "memberships_role_fkey";
+
+/// A membership's location is one of its organization's (`RESTRICT`).
+pub const MEMBERSHIP_LOCATION_FKEY: &str = "memberships_location_fkey";
+
+/// An invitation's role (`RESTRICT`).
+pub const INVITATION_ROLE_FKEY: &str = "invitations_role_id_fkey";
+
+/// The unique constraints and the conflicts their violations are.
+const UNIQUE_CONFLICTS: [(&str, Conflict); 5] = [
+    (EMAIL_UNIQUE_INDEX, Conflict::EmailTaken),
+    (SLUG_UNIQUE, Conflict::SlugTaken),
+    (ROLE_NAME_UNIQUE, Conflict::RoleNameTaken),
+    (PERMISSION_PKEY, Conflict::PermissionTaken),
+    (MEMBERSHIP_PKEY, Conflict::AlreadyMember),
+];
+
+/// The `RESTRICT` foreign keys whose violation by a delete is `InUse`.
+const IN_USE_FKEYS: [&str; 3] = [MEMBERSHIP_ROLE_FKEY, MEMBERSHIP_LOCATION_FKEY, INVITATION_ROLE_FKEY];
+
+/// How PostgreSQL's message for a foreign key violated by deleting (or
+/// updating) the referenced row begins; one violated by inserting or
+/// updating the referencing row begins "insert or update on table".
+const REFERENCED_ROW_MESSAGE: &str = "update or delete on table";
+
+/// The conflict a violated constraint means, if it means one.
+fn conflict(kind: &DatabaseErrorKind, info: &(dyn DatabaseErrorInformation + Send + Sync)) -> Option<Conflict> {
+    let constraint = info.constraint_name()?;
+    match kind {
+        DatabaseErrorKind::UniqueViolation => {
+            UNIQUE_CONFLICTS.iter().find(|(name, _)| *name == constraint).map(|(_, c)| *c)
+        }
+        DatabaseErrorKind::ForeignKeyViolation
+            if IN_USE_FKEYS.contains(&constraint) && info.message().starts_with(REFERENCED_ROW_MESSAGE) =>
+        {
+            Some(Conflict::InUse)
+        }
+        _ => None,
+    }
+}
 
 /// An adapter failure not yet translated. Internal code returns this and
 /// the port methods convert it with `?` / `From` exactly once.
@@ -90,12 +153,12 @@ fn describe(info: &(dyn DatabaseErrorInformation + Send + Sync)) -> String {
 }
 
 fn from_diesel(e: DieselError) -> RepoError {
-    match e {
-        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info)
-            if info.constraint_name() == Some(EMAIL_UNIQUE_INDEX) =>
-        {
-            RepoError::Conflict(Conflict::EmailTaken)
+    if let DieselError::DatabaseError(kind, info) = &e {
+        if let Some(c) = conflict(kind, info.as_ref()) {
+            return RepoError::Conflict(c);
         }
+    }
+    match e {
         DieselError::DatabaseError(
             DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
             info,
@@ -178,6 +241,33 @@ mod tests {
         );
         assert!(matches!(
             db(DatabaseErrorKind::UniqueViolation, "duplicate key", Some("users_pkey")),
+            RepoError::Internal(_)
+        ));
+    }
+
+    #[test]
+    fn organization_unique_violations_are_conflicts() {
+        let unique = |c| db(DatabaseErrorKind::UniqueViolation, "duplicate key", Some(c));
+        assert_eq!(unique(SLUG_UNIQUE), RepoError::Conflict(Conflict::SlugTaken));
+        assert_eq!(unique(ROLE_NAME_UNIQUE), RepoError::Conflict(Conflict::RoleNameTaken));
+        assert_eq!(unique(PERMISSION_PKEY), RepoError::Conflict(Conflict::PermissionTaken));
+        assert_eq!(unique(MEMBERSHIP_PKEY), RepoError::Conflict(Conflict::AlreadyMember));
+        assert!(matches!(unique("roles_pkey"), RepoError::Internal(_)));
+    }
+
+    #[test]
+    fn deleting_what_members_hold_is_in_use_but_naming_a_missing_row_is_internal() {
+        let fk = DatabaseErrorKind::ForeignKeyViolation;
+        let deleting = "update or delete on table \"roles\" violates foreign key constraint \"memberships_role_fkey\" on table \"memberships\"";
+        let inserting =
+            "insert or update on table \"memberships\" violates foreign key constraint \"memberships_role_fkey\"";
+        for c in [MEMBERSHIP_ROLE_FKEY, MEMBERSHIP_LOCATION_FKEY, INVITATION_ROLE_FKEY] {
+            assert_eq!(db(fk, deleting, Some(c)), RepoError::Conflict(Conflict::InUse), "{c}");
+            assert!(matches!(db(fk, inserting, Some(c)), RepoError::Internal(_)), "{c}");
+        }
+        assert!(matches!(db(fk, deleting, Some("sessions_user_id_fkey")), RepoError::Internal(_)));
+        assert!(matches!(
+            db(DatabaseErrorKind::CheckViolation, deleting, Some(MEMBERSHIP_ROLE_FKEY)),
             RepoError::Internal(_)
         ));
     }

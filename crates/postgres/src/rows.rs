@@ -154,6 +154,13 @@ pub(crate) async fn default_org_role_id(conn: &mut AsyncPgConnection, name: &str
         .ok_or_else(|| DbError::Corrupt(format!("the default organization has no role {name:?}")))
 }
 
+/// The result of a raw `SELECT count(*) AS n …`.
+#[derive(QueryableByName)]
+pub(crate) struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub n: i64,
+}
+
 /// A count from the database as `u64`.
 pub(crate) fn to_u64(n: i64) -> Result<u64, DbError> {
     u64::try_from(n).map_err(|_| DbError::Corrupt(format!("negative count {n}")))

@@ -1,6 +1,7 @@
 //! Diesel table definitions, written by hand to match
-//! `migrations/2026-11-24-000001_foundation/up.sql` and
-//! `migrations/2026-11-24-000005_mail/up.sql` column for column.
+//! `migrations/2026-11-24-000001_foundation/up.sql`,
+//! `migrations/2026-11-24-000005_mail/up.sql` and
+//! `migrations/2026-11-24-000006_organizations/up.sql` column for column.
 
 // The `table!` macro generates items without doc comments.
 #![allow(missing_docs)]
@@ -59,6 +60,7 @@ diesel::table! {
         permissions -> Array<Text>,
         builtin -> Bool,
         created_at -> Timestamptz,
+        requires_location -> Bool,
     }
 }
 
@@ -68,6 +70,28 @@ diesel::table! {
         user_id -> Uuid,
         role_id -> Uuid,
         permissions -> Array<Text>,
+        created_at -> Timestamptz,
+        location_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    locations (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        name -> Text,
+        timezone -> Text,
+        keywords -> Array<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    org_permissions (org_id, name) {
+        org_id -> Uuid,
+        name -> Text,
+        description -> Nullable<Text>,
         created_at -> Timestamptz,
     }
 }
@@ -165,6 +189,8 @@ diesel::joinable!(roles -> organizations (org_id));
 diesel::joinable!(memberships -> organizations (org_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> roles (role_id));
+diesel::joinable!(locations -> organizations (org_id));
+diesel::joinable!(org_permissions -> organizations (org_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(invitations -> roles (role_id));
@@ -177,6 +203,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     roles,
     memberships,
+    locations,
+    org_permissions,
     sessions,
     refresh_tokens,
     signing_keys,

@@ -5,12 +5,16 @@ mod accounts;
 mod auth;
 mod invitations;
 mod mail;
+mod members;
+mod orgs;
 mod outbox;
 mod users;
 
 pub use accounts::{AcceptInvitationInput, AccountService, ChangeEmailInput, ResetPasswordInput};
 pub use auth::{AuthService, ClientMeta, Credentials, RegisterInput, Registered, SignedIn};
 pub use invitations::{InvitationService, InviteInput};
+pub use members::MemberService;
+pub use orgs::OrgService;
 pub use outbox::{DispatchReport, OutboxService};
 pub use users::{UserList, UserService};
 
@@ -19,8 +23,8 @@ use std::sync::Arc;
 use crate::{
     auth::{AuthPolicy, Principal},
     ports::{
-        AccountRepository, Clock, MailComposer, Mailer, OutboxRepository, PasswordHasher, RateLimitStore, Sealer,
-        SessionRepository, TokenSigner, UserRepository,
+        AccountRepository, Clock, MailComposer, Mailer, OrgRepository, OutboxRepository, PasswordHasher,
+        RateLimitStore, Sealer, SessionRepository, TokenSigner, UserRepository,
     },
     Error,
 };
@@ -31,6 +35,7 @@ pub struct Ports {
     pub users: Arc<dyn UserRepository>,
     pub sessions: Arc<dyn SessionRepository>,
     pub accounts: Arc<dyn AccountRepository>,
+    pub orgs: Arc<dyn OrgRepository>,
     pub outbox: Arc<dyn OutboxRepository>,
     pub rate_limits: Arc<dyn RateLimitStore>,
     pub hasher: Arc<dyn PasswordHasher>,
@@ -49,6 +54,8 @@ pub struct Services {
     pub accounts: AccountService,
     pub invitations: InvitationService,
     pub outbox: OutboxService,
+    pub orgs: OrgService,
+    pub members: MemberService,
 }
 
 impl Services {
@@ -58,10 +65,13 @@ impl Services {
         let cursors = crate::user::CursorCodec::new(refresh_secret.derive("directory cursors"));
         let auth = AuthService::new(ports.clone(), policy.clone(), refresh_secret);
         let invitations = InvitationService::new(ports.clone(), policy.clone());
+        let users = UserService::new(ports.clone(), policy.clone(), cursors, invitations.clone());
         Services {
-            accounts: AccountService::new(ports.clone(), policy.clone(), auth.clone()),
-            users: UserService::new(ports.clone(), policy, cursors, invitations.clone()),
+            accounts: AccountService::new(ports.clone(), policy, auth.clone()),
+            members: MemberService::new(ports.clone(), users.clone()),
+            orgs: OrgService::new(ports.clone()),
             outbox: OutboxService::new(ports, retry),
+            users,
             invitations,
             auth,
         }

@@ -248,10 +248,13 @@ impl UserService {
     /// `InvalidQuery`, `InvalidFilter`, `InvalidCursor`, `Unavailable`.
     pub async fn list(&self, principal: &Principal, params: &ListParams) -> Result<UserList, Error> {
         require(principal, perms::USERS_READ)?;
+        self.list_in(directory_scope(principal), params).await
+    }
+
+    /// One page of the directory in `scope`; the caller has authorized it.
+    pub(super) async fn list_in(&self, scope: Scope, params: &ListParams) -> Result<UserList, Error> {
         let projection = Projection::parse(params.fields.as_deref()).map_err(Error::InvalidQuery)?;
-        let query = UserListQuery::from_params(params, directory_scope(principal), |token, sort| {
-            self.cursors.decode(sort, token)
-        })?;
+        let query = UserListQuery::from_params(params, scope, |token, sort| self.cursors.decode(sort, token))?;
         let page = self.ports.users.list(&query).await?;
         let next_cursor = match (&query.paging, page.has_more, page.items.last()) {
             (Paging::Keyset(_), true, Some(last)) => Some(self.cursors.encode(

@@ -6,6 +6,8 @@ pub mod auth;
 pub mod invitations;
 pub mod me;
 pub mod ops;
+pub mod org_members;
+pub mod orgs;
 pub mod outbox;
 pub mod paging;
 pub mod user_list;

@@ -118,7 +118,7 @@ fn bool_param(errors: &mut ValidationErrors, name: &str, raw: Option<&str>) -> O
 
 impl ListParams {
     /// The domain's parameters; numbers that do not parse are reported together.
-    fn into_domain(self) -> Result<DomainParams, ApiError> {
+    pub(crate) fn into_domain(self) -> Result<DomainParams, ApiError> {
         let mut errors = ValidationErrors::new();
         let params = DomainParams {
             page: int_param(&mut errors, "page", self.page.as_deref()),
@@ -144,10 +144,9 @@ impl ListParams {
     }
 }
 
-/// Links for a keyset page: `next` carries the cursor.
-fn cursor_links(pairs: &[(String, String)], after: &str, per_page: u32, next: Option<&str>) -> PageLinks {
-    let at =
-        |cursor: &str| link(USERS_PATH, pairs, &[("after", cursor.to_string()), ("per_page", per_page.to_string())]);
+/// Links for a keyset page of the list at `path`: `next` carries the cursor.
+fn cursor_links(path: &str, pairs: &[(String, String)], after: &str, per_page: u32, next: Option<&str>) -> PageLinks {
+    let at = |cursor: &str| link(path, pairs, &[("after", cursor.to_string()), ("per_page", per_page.to_string())]);
     PageLinks { self_: at(after), first: at(""), prev: None, next: next.map(at), last: None }
 }
 
@@ -181,18 +180,28 @@ pub(crate) async fn list_users(
 ) -> Result<HttpResponse, ApiError> {
     let pairs = query_pairs(req.query_string())?;
     let params = parse_query::<ListParams>(&pairs)?.into_domain()?;
-    let after = params.after.clone();
     let list = state.services.users.list(&principal, &params).await?;
+    list_response(&list, &pairs, USERS_PATH)
+}
+
+/// The `{data, meta, links}` answer of a directory page (`GET /users`, and
+/// the members of an organization): projected users, with links to pages
+/// of the list at `path` that keep the other query parameters.
+pub(crate) fn list_response(list: &UserList, pairs: &[(String, String)], path: &str) -> Result<HttpResponse, ApiError> {
     let page = &list.page;
     let links = match (&list.query.paging, page.page) {
         (Paging::Offset { .. }, Some(n)) => {
-            page_links(USERS_PATH, &pairs, n, page.per_page, page.total_pages(), page.has_more)
+            page_links(path, pairs, n, page.per_page, page.total_pages(), page.has_more)
         }
-        _ => cursor_links(&pairs, after.as_deref().unwrap_or(""), page.per_page, list.next_cursor.as_deref()),
+        _ => {
+            // `parse_query` refused a repeated `after`, so there is at most one.
+            let after = pairs.iter().find(|(k, _)| k == "after").map_or("", |(_, v)| v.as_str());
+            cursor_links(path, pairs, after, page.per_page, list.next_cursor.as_deref())
+        }
     };
     let meta =
         PageMeta { page: page.page, per_page: page.per_page, total: page.total, total_pages: page.total_pages() };
-    let data = page.items.iter().map(|u| project(u, &list)).collect::<Result<Vec<_>, _>>()?;
+    let data = page.items.iter().map(|u| project(u, list)).collect::<Result<Vec<_>, _>>()?;
     Ok(HttpResponse::Ok().json(UserListResponse { data, meta, links }))
 }
 
@@ -254,7 +263,7 @@ mod tests {
 
     #[test]
     fn cursor_links_carry_the_cursor() {
-        let l = cursor_links(&pairs("sort=email&after=abc&per_page=5"), "abc", 5, Some("next.tag"));
+        let l = cursor_links(USERS_PATH, &pairs("sort=email&after=abc&per_page=5"), "abc", 5, Some("next.tag"));
         assert_eq!(l.self_, "/api/v1/users?sort=email&after=abc&per_page=5");
         assert_eq!(l.first, "/api/v1/users?sort=email&after=&per_page=5");
         assert_eq!(l.next.as_deref(), Some("/api/v1/users?sort=email&after=next.tag&per_page=5"));

@@ -9,6 +9,7 @@ mod bodies;
 mod errors;
 mod mail;
 mod ops;
+mod orgs;
 mod routing;
 mod support;
 mod users;

@@ -5,7 +5,7 @@ use roster_http::Metrics;
 
 use crate::support::*;
 
-const API_PATHS: [(&str, &[&str]); 28] = [
+const API_PATHS: [(&str, &[&str]); 40] = [
     ("/api/v1/auth/register", &["post"]),
     ("/api/v1/auth/login", &["post"]),
     ("/api/v1/auth/refresh", &["post"]),
@@ -29,6 +29,18 @@ const API_PATHS: [(&str, &[&str]); 28] = [
     ("/api/v1/invitations/{id}", &["delete"]),
     ("/api/v1/outbox", &["get"]),
     ("/api/v1/outbox/{id}/retry", &["post"]),
+    ("/api/v1/orgs", &["get", "post"]),
+    ("/api/v1/orgs/{id}", &["get", "patch", "delete"]),
+    ("/api/v1/orgs/{id}/roles", &["get", "post"]),
+    ("/api/v1/orgs/{id}/roles/{role}", &["get", "patch", "delete"]),
+    ("/api/v1/permissions", &["get"]),
+    ("/api/v1/orgs/{id}/permissions", &["get", "post"]),
+    ("/api/v1/orgs/{id}/permissions/{name}", &["delete"]),
+    ("/api/v1/orgs/{id}/locations", &["get", "post"]),
+    ("/api/v1/orgs/{id}/locations/{location}", &["get", "patch", "delete"]),
+    ("/api/v1/orgs/{id}/members", &["get", "post"]),
+    ("/api/v1/orgs/{id}/members/{user}", &["get", "patch", "delete"]),
+    ("/api/v1/orgs/{id}/members/{user}/permissions", &["get", "put"]),
     ("/.well-known/jwks.json", &["get"]),
     ("/health/live", &["get"]),
     ("/health/ready", &["get"]),
@@ -79,6 +91,25 @@ async fn openapi_is_3_1_and_documents_every_operation() {
         "MePatch",
         "RegisterInput",
         "Credentials",
+        "Organization",
+        "Role",
+        "Location",
+        "OrgPermission",
+        "Member",
+        "NewOrgInput",
+        "OrgPatch",
+        "NewRoleInput",
+        "RolePatch",
+        "PermissionInput",
+        "LocationInput",
+        "LocationPatch",
+        "AddMemberInput",
+        "MemberPatch",
+        "MemberPermissionsInput",
+        "OrgListResponse",
+        "RoleListResponse",
+        "PermissionListResponse",
+        "LocationListResponse",
     ] {
         assert!(doc["components"]["schemas"][schema].is_object(), "schema {schema}");
     }

@@ -8,14 +8,15 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use roster_domain::auth::TokenHash;
 use roster_domain::mail::{Effects, MailTemplate, NewToken, QueuedMail, TokenPurpose};
-use roster_domain::ports::{NewSession, NewUserRecord, UserRepository};
+use roster_domain::org::{Location, Organization, Role};
+use roster_domain::ports::{NewRole, NewSession, NewUserRecord, OrgRepository, UserRepository};
 use roster_domain::user::{BuiltinRole, User, UserChanges, UserStatus};
 use roster_domain::values::Email;
 use roster_domain::Patch;
 use roster_postgres::schema::outbox;
 use roster_postgres::{
-    build_pool, PgAccountRepository, PgOutboxRepository, PgPool, PgRateLimits, PgSessionRepository, PgUserRepository,
-    PoolConfig,
+    build_pool, PgAccountRepository, PgOrgRepository, PgOutboxRepository, PgPool, PgRateLimits, PgSessionRepository,
+    PgUserRepository, PoolConfig,
 };
 use roster_testkit::TestDatabase;
 use uuid::Uuid;
@@ -29,6 +30,7 @@ pub struct Ctx {
     pub accounts: PgAccountRepository,
     pub outbox: PgOutboxRepository,
     pub rate_limits: PgRateLimits,
+    pub orgs: PgOrgRepository,
 }
 
 pub async fn setup() -> Ctx {
@@ -40,6 +42,7 @@ pub async fn setup() -> Ctx {
         accounts: PgAccountRepository::new(pool.clone()),
         outbox: PgOutboxRepository::new(pool.clone()),
         rate_limits: PgRateLimits::new(pool.clone()),
+        orgs: PgOrgRepository::new(pool.clone()),
         pool,
         db,
     }
@@ -149,4 +152,46 @@ pub struct OutboxRow {
 pub async fn outbox_rows(ctx: &Ctx) -> Vec<OutboxRow> {
     let mut c = ctx.pool.get().await.unwrap();
     outbox::table.order_by((outbox::created_at, outbox::id)).load(&mut c).await.unwrap()
+}
+
+/// A new organization `slug` named after it, created at `at(0)`, with
+/// `owner` as its first owner.
+pub async fn org(ctx: &Ctx, slug: &str, owner: Option<Uuid>) -> Organization {
+    ctx.orgs.create_org(Uuid::now_v7(), &slug.to_uppercase(), slug, owner, at(0)).await.unwrap()
+}
+
+/// A role of `org` that is not built in.
+pub fn new_role(org: Uuid, name: &str, permissions: &[&str]) -> NewRole {
+    NewRole {
+        id: Uuid::now_v7(),
+        org_id: org,
+        name: name.to_owned(),
+        description: Some(format!("The {name}s")),
+        permissions: permissions.iter().map(|p| (*p).to_owned()).collect(),
+        requires_location: false,
+        now: at(1),
+    }
+}
+
+/// `org`'s role called `name`.
+pub async fn role(ctx: &Ctx, org: Uuid, name: &str) -> Role {
+    ctx.orgs.role_by_name(org, name).await.unwrap().unwrap_or_else(|| panic!("no role {name}"))
+}
+
+/// A location of `org` in Copenhagen, created at `at(secs)`.
+pub fn location(org: Uuid, name: &str, keywords: &[&str], secs: i64) -> Location {
+    Location {
+        id: Uuid::now_v7(),
+        org_id: org,
+        name: name.to_owned(),
+        timezone: "Europe/Copenhagen".to_owned(),
+        keywords: keywords.iter().map(|k| (*k).to_owned()).collect(),
+        created_at: at(secs),
+        updated_at: at(secs),
+    }
+}
+
+/// `list` as strings.
+pub fn strings(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
 }

@@ -1,0 +1,94 @@
+//! The one authorization policy of organization-scoped use cases.
+
+use uuid::Uuid;
+
+use crate::{auth::Principal, error::Error};
+
+use super::Membership;
+
+/// What a use case asks of the caller in an organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Reading the organization, its roles, permissions and locations:
+    /// any member.
+    Read,
+    /// Anything else: a member holding this permission.
+    Permission(&'static str),
+    /// Platform administration (creating and deleting organizations).
+    Superadmin,
+}
+
+/// Decides whether `principal` may do `access` in organization `org_id`,
+/// given their membership there (`None` if they have none):
+///
+/// - a superadmin may do everything, everywhere;
+/// - for anyone else an organization they do not belong to does not exist:
+///   `NotFound("organization")`, whatever they asked — so nobody learns the
+///   ids of other tenants' organizations, roles or locations;
+/// - members may read; anything else takes the permission (`Forbidden`).
+pub fn authorize(
+    principal: &Principal,
+    org_id: Uuid,
+    membership: Option<&Membership>,
+    access: Access,
+) -> Result<(), Error> {
+    if principal.is_superadmin {
+        return Ok(());
+    }
+    let Some(m) = membership.filter(|m| m.org_id == org_id && m.user_id == principal.user_id) else {
+        return Err(Error::NotFound("organization"));
+    };
+    match access {
+        Access::Read => Ok(()),
+        Access::Permission(p) if m.has(p) => Ok(()),
+        Access::Permission(p) => Err(Error::Forbidden(p)),
+        Access::Superadmin => Err(Error::Forbidden("only superadmins manage organizations")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::SessionSubject;
+
+    fn principal(superadmin: bool) -> Principal {
+        let mut user = crate::user::User {
+            id: Uuid::now_v7(),
+            email: "a@example.com".into(),
+            email_verified: true,
+            name: None,
+            given_name: None,
+            family_name: None,
+            phone: None,
+            locale: None,
+            timezone: None,
+            status: crate::user::UserStatus::Active,
+            profile: Default::default(),
+            attributes: Default::default(),
+            role: None,
+            is_superadmin: superadmin,
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+            last_login_at: None,
+        };
+        user.is_superadmin = superadmin;
+        Principal::new(Uuid::now_v7(), SessionSubject { user, permissions: vec![] })
+    }
+
+    #[test]
+    fn strangers_see_nothing_members_read_permissions_write() {
+        let org = Uuid::now_v7();
+        let p = principal(false);
+        let member = Membership { org_id: org, user_id: p.user_id, role: "member".into(), permissions: vec![] };
+        let admin = Membership { permissions: vec!["roles:manage".into()], ..member.clone() };
+        let elsewhere = Membership { org_id: Uuid::now_v7(), ..admin.clone() };
+        let manage = Access::Permission("roles:manage");
+        assert!(matches!(authorize(&p, org, None, Access::Read), Err(Error::NotFound(_))));
+        assert!(matches!(authorize(&p, org, Some(&elsewhere), manage), Err(Error::NotFound(_))));
+        assert!(authorize(&p, org, Some(&member), Access::Read).is_ok());
+        assert!(matches!(authorize(&p, org, Some(&member), manage), Err(Error::Forbidden(_))));
+        assert!(authorize(&p, org, Some(&admin), manage).is_ok());
+        assert!(matches!(authorize(&p, org, Some(&admin), Access::Superadmin), Err(Error::Forbidden(_))));
+        assert!(authorize(&principal(true), org, None, Access::Superadmin).is_ok());
+    }
+}

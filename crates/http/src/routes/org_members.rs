@@ -1,0 +1,441 @@
+//! `/api/v1/orgs/{id}/members` and `/api/v1/orgs/{id}/locations`: who
+//! belongs to an organization, with which role, where. Authorization is the
+//! domain's: an organization the caller does not belong to does not exist.
+
+use actix_web::{http::header, web, HttpRequest, HttpResponse};
+use roster_domain::{
+    org::{AddMemberInput, Location, LocationInput, LocationPatch, Member, MemberPatch, MemberPermissionsInput},
+    ValidationErrors,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{
+    orgs::{org_id, segment_id, ORGS_PATH},
+    paging::{check_query, envelope, offset_paging, PageLinks, PageMeta},
+    resource,
+    user_list::{list_response, ListParams, UserListResponse},
+};
+use crate::{
+    error::ApiError,
+    extract::{parse_query, query_pairs, read_json, Authenticated},
+    AppState,
+};
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        resource("/orgs/{id}/members", "GET, POST")
+            .route(web::get().to(list_members))
+            .route(web::post().to(add_member)),
+    )
+    .service(
+        resource("/orgs/{id}/members/{user}", "GET, PATCH, DELETE")
+            .route(web::get().to(get_member))
+            .route(web::patch().to(update_member))
+            .route(web::delete().to(remove_member)),
+    )
+    .service(
+        resource("/orgs/{id}/members/{user}/permissions", "GET, PUT")
+            .route(web::get().to(member_permissions))
+            .route(web::put().to(set_member_permissions)),
+    )
+    .service(
+        resource("/orgs/{id}/locations", "GET, POST")
+            .route(web::get().to(list_locations))
+            .route(web::post().to(create_location)),
+    )
+    .service(
+        resource("/orgs/{id}/locations/{location}", "GET, PATCH, DELETE")
+            .route(web::get().to(get_location))
+            .route(web::patch().to(update_location))
+            .route(web::delete().to(delete_location)),
+    );
+}
+
+/// The member of the `{user}` segment; malformed is `404`.
+fn member_id(req: &HttpRequest) -> Result<uuid::Uuid, ApiError> {
+    segment_id(req, "user", "member")
+}
+
+/// The location of the `{location}` segment; malformed is `404`.
+fn location_id(req: &HttpRequest) -> Result<uuid::Uuid, ApiError> {
+    segment_id(req, "location", "location")
+}
+
+/// Query of `GET /orgs/{id}/locations`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct LocationListParams {
+    /// Case-insensitive substring of the name or of a keyword.
+    pub q: Option<String>,
+    /// Page number, from 1.
+    #[param(value_type = Option<u32>, minimum = 1)]
+    pub page: Option<String>,
+    /// Page size, 1–100 (default 20).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    pub per_page: Option<String>,
+    /// Alias of `per_page`.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    pub limit: Option<String>,
+}
+
+/// One page of locations, by name.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LocationListResponse {
+    pub data: Vec<Location>,
+    pub meta: PageMeta,
+    pub links: PageLinks,
+}
+
+/// List the members of an organization with every feature of `GET /users`
+/// (filters, `filter=`, sorting, projection, offset and keyset paging); each
+/// user's `role` is their role in this organization. Needs `users:read` there.
+#[utoipa::path(
+    get, path = "/api/v1/orgs/{id}/members", tag = "orgs", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Organization id"), ListParams),
+    responses(
+        (status = 200, description = "One page of members", body = UserListResponse),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+pub(crate) async fn list_members(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let org = org_id(&req)?;
+    let pairs = query_pairs(req.query_string())?;
+    let params = parse_query::<ListParams>(&pairs)?.into_domain()?;
+    let list = state.services.members.list(&principal, org, &params).await?;
+    list_response(&list, &pairs, &format!("{ORGS_PATH}/{org}/members"))
+}
+
+/// Add an existing user with a role (`member` by default) and, when the role
+/// `requires_location`, a location. Needs `members:manage` and the role's
+/// permissions; only owners make owners.
+#[utoipa::path(
+    post, path = "/api/v1/orgs/{id}/members", tag = "orgs", security(("bearer" = [])), request_body = AddMemberInput,
+    params(("id" = uuid::Uuid, Path, description = "Organization id")),
+    responses(
+        (status = 201, description = "Added", body = Member, headers(("Location" = String, description = "The new member"))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::UnprocessableEntity),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+pub(crate) async fn add_member(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let org = org_id(&req)?;
+    let input: AddMemberInput = read_json(&req, payload).await?;
+    let member = state.services.members.add(&principal, org, input).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("{ORGS_PATH}/{org}/members/{}", member.user_id)))
+        .json(member))
+}
+
+/// Read a membership: role, location and extra permissions. Any member.
+#[utoipa::path(
+    get, path = "/api/v1/orgs/{id}/members/{user}", tag = "orgs", security(("bearer" = [])),
+    params(
+        ("id" = uuid::Uuid, Path, description = "Organization id"),
+        ("user" = uuid::Uuid, Path, description = "User id"),
+    ),
+    responses(
+        (status = 200, description = "The member", body = Member),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+pub(crate) async fn get_member(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let org = org_id(&req)?;
+    let user = member_id(&req)?;
+    Ok(HttpResponse::Ok().json(state.services.members.get(&principal, org, user).await?))
+}
+
+/// Change a member's role or location (`null` clears it). Needs
+/// `members:manage`; owners are managed by owners, nobody changes their own
+/// role, and the last owner stays one.
+#[utoipa::path(
+    patch, path = "/api/v1/orgs/{id}/members/{user}", tag = "orgs", security(("bearer" = [])), request_body = MemberPatch,
+    params(
+        ("id" = uuid::Uuid, Path, description = "Organization id"),
+        ("user" = uuid::Uuid, Path, description = "User id"),
+    ),
+    responses(
+        (status = 200, description = "The updated member", body = Member),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::UnprocessableEntity),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+pub(crate) async fn update_member(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let org = org_id(&req)?;
+    let user = member_id(&req)?;
+    let patch: MemberPatch = read_json(&req, payload).await?;
+    Ok(HttpResponse::Ok().json(state.services.members.update(&principal, org, user, patch).await?))
+}
+
+/// Remove a member; the user stays. Needs `members:manage`; the last owner cannot go.
+#[utoipa::path(
+    delete, path = "/api/v1/orgs/{id}/members/{user}", tag = "orgs", security(("bearer" = [])),
+    params(
+        ("id" = uuid::Uuid, Path, description = "Organization id"),
+        ("user" = uuid::Uuid, Path, description = "User id"),
+    ),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+pub(crate) async fn remove_member(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let org = org_id(&req)?;
+    let user = member_id(&req)?;
+    state.services.members.remove(&principal, org, user).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Read a member's extra permissions (`extra_permissions` of the member). Any member.
+#[utoipa::path(
+    get, path = "/api/v1/orgs/{id}/members/{user}/permissions", tag = "orgs", security(("bearer" = [])),
+    params(
+        ("id" = uuid::Uuid, Path, description = "Organization id"),
+        ("user" = uuid::Uuid, Path, description = "User id"),
+    ),
+    responses(
+        (status = 200, description = "The member, with `extra_permissions`", body = Member),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+pub(crate) async fn member_permissions(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    get_member(state, Authenticated(principal), req).await
+}
+
+/// Replace the permissions granted to one member on top of their role. Needs
+/// `members:manage` and (unless owner) the permissions themselves; nobody but
+/// an owner grants themselves any.
+#[utoipa::path(
+    put, path = "/api/v1/orgs/{id}/members/{user}/permissions", tag = "orgs", security(("bearer" = [])),
+    request_body = MemberPermissionsInput,
+    params(
+        ("id" = uuid::Uuid, Path, description = "Organization id"),
+        ("user" = uuid::Uuid, Path, description = "User id"),
+    ),
+    responses(
+        (status = 200, description = "The updated member", body = Member),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::UnprocessableEntity),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+pub(crate) async fn set_member_permissions(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let org = org_id(&req)?;
+    let user = member_id(&req)?;
+    let input: MemberPermissionsInput = read_json(&req, payload).await?;
+    Ok(HttpResponse::Ok().json(state.services.members.set_permissions(&principal, org, user, input).await?))
+}
+
+/// List an organization's locations by name; `q` searches names and keywords. Any member.
+#[utoipa::path(
+    get, path = "/api/v1/orgs/{id}/locations", tag = "orgs", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Organization id"), LocationListParams),
+    responses(
+        (status = 200, description = "One page of locations", body = LocationListResponse),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+pub(crate) async fn list_locations(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let org = org_id(&req)?;
+    let pairs = query_pairs(req.query_string())?;
+    let q: LocationListParams = parse_query(&pairs)?;
+    let mut errors = ValidationErrors::new();
+    let (page, per_page) = offset_paging(q.page.as_deref(), q.per_page.as_deref(), q.limit.as_deref(), &mut errors);
+    check_query(errors)?;
+    let found = state.services.members.locations(&principal, org, q.q, page, per_page).await?;
+    let (meta, links) = envelope(&format!("{ORGS_PATH}/{org}/locations"), &pairs, &found);
+    Ok(HttpResponse::Ok().json(LocationListResponse { data: found.items, meta, links }))
+}
+
+/// Create a location. Needs `locations:manage`.
+#[utoipa::path(
+    post, path = "/api/v1/orgs/{id}/locations", tag = "orgs", security(("bearer" = [])), request_body = LocationInput,
+    params(("id" = uuid::Uuid, Path, description = "Organization id")),
+    responses(
+        (status = 201, description = "Created", body = Location, headers(("Location" = String, description = "The new location"))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::UnprocessableEntity),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+pub(crate) async fn create_location(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let org = org_id(&req)?;
+    let input: LocationInput = read_json(&req, payload).await?;
+    let location = state.services.members.create_location(&principal, org, input).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("{ORGS_PATH}/{org}/locations/{}", location.id)))
+        .json(location))
+}
+
+/// Read a location. Any member.
+#[utoipa::path(
+    get, path = "/api/v1/orgs/{id}/locations/{location}", tag = "orgs", security(("bearer" = [])),
+    params(
+        ("id" = uuid::Uuid, Path, description = "Organization id"),
+        ("location" = uuid::Uuid, Path, description = "Location id"),
+    ),
+    responses(
+        (status = 200, description = "The location", body = Location),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+pub(crate) async fn get_location(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let org = org_id(&req)?;
+    let id = location_id(&req)?;
+    Ok(HttpResponse::Ok().json(state.services.members.location(&principal, org, id).await?))
+}
+
+/// Change a location (`keywords` replaces the list). Needs `locations:manage`.
+#[utoipa::path(
+    patch, path = "/api/v1/orgs/{id}/locations/{location}", tag = "orgs", security(("bearer" = [])),
+    request_body = LocationPatch,
+    params(
+        ("id" = uuid::Uuid, Path, description = "Organization id"),
+        ("location" = uuid::Uuid, Path, description = "Location id"),
+    ),
+    responses(
+        (status = 200, description = "The updated location", body = Location),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::UnprocessableEntity),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+pub(crate) async fn update_location(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let org = org_id(&req)?;
+    let id = location_id(&req)?;
+    let patch: LocationPatch = read_json(&req, payload).await?;
+    Ok(HttpResponse::Ok().json(state.services.members.update_location(&principal, org, id, patch).await?))
+}
+
+/// Delete a location no member has. Needs `locations:manage`.
+#[utoipa::path(
+    delete, path = "/api/v1/orgs/{id}/locations/{location}", tag = "orgs", security(("bearer" = [])),
+    params(
+        ("id" = uuid::Uuid, Path, description = "Organization id"),
+        ("location" = uuid::Uuid, Path, description = "Location id"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+pub(crate) async fn delete_location(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let org = org_id(&req)?;
+    let id = location_id(&req)?;
+    state.services.members.delete_location(&principal, org, id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,193 @@
+//! The members of an organization, for [`crate::orgs::PgOrgRepository`].
+//!
+//! Changing or removing a member first locks the organization's owner
+//! memberships, in the order of their user ids, so that of two concurrent
+//! changes that would each remove one of the last two owners the second
+//! waits for the first and then sees a single owner left. A member's role
+//! and location are kept in their organization by the composite foreign
+//! keys `memberships_role_fkey` and `memberships_location_fkey`.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use roster_domain::org::{Member, MemberChange, MemberOutcome, Membership};
+use uuid::Uuid;
+
+use crate::error::DbError;
+use crate::schema::{memberships, roles};
+
+/// Locks the owner memberships of `$1` (the built-in role `owner`), in a
+/// fixed order; returns their users. A membership demoted by a transaction
+/// this one waited for no longer joins the owner role when PostgreSQL
+/// re-checks the row, so it is not returned.
+const LOCK_OWNERS_SQL: &str = "\
+    SELECT m.user_id FROM memberships m JOIN roles r ON r.id = m.role_id \
+    WHERE m.org_id = $1 AND r.org_id = m.org_id AND r.name = 'owner' AND r.builtin \
+    ORDER BY m.user_id \
+    FOR UPDATE OF m";
+
+#[derive(QueryableByName)]
+struct OwnerRow {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    user_id: Uuid,
+}
+
+/// A membership with its role's name.
+#[derive(Queryable)]
+struct MemberRow {
+    org_id: Uuid,
+    user_id: Uuid,
+    role: String,
+    location_id: Option<Uuid>,
+    extra_permissions: Vec<String>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<MemberRow> for Member {
+    fn from(r: MemberRow) -> Self {
+        Member {
+            org_id: r.org_id,
+            user_id: r.user_id,
+            role: r.role,
+            location_id: r.location_id,
+            extra_permissions: r.extra_permissions,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// Changes to a membership: `None` leaves a column alone, `Some(None)` sets NULL.
+#[derive(AsChangeset)]
+#[diesel(table_name = memberships)]
+struct MemberChangeset<'a> {
+    role_id: Option<Uuid>,
+    location_id: Option<Option<Uuid>>,
+    permissions: Option<&'a Vec<String>>,
+}
+
+/// The user's role and the union of its permissions and the membership's
+/// extra ones, sorted and without duplicates.
+pub(crate) async fn membership(
+    conn: &mut AsyncPgConnection,
+    org: Uuid,
+    user: Uuid,
+) -> Result<Option<Membership>, DbError> {
+    let row: Option<(String, Vec<String>, Vec<String>)> = memberships::table
+        .inner_join(roles::table)
+        .filter(memberships::org_id.eq(org).and(memberships::user_id.eq(user)))
+        .select((roles::name, roles::permissions, memberships::permissions))
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(row.map(|(role, role_perms, extra)| {
+        let permissions: BTreeSet<String> = role_perms.into_iter().chain(extra).collect();
+        Membership { org_id: org, user_id: user, role, permissions: permissions.into_iter().collect() }
+    }))
+}
+
+/// The user's membership of `org` as administrators see it.
+pub(crate) async fn get_member(conn: &mut AsyncPgConnection, org: Uuid, user: Uuid) -> Result<Option<Member>, DbError> {
+    let row: Option<MemberRow> = memberships::table
+        .inner_join(roles::table)
+        .filter(memberships::org_id.eq(org).and(memberships::user_id.eq(user)))
+        .select((
+            memberships::org_id,
+            memberships::user_id,
+            roles::name,
+            memberships::location_id,
+            memberships::permissions,
+            memberships::created_at,
+        ))
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(row.map(Member::from))
+}
+
+async fn load_member(conn: &mut AsyncPgConnection, org: Uuid, user: Uuid) -> Result<Member, DbError> {
+    get_member(conn, org, user)
+        .await?
+        .ok_or_else(|| DbError::Corrupt(format!("membership of {user} in {org} vanished inside its transaction")))
+}
+
+/// Makes the user a member, inside a transaction.
+pub(crate) async fn add_member_tx(
+    conn: &mut AsyncPgConnection,
+    org: Uuid,
+    user: Uuid,
+    role_id: Uuid,
+    location_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<Member, DbError> {
+    diesel::insert_into(memberships::table)
+        .values((
+            memberships::org_id.eq(org),
+            memberships::user_id.eq(user),
+            memberships::role_id.eq(role_id),
+            memberships::location_id.eq(location_id),
+            memberships::created_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+    load_member(conn, org, user).await
+}
+
+/// The owners of `org`, locked; and the member's role, locked, or `None`
+/// if they are no member.
+async fn lock_for_change(
+    conn: &mut AsyncPgConnection,
+    org: Uuid,
+    user: Uuid,
+) -> Result<(Vec<Uuid>, Option<Uuid>), DbError> {
+    let owners: Vec<OwnerRow> =
+        diesel::sql_query(LOCK_OWNERS_SQL).bind::<diesel::sql_types::Uuid, _>(org).load(conn).await?;
+    let role: Option<Uuid> =
+        memberships::table.find((org, user)).select(memberships::role_id).for_update().first(conn).await.optional()?;
+    Ok((owners.into_iter().map(|o| o.user_id).collect(), role))
+}
+
+/// Applies the change unless it moves the last owner to another role,
+/// inside a transaction.
+pub(crate) async fn update_member_tx(
+    conn: &mut AsyncPgConnection,
+    org: Uuid,
+    user: Uuid,
+    change: &MemberChange,
+) -> Result<MemberOutcome<Member>, DbError> {
+    let (owners, role) = lock_for_change(conn, org, user).await?;
+    let Some(role) = role else {
+        return Ok(MemberOutcome::NotFound);
+    };
+    let demoted = change.role_id.is_some_and(|r| r != role);
+    if demoted && owners == [user] {
+        return Ok(MemberOutcome::LastOwner);
+    }
+    let changes = MemberChangeset {
+        role_id: change.role_id,
+        location_id: change.location_id,
+        permissions: change.extra_permissions.as_ref(),
+    };
+    if changes.role_id.is_some() || changes.location_id.is_some() || changes.permissions.is_some() {
+        diesel::update(memberships::table.find((org, user))).set(changes).execute(conn).await?;
+    }
+    Ok(MemberOutcome::Done(load_member(conn, org, user).await?))
+}
+
+/// Removes the membership unless it is the last owner's, inside a transaction.
+pub(crate) async fn remove_member_tx(
+    conn: &mut AsyncPgConnection,
+    org: Uuid,
+    user: Uuid,
+) -> Result<MemberOutcome<()>, DbError> {
+    let (owners, role) = lock_for_change(conn, org, user).await?;
+    if role.is_none() {
+        return Ok(MemberOutcome::NotFound);
+    }
+    if owners == [user] {
+        return Ok(MemberOutcome::LastOwner);
+    }
+    diesel::delete(memberships::table.find((org, user))).execute(conn).await?;
+    Ok(MemberOutcome::Done(()))
+}

@@ -1,0 +1,426 @@
+//! [`OrgRepository`] on PostgreSQL, and the organizations themselves with
+//! their built-in roles. Roles and registered permissions are in
+//! [`crate::org_roles`], locations in [`crate::locations`] and members in
+//! [`crate::members`]; the trait implementation here delegates to them.
+//!
+//! Every query of an organization's rows is scoped by its `org_id`, so an
+//! id of another organization is "not found"; the composite foreign keys
+//! from `memberships` keep a member's role and location in their own
+//! organization.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable};
+use diesel_async::scoped_futures::ScopedFutureExt;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use roster_domain::org::{
+    Location, LocationPatch, Member, MemberChange, MemberOutcome, Membership, OrgPatch, OrgPermission, Organization,
+    Role, RolePatch, CATALOGUE,
+};
+use roster_domain::ports::{NewRole, OrgRepository};
+use roster_domain::user::Page;
+use roster_domain::{RepoError, DEFAULT_ORG_ID};
+use uuid::Uuid;
+
+use crate::db::{conn, transaction};
+use crate::error::DbError;
+use crate::pool::PgPool;
+use crate::rows::{limit_offset, to_u64, Count};
+use crate::schema::{invitations, memberships, organizations, roles};
+use crate::{locations, members, org_roles};
+
+/// The built-in permissions of the built-in `admin` role: managing users,
+/// their sessions, the members and the locations.
+pub const ADMIN_PERMISSIONS: &[&str] = &[
+    "users:read",
+    "users:write",
+    "users:delete",
+    "users:manage_status",
+    "sessions:revoke",
+    "members:manage",
+    "locations:manage",
+];
+
+/// The permissions of the built-in `owner` role: the whole built-in catalogue.
+pub fn owner_permissions() -> Vec<String> {
+    CATALOGUE.iter().map(|(name, _)| (*name).to_owned()).collect()
+}
+
+/// The built-in roles every organization has, as `(name, description,
+/// permissions)`; migration `000006_organizations` gives the default
+/// organization's the same permissions.
+pub fn builtin_roles() -> [(&'static str, &'static str, Vec<String>); 3] {
+    [
+        ("owner", "Full control of the organization", owner_permissions()),
+        ("admin", "Manages the users of the organization", ADMIN_PERMISSIONS.iter().map(|p| (*p).to_owned()).collect()),
+        ("member", "Reads and edits only itself", Vec::new()),
+    ]
+}
+
+/// Organizations, their roles, registered permissions, locations and
+/// members in PostgreSQL.
+#[derive(Clone)]
+pub struct PgOrgRepository {
+    pool: PgPool,
+}
+
+impl PgOrgRepository {
+    /// A repository taking its connections from `pool`.
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+}
+
+impl std::fmt::Debug for PgOrgRepository {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgOrgRepository").finish_non_exhaustive()
+    }
+}
+
+/// One row of `organizations`.
+#[derive(Queryable, Selectable, QueryableByName)]
+#[diesel(table_name = organizations, check_for_backend(diesel::pg::Pg))]
+struct OrgRow {
+    id: Uuid,
+    slug: String,
+    name: String,
+    is_default: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<OrgRow> for Organization {
+    fn from(r: OrgRow) -> Self {
+        Organization {
+            id: r.id,
+            slug: r.slug,
+            name: r.name,
+            is_default: r.is_default,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// The condition "all organizations, or those `$1` is a member of".
+macro_rules! orgs_where {
+    () => {
+        " FROM organizations o WHERE ($1::uuid IS NULL OR EXISTS \
+           (SELECT 1 FROM memberships m WHERE m.org_id = o.id AND m.user_id = $1))"
+    };
+}
+
+/// One page by name. Binds `$1` the member or NULL, `$2` the limit, `$3` the offset.
+const LIST_ORGS_SQL: &str = concat!(
+    "SELECT o.id, o.slug, o.name, o.is_default, o.created_at, o.updated_at",
+    orgs_where!(),
+    " ORDER BY lower(o.name), o.id LIMIT $2 OFFSET $3"
+);
+
+/// How many there are. Binds `$1` the member or NULL.
+const COUNT_ORGS_SQL: &str = concat!("SELECT count(*) AS n", orgs_where!());
+
+async fn create_org_tx(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    name: &str,
+    slug: &str,
+    owner: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<Organization, DbError> {
+    let org: OrgRow = diesel::insert_into(organizations::table)
+        .values((
+            organizations::id.eq(id),
+            organizations::slug.eq(slug),
+            organizations::name.eq(name),
+            organizations::is_default.eq(false),
+            organizations::created_at.eq(now),
+            organizations::updated_at.eq(now),
+        ))
+        .returning(OrgRow::as_returning())
+        .get_result(conn)
+        .await?;
+    let mut owner_role = None;
+    for (role, description, permissions) in builtin_roles() {
+        let role_id = Uuid::now_v7();
+        diesel::insert_into(roles::table)
+            .values((
+                roles::id.eq(role_id),
+                roles::org_id.eq(id),
+                roles::name.eq(role),
+                roles::description.eq(description),
+                roles::permissions.eq(permissions),
+                roles::builtin.eq(true),
+                roles::requires_location.eq(false),
+                roles::created_at.eq(now),
+            ))
+            .execute(conn)
+            .await?;
+        if role == "owner" {
+            owner_role = Some(role_id);
+        }
+    }
+    if let (Some(user), Some(role_id)) = (owner, owner_role) {
+        diesel::insert_into(memberships::table)
+            .values((
+                memberships::org_id.eq(id),
+                memberships::user_id.eq(user),
+                memberships::role_id.eq(role_id),
+                memberships::created_at.eq(now),
+            ))
+            .execute(conn)
+            .await?;
+    }
+    Ok(org.into())
+}
+
+async fn get_org(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Option<Organization>, DbError> {
+    let row: Option<OrgRow> = organizations::table.find(id).select(OrgRow::as_select()).first(conn).await.optional()?;
+    Ok(row.map(Organization::from))
+}
+
+/// One page of organizations by name and the total, read in one read-only
+/// repeatable-read transaction so that they agree.
+async fn list_orgs(
+    conn: &mut AsyncPgConnection,
+    member: Option<Uuid>,
+    page: u32,
+    per_page: u32,
+) -> Result<Page<Organization>, DbError> {
+    let (limit, offset) = limit_offset(page, per_page)?;
+    conn.build_transaction()
+        .read_only()
+        .repeatable_read()
+        .run(|c| {
+            async move {
+                let mut rows: Vec<OrgRow> = diesel::sql_query(LIST_ORGS_SQL)
+                    .bind::<Nullable<diesel::sql_types::Uuid>, _>(member)
+                    .bind::<BigInt, _>(limit)
+                    .bind::<BigInt, _>(offset)
+                    .load(c)
+                    .await?;
+                let has_more = rows.len() > per_page as usize;
+                rows.truncate(per_page as usize);
+                let total: Count = diesel::sql_query(COUNT_ORGS_SQL)
+                    .bind::<Nullable<diesel::sql_types::Uuid>, _>(member)
+                    .get_result(c)
+                    .await?;
+                let items = rows.into_iter().map(Organization::from).collect();
+                Ok(Page { items, total: Some(to_u64(total.n)?), page: Some(page), per_page, has_more })
+            }
+            .scope_boxed()
+        })
+        .await
+}
+
+async fn update_org(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    patch: &OrgPatch,
+    now: DateTime<Utc>,
+) -> Result<Option<Organization>, DbError> {
+    let row: Option<OrgRow> = diesel::update(organizations::table.find(id))
+        .set((
+            patch.name.as_deref().map(|n| organizations::name.eq(n)),
+            patch.slug.as_deref().map(|s| organizations::slug.eq(s)),
+            organizations::updated_at.eq(now),
+        ))
+        .returning(OrgRow::as_returning())
+        .get_result(conn)
+        .await
+        .optional()?;
+    Ok(row.map(Organization::from))
+}
+
+/// Deletes a non-default organization. Memberships and invitations refer to
+/// its roles (and locations) with `RESTRICT` foreign keys, so they go first;
+/// roles, locations and registered permissions cascade.
+async fn delete_org_tx(conn: &mut AsyncPgConnection, id: Uuid) -> Result<bool, DbError> {
+    if id == DEFAULT_ORG_ID {
+        return Ok(false);
+    }
+    let is_default: Option<bool> =
+        organizations::table.find(id).select(organizations::is_default).for_update().first(conn).await.optional()?;
+    if is_default != Some(false) {
+        return Ok(false);
+    }
+    diesel::delete(memberships::table.filter(memberships::org_id.eq(id))).execute(conn).await?;
+    let org_roles = roles::table.filter(roles::org_id.eq(id)).select(roles::id);
+    diesel::delete(invitations::table.filter(invitations::role_id.eq_any(org_roles))).execute(conn).await?;
+    Ok(diesel::delete(organizations::table.find(id)).execute(conn).await? > 0)
+}
+
+#[async_trait]
+impl OrgRepository for PgOrgRepository {
+    async fn create_org(
+        &self,
+        id: Uuid,
+        name: &str,
+        slug: &str,
+        owner: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> Result<Organization, RepoError> {
+        Ok(transaction(&self.pool, |c| create_org_tx(c, id, name, slug, owner, now).scope_boxed()).await?)
+    }
+
+    async fn get_org(&self, id: Uuid) -> Result<Option<Organization>, RepoError> {
+        let mut c = conn(&self.pool).await?;
+        Ok(get_org(&mut c, id).await?)
+    }
+
+    async fn list_orgs(&self, member: Option<Uuid>, page: u32, per_page: u32) -> Result<Page<Organization>, RepoError> {
+        let mut c = conn(&self.pool).await?;
+        Ok(list_orgs(&mut c, member, page, per_page).await?)
+    }
+
+    async fn update_org(
+        &self,
+        id: Uuid,
+        patch: &OrgPatch,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Organization>, RepoError> {
+        let mut c = conn(&self.pool).await?;
+        Ok(update_org(&mut c, id, patch, now).await?)
+    }
+
+    async fn delete_org(&self, id: Uuid) -> Result<bool, RepoError> {
+        Ok(transaction(&self.pool, |c| delete_org_tx(c, id).scope_boxed()).await?)
+    }
+
+    async fn membership(&self, org: Uuid, user: Uuid) -> Result<Option<Membership>, RepoError> {
+        let mut c = conn(&self.pool).await?;
+        Ok(members::membership(&mut c, org, user).await?)
+    }
+
+    async fn list_roles(&self, org: Uuid) -> Result<Vec<Role>, RepoError> {
+        let mut c = conn(&self.pool).await?;
+        Ok(org_roles::list_roles(&mut c, org).await?)
+    }
+
+    async fn get_role(&self, org: Uuid, id: Uuid) -> Result<Option<Role>, RepoError> {
+        let mut c = conn(&self.pool).await?;
+        Ok(org_roles::get_role(&mut c, org, id).await?)
+    }
+
+    async fn role_by_name(&self, org: Uuid, name: &str) -> Result<Option<Role>, RepoError> {
+        let mut c = conn(&self.pool).await?;
+        Ok(org_roles::role_by_name(&mut c, org, name).await?)
+    }
+
+    async fn create_role(&self, role: &NewRole) -> Result<Role, RepoError> {
+        let mut c = conn(&self.pool).await?;
+        Ok(org_roles::create_role(&mut c, role).await?)
+    }
+
+    async fn update_role(&self, org: Uuid, id: Uuid, patch: &RolePatch) -> Result<Option<Role>, RepoError> {
+        let mut c = conn(&self.pool).await?;
+        Ok(org_roles::update_role(&mut c, org, id, patch).await?)
+    }
+
+    async fn delete_role(&self, org: Uuid, id: Uuid) -> Result<bool, RepoError> {
+        let mut c = conn(&self.pool).await?;
+        Ok(org_roles::delete_role(&mut c, org, id).await?)
+    }
+
+    async fn list_permissions(&self, org: Uuid) -> Result<Vec<OrgPermission>, RepoError> {
+        let mut c = conn(&self.pool).await?;
+        Ok(org_roles::list_permissions(&mut c, org).await?)
+    }
+
+    async fn register_permission(
+        &self,
+        org: Uuid,
+        name: &str,
+        description: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<OrgPermission, RepoError> {
+        let mut c = conn(&self.pool).await?;
+        Ok(org_roles::register_permission(&mut c, org, name, description.as_deref(), now).await?)
+    }
+
+    async fn delete_permission(&self, org: Uuid, name: &str) -> Result<bool, RepoError> {
+        Ok(transaction(&self.pool, |c| org_roles::delete_permission_tx(c, org, name).scope_boxed()).await?)
+    }
+
+    async fn list_locations(
+        &self,
+        org: Uuid,
+        q: Option<String>,
+        page: u32,
+        per_page: u32,
+    ) -> Result<Page<Location>, RepoError> {
+        let mut c = conn(&self.pool).await?;
+        Ok(locations::list(&mut c, org, q.as_deref(), page, per_page).await?)
+    }
+
+    async fn get_location(&self, org: Uuid, id: Uuid) -> Result<Option<Location>, RepoError> {
+        let mut c = conn(&self.pool).await?;
+        Ok(locations::get(&mut c, org, id).await?)
+    }
+
+    async fn create_location(&self, location: &Location) -> Result<Location, RepoError> {
+        let mut c = conn(&self.pool).await?;
+        Ok(locations::create(&mut c, location).await?)
+    }
+
+    async fn update_location(
+        &self,
+        org: Uuid,
+        id: Uuid,
+        patch: &LocationPatch,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Location>, RepoError> {
+        let mut c = conn(&self.pool).await?;
+        Ok(locations::update(&mut c, org, id, patch, now).await?)
+    }
+
+    async fn delete_location(&self, org: Uuid, id: Uuid) -> Result<bool, RepoError> {
+        let mut c = conn(&self.pool).await?;
+        Ok(locations::delete(&mut c, org, id).await?)
+    }
+
+    async fn get_member(&self, org: Uuid, user: Uuid) -> Result<Option<Member>, RepoError> {
+        let mut c = conn(&self.pool).await?;
+        Ok(members::get_member(&mut c, org, user).await?)
+    }
+
+    async fn add_member(
+        &self,
+        org: Uuid,
+        user: Uuid,
+        role_id: Uuid,
+        location_id: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> Result<Member, RepoError> {
+        Ok(transaction(&self.pool, |c| members::add_member_tx(c, org, user, role_id, location_id, now).scope_boxed())
+            .await?)
+    }
+
+    async fn update_member(
+        &self,
+        org: Uuid,
+        user: Uuid,
+        change: &MemberChange,
+    ) -> Result<MemberOutcome<Member>, RepoError> {
+        Ok(transaction(&self.pool, |c| members::update_member_tx(c, org, user, change).scope_boxed()).await?)
+    }
+
+    async fn remove_member(&self, org: Uuid, user: Uuid) -> Result<MemberOutcome<()>, RepoError> {
+        Ok(transaction(&self.pool, |c| members::remove_member_tx(c, org, user).scope_boxed()).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_permissions_come_from_the_catalogue() {
+        let catalogue: Vec<&str> = CATALOGUE.iter().map(|(n, _)| *n).collect();
+        assert_eq!(owner_permissions(), catalogue);
+        assert!(ADMIN_PERMISSIONS.iter().all(|p| catalogue.contains(p)));
+        let names: Vec<&str> = builtin_roles().iter().map(|(n, _, _)| *n).collect();
+        assert_eq!(names, ["owner", "admin", "member"]);
+    }
+}
