@@ -304,3 +304,71 @@ async fn per_member_permissions_for_a_host_application() {
     problem(app.call(Method::DELETE, &default, Some(&root.access), None).await, StatusCode::CONFLICT, "invalid_state")
         .await;
 }
+
+fn claims(access: &str) -> Value {
+    use base64::Engine;
+    let payload = access.split('.').nth(1).unwrap();
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn tokens_carry_the_active_organization_only() {
+    let app = TestApp::spawn().await;
+    let root = app.superadmin().await;
+    let (org, owner) = org_with_owner(&app, &root, "switch").await;
+    let (other, _) = org_with_owner(&app, &root, "elsewhere").await;
+    // Default organization first: a plain member there.
+    let c = claims(&owner.access);
+    assert_eq!(
+        (c["org"].as_str(), c["role"].as_str()),
+        (Some(roster_domain::DEFAULT_ORG_ID.to_string().as_str()), Some("member"))
+    );
+
+    let r = app.post("/api/v1/auth/login", None, json!({"email": owner.email, "password": PASSWORD, "org": org})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: Value = r.json().await.unwrap();
+    let c = claims(body["access_token"].as_str().unwrap());
+    assert_eq!((c["org"].as_str(), c["role"].as_str()), (Some(org.as_str()), Some("owner")));
+    assert!(c["perms"].as_array().unwrap().iter().any(|p| p == "roles:manage"));
+    let in_org = session(body);
+    // The platform's users are administered from the default organization only.
+    let r = app.get("/api/v1/users", Some(&in_org.access)).await;
+    problem(r, StatusCode::FORBIDDEN, "forbidden").await;
+    assert_eq!(app.get("/api/v1/me", Some(&in_org.access)).await.status(), StatusCode::OK);
+
+    // Not a member: 404, whether logging in or switching.
+    let r =
+        app.post("/api/v1/auth/login", None, json!({"email": owner.email, "password": PASSWORD, "org": other})).await;
+    problem(r, StatusCode::NOT_FOUND, "not_found").await;
+    let r = app.post("/api/v1/auth/refresh", None, json!({"refresh_token": in_org.refresh, "org": other})).await;
+    problem(r, StatusCode::NOT_FOUND, "not_found").await;
+    // The refused switch spent nothing: the same token switches back to the default organization.
+    let r = app
+        .post(
+            "/api/v1/auth/refresh",
+            None,
+            json!({"refresh_token": in_org.refresh, "org": roster_domain::DEFAULT_ORG_ID}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let back = session(r.json().await.unwrap());
+    assert_eq!(claims(&back.access)["org"], roster_domain::DEFAULT_ORG_ID.to_string());
+
+    // A session in an organization ends with the membership.
+    let colleague = app.register(&unique_email("colleague")).await;
+    let base = format!("/api/v1/orgs/{org}");
+    created(
+        app.post(&format!("{base}/members"), Some(&root.access), json!({"user_id": colleague.id, "role": "admin"}))
+            .await,
+    )
+    .await;
+    let r =
+        app.post("/api/v1/auth/login", None, json!({"email": colleague.email, "password": PASSWORD, "org": org})).await;
+    let theirs = session(r.json().await.unwrap());
+    assert_eq!(app.get("/api/v1/me", Some(&theirs.access)).await.status(), StatusCode::OK);
+    let r = app.call(Method::DELETE, &format!("{base}/members/{}", colleague.id), Some(&root.access), None).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    problem(app.get("/api/v1/me", Some(&theirs.access)).await, StatusCode::UNAUTHORIZED, "session_revoked").await;
+    // Their default-organization session is untouched.
+    assert_eq!(app.get("/api/v1/me", Some(&colleague.access)).await.status(), StatusCode::OK);
+}

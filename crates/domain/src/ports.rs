@@ -167,6 +167,8 @@ pub trait UserRepository: Send + Sync + 'static {
 pub struct NewSession {
     pub id: Uuid,
     pub user_id: Uuid,
+    /// The organization the session acts in (the user is a member).
+    pub org_id: Uuid,
     pub refresh_hash: TokenHash,
     pub refresh_expires_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
@@ -183,6 +185,8 @@ pub struct Rotation {
     pub successor_expires_at: DateTime<Utc>,
     pub now: DateTime<Utc>,
     pub grace: Duration,
+    /// Move the session to this organization (the user must be a member).
+    pub switch_org: Option<Uuid>,
 }
 
 /// What became of a rotation.
@@ -199,6 +203,9 @@ pub enum RotateOutcome {
     /// Unknown or expired token, revoked or expired session, or a user who
     /// can no longer sign in.
     Invalid,
+    /// `switch_org` names an organization the user is not a member of;
+    /// nothing was rotated.
+    NotMember,
 }
 
 /// Sessions and their refresh tokens.
@@ -210,7 +217,8 @@ pub trait SessionRepository: Send + Sync + 'static {
     async fn create(&self, session: &NewSession) -> Result<(), RepoError>;
 
     /// The subject of a live session (not revoked, not expired, owned by
-    /// `user_id`, user active) — one indexed lookup. `None` otherwise.
+    /// `user_id`, user active, still a member of the session's organization)
+    /// — one indexed lookup for the default organization. `None` otherwise.
     async fn subject(
         &self,
         session_id: Uuid,

@@ -121,7 +121,7 @@ pub(crate) fn subject_columns() -> (
 /// sorted and without duplicates.
 pub(crate) fn into_subject((row, role, role_perms, extra): SubjectRow) -> Result<SessionSubject, DbError> {
     let permissions: BTreeSet<String> = role_perms.into_iter().flatten().chain(extra.into_iter().flatten()).collect();
-    Ok(SessionSubject { user: row.into_user(role)?, permissions: permissions.into_iter().collect() })
+    Ok(SessionSubject::in_default_org(row.into_user(role)?, permissions.into_iter().collect()))
 }
 
 /// The user with their default-org role, or `None`.
@@ -141,6 +141,35 @@ pub(crate) async fn load_subject(conn: &mut AsyncPgConnection, id: Uuid) -> Resu
     let row: Option<SubjectRow> =
         users_with_role!().filter(users::id.eq(id)).select(subject_columns()).first(conn).await.optional()?;
     row.map(into_subject).transpose()
+}
+
+/// `subject` acting in `org`: their role there and their permissions there
+/// (role ∪ extra). `None` if they are not a member of `org`.
+pub(crate) async fn subject_in_org(
+    conn: &mut AsyncPgConnection,
+    subject: SessionSubject,
+    org: Uuid,
+) -> Result<Option<SessionSubject>, DbError> {
+    if org == roster_domain::DEFAULT_ORG_ID {
+        return Ok(Some(subject));
+    }
+    let row: Option<(String, Vec<String>, Vec<String>)> = memberships::table
+        .inner_join(roles::table.on(roles::id.eq(memberships::role_id)))
+        .filter(memberships::org_id.eq(org))
+        .filter(memberships::user_id.eq(subject.user.id))
+        .select((roles::name, roles::permissions, memberships::permissions))
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(row.map(|(role, role_perms, extra)| {
+        let permissions: BTreeSet<String> = role_perms.into_iter().chain(extra).collect();
+        SessionSubject {
+            user: subject.user,
+            permissions: permissions.into_iter().collect(),
+            org_id: org,
+            org_role: Some(role),
+        }
+    }))
 }
 
 /// The id of the role `name` in the default organization.

@@ -107,6 +107,7 @@ diesel::table! {
         revoked_reason -> Nullable<Text>,
         user_agent -> Nullable<Text>,
         ip -> Nullable<Text>,
+        org_id -> Uuid,
     }
 }
 

@@ -15,8 +15,8 @@ use uuid::Uuid;
 use crate::db::{conn, transaction};
 use crate::error::DbError;
 use crate::pool::PgPool;
-use crate::rows::{into_subject, load_subject, subject_columns, users_with_role, SubjectRow};
-use crate::schema::{refresh_tokens, sessions, users};
+use crate::rows::{into_subject, load_subject, subject_in_org, users_with_role, SubjectRow, UserRow};
+use crate::schema::{memberships, refresh_tokens, roles, sessions, users};
 use crate::users::revoke_sessions;
 
 /// Why a session is revoked when a rotated refresh token comes back after
@@ -60,6 +60,7 @@ struct SessionRow {
     user_id: Uuid,
     expires_at: DateTime<Utc>,
     revoked_at: Option<DateTime<Utc>>,
+    org_id: Uuid,
 }
 
 async fn create_tx(conn: &mut AsyncPgConnection, s: &NewSession) -> Result<(), DbError> {
@@ -67,6 +68,7 @@ async fn create_tx(conn: &mut AsyncPgConnection, s: &NewSession) -> Result<(), D
         .values((
             sessions::id.eq(s.id),
             sessions::user_id.eq(s.user_id),
+            sessions::org_id.eq(s.org_id),
             sessions::created_at.eq(s.now),
             sessions::last_used_at.eq(s.now),
             sessions::expires_at.eq(s.expires_at),
@@ -130,9 +132,23 @@ async fn rotate_tx(conn: &mut AsyncPgConnection, r: &Rotation) -> Result<RotateO
     if subject.user.status != UserStatus::Active {
         return Ok(RotateOutcome::Invalid);
     }
+    // A replay hands back what the first rotation decided, switch included.
+    let target = match token.used_at {
+        None => r.switch_org.unwrap_or(session.org_id),
+        Some(_) => session.org_id,
+    };
+    let subject = match subject_in_org(conn, subject, target).await? {
+        Some(s) => s,
+        None if target != session.org_id => return Ok(RotateOutcome::NotMember),
+        // No longer a member of the session's organization: the session is over.
+        None => return Ok(RotateOutcome::Invalid),
+    };
     let session_id = session.id;
     match token.used_at {
         None => {
+            if target != session.org_id {
+                diesel::update(sessions::table.find(session_id)).set(sessions::org_id.eq(target)).execute(conn).await?;
+            }
             diesel::update(refresh_tokens::table.find(r.presented.as_slice()))
                 .set((refresh_tokens::used_at.eq(r.now), refresh_tokens::successor_hash.eq(r.successor.as_slice())))
                 .execute(conn)
@@ -177,19 +193,30 @@ impl SessionRepository for PgSessionRepository {
         now: DateTime<Utc>,
     ) -> Result<Option<SessionSubject>, RepoError> {
         let mut c = conn(&self.pool).await?;
-        let row: Option<SubjectRow> = users_with_role!()
+        let row: Option<(UserRow, Option<String>, Option<Vec<String>>, Option<Vec<String>>, Uuid)> = users_with_role!()
             .inner_join(sessions::table.on(sessions::user_id.eq(users::id)))
             .filter(sessions::id.eq(session_id))
             .filter(sessions::user_id.eq(user_id))
             .filter(sessions::revoked_at.is_null())
             .filter(sessions::expires_at.gt(now))
             .filter(users::status.eq(UserStatus::Active.as_str()))
-            .select(subject_columns())
+            .select((
+                UserRow::as_select(),
+                roles::name.nullable(),
+                roles::permissions.nullable(),
+                memberships::permissions.nullable(),
+                sessions::org_id,
+            ))
             .first(&mut c)
             .await
             .optional()
             .map_err(DbError::from)?;
-        Ok(row.map(into_subject).transpose()?)
+        let Some((user, role, role_perms, extra, org)) = row else {
+            return Ok(None);
+        };
+        let row: SubjectRow = (user, role, role_perms, extra);
+        // One query in the default organization; a second for another one.
+        Ok(subject_in_org(&mut c, into_subject(row)?, org).await?)
     }
 
     async fn rotate(&self, rotation: &Rotation) -> Result<RotateOutcome, RepoError> {

@@ -22,6 +22,7 @@ fn rotation(presented: TokenHash, successor: TokenHash, now: DateTime<Utc>) -> R
         successor_expires_at: now + Duration::minutes(30),
         now,
         grace: Duration::seconds(10),
+        switch_org: None,
     }
 }
 
@@ -230,4 +231,44 @@ async fn revocations() {
     assert_eq!(ctx.sessions.revoke_all_for_user(u.id, None, "admin", at(7)).await.unwrap(), 1);
     assert_eq!(ctx.sessions.revoke_all_for_user(u.id, None, "admin", at(8)).await.unwrap(), 0);
     assert!(ctx.sessions.subject(theirs.id, other.id, at(9)).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn a_session_in_an_organization_carries_that_role_and_ends_with_the_membership() {
+    use roster_domain::ports::OrgRepository;
+    let ctx = setup().await;
+    let u = member(&ctx, "tenant-owner@example.com", None, at(0)).await;
+    let acme = common::org(&ctx, "acme", Some(u.id)).await;
+    let other = common::org(&ctx, "other", None).await;
+    let mut s = new_session(u.id, 1, at(0));
+    s.org_id = acme.id;
+    ctx.sessions.create(&s).await.unwrap();
+    let subject = ctx.sessions.subject(s.id, u.id, at(1)).await.unwrap().unwrap();
+    assert_eq!((subject.org_id, subject.org_role.as_deref()), (acme.id, Some("owner")));
+    assert!(subject.permissions.contains(&"roles:manage".to_string()));
+    assert_eq!(subject.user.role.as_deref(), Some("member"), "the user's own role stays the default organization's");
+
+    // Switching to an organization they are not in changes nothing.
+    let mut r = rotation(hash(1), hash(2), at(2));
+    r.switch_org = Some(other.id);
+    assert_eq!(ctx.sessions.rotate(&r).await.unwrap(), RotateOutcome::NotMember);
+    // Switching back to the default organization rotates and moves the session.
+    r.switch_org = Some(roster_domain::DEFAULT_ORG_ID);
+    match ctx.sessions.rotate(&r).await.unwrap() {
+        RotateOutcome::Rotated { subject, .. } => assert_eq!(subject.org_id, roster_domain::DEFAULT_ORG_ID),
+        other => panic!("unexpected {other:?}"),
+    }
+    let subject = ctx.sessions.subject(s.id, u.id, at(3)).await.unwrap().unwrap();
+    assert_eq!((subject.org_id, subject.org_role.as_deref()), (roster_domain::DEFAULT_ORG_ID, Some("member")));
+
+    // A session in an organization ends when the membership does.
+    let mut s2 = new_session(u.id, 3, at(4));
+    s2.org_id = acme.id;
+    ctx.sessions.create(&s2).await.unwrap();
+    let co_owner = member(&ctx, "co-owner@example.com", None, at(4)).await;
+    let owner_role = common::role(&ctx, acme.id, "owner").await;
+    ctx.orgs.add_member(acme.id, co_owner.id, owner_role.id, None, at(4)).await.unwrap();
+    ctx.orgs.remove_member(acme.id, u.id).await.unwrap();
+    assert!(ctx.sessions.subject(s2.id, u.id, at(5)).await.unwrap().is_none());
+    assert_eq!(ctx.sessions.rotate(&rotation(hash(3), hash(4), at(5))).await.unwrap(), RotateOutcome::Invalid);
 }

@@ -72,7 +72,7 @@ mod tests {
             last_login_at: None,
         };
         user.is_superadmin = superadmin;
-        Principal::new(Uuid::now_v7(), SessionSubject { user, permissions: vec![] })
+        Principal::new(Uuid::now_v7(), SessionSubject::in_default_org(user, vec![]))
     }
 
     #[test]

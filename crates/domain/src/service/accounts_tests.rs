@@ -11,7 +11,7 @@ use crate::{
 };
 
 fn login_record(u: User) -> LoginRecord {
-    LoginRecord { subject: SessionSubject { user: u, permissions: vec![] }, password_hash: Some("$h".into()) }
+    LoginRecord { subject: SessionSubject::in_default_org(u, vec![]), password_hash: Some("$h".into()) }
 }
 
 fn token_record(purpose: TokenPurpose, u: User) -> TokenRecord {

@@ -42,18 +42,25 @@ pub struct RegisterInput {
     pub timezone: Option<String>,
 }
 
-/// Email and password.
+/// Email and password, and optionally the organization to act in.
 #[derive(Clone, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Credentials {
     pub email: String,
     pub password: String,
+    /// The organization the session acts in (its id); the default one if absent.
+    #[serde(default)]
+    pub org: Option<Uuid>,
 }
 
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials").field("email", &self.email).field("password", &"<redacted>").finish()
+        f.debug_struct("Credentials")
+            .field("email", &self.email)
+            .field("password", &"<redacted>")
+            .field("org", &self.org)
+            .finish()
     }
 }
 
@@ -146,8 +153,7 @@ impl AuthService {
         if self.policy.accounts.require_verified_email {
             return Ok(Registered::VerificationRequired(user));
         }
-        let permissions = Vec::new();
-        self.open_session(SessionSubject { user, permissions }, meta).await.map(Registered::SignedIn)
+        self.open_session(SessionSubject::in_default_org(user, Vec::new()), meta).await.map(Registered::SignedIn)
     }
 
     /// Password login. Unknown email and wrong password give the same
@@ -174,7 +180,24 @@ impl AuthService {
         if self.policy.accounts.require_verified_email && !record.subject.user.email_verified {
             return Err(Error::EmailNotVerified);
         }
-        self.open_session(record.subject, meta).await
+        let subject = match credentials.org.filter(|o| *o != DEFAULT_ORG_ID) {
+            None => record.subject,
+            Some(org) => self.subject_in(record.subject, org).await?,
+        };
+        self.open_session(subject, meta).await
+    }
+
+    /// The subject acting in `org`, where they must be a member
+    /// (`NotFound("organization")` otherwise: no existence leak).
+    async fn subject_in(&self, subject: SessionSubject, org: Uuid) -> Result<SessionSubject, Error> {
+        let membership =
+            self.ports.orgs.membership(org, subject.user.id).await?.ok_or(Error::NotFound("organization"))?;
+        Ok(SessionSubject {
+            user: subject.user,
+            permissions: membership.permissions,
+            org_id: org,
+            org_role: Some(membership.role),
+        })
     }
 
     pub(super) async fn open_session(&self, mut subject: SessionSubject, meta: ClientMeta) -> Result<SignedIn, Error> {
@@ -187,6 +210,7 @@ impl AuthService {
             .create(&NewSession {
                 id: session_id,
                 user_id: subject.user.id,
+                org_id: subject.org_id,
                 refresh_hash: refresh.hash(),
                 refresh_expires_at: (now + self.policy.refresh_ttl).min(expires_at),
                 expires_at,
@@ -215,8 +239,8 @@ impl AuthService {
             exp: exp.timestamp(),
             iat: now.timestamp(),
             email: subject.user.email.clone(),
-            org: DEFAULT_ORG_ID,
-            role: subject.user.role.clone(),
+            org: subject.org_id,
+            role: subject.org_role.clone(),
             perms: subject.permissions,
             amr: vec!["pwd".into()],
         };
@@ -229,10 +253,12 @@ impl AuthService {
         })
     }
 
-    /// Rotates a refresh token. A token rotated less than the grace window
-    /// ago gets the same successor again; an older one revokes its session.
-    /// Errors: `InvalidRefreshToken`, `Unavailable`, `Internal`.
-    pub async fn refresh(&self, raw: &str) -> Result<SignedIn, Error> {
+    /// Rotates a refresh token, optionally moving the session to another
+    /// organization of the user's. A token rotated less than the grace
+    /// window ago gets the same successor again; an older one revokes its
+    /// session. Errors: `InvalidRefreshToken`, `NotFound` (not a member of
+    /// `org`), `Unavailable`, `Internal`.
+    pub async fn refresh(&self, raw: &str, org: Option<Uuid>) -> Result<SignedIn, Error> {
         let token = RefreshToken::parse(raw).ok_or(Error::InvalidRefreshToken)?;
         let successor = token.successor(&self.secret);
         let now = self.ports.clock.now();
@@ -245,6 +271,7 @@ impl AuthService {
                 successor_expires_at: now + self.policy.refresh_ttl,
                 now,
                 grace: self.policy.reuse_grace,
+                switch_org: org,
             })
             .await?;
         match outcome {
@@ -256,6 +283,7 @@ impl AuthService {
                 Err(Error::InvalidRefreshToken)
             }
             RotateOutcome::Invalid => Err(Error::InvalidRefreshToken),
+            RotateOutcome::NotMember => Err(Error::NotFound("organization")),
         }
     }
 

@@ -10,13 +10,13 @@ use crate::{
 };
 
 fn creds(email: &str, password: &str) -> Credentials {
-    Credentials { email: email.into(), password: password.into() }
+    Credentials { email: email.into(), password: password.into(), org: None }
 }
 
 fn record(status: UserStatus) -> LoginRecord {
     let mut u = user("ada@example.com", "member");
     u.status = status;
-    LoginRecord { subject: SessionSubject { user: u, permissions: vec![] }, password_hash: Some("$real".into()) }
+    LoginRecord { subject: SessionSubject::in_default_org(u, vec![]), password_hash: Some("$real".into()) }
 }
 
 #[tokio::test]
@@ -91,7 +91,7 @@ async fn refresh_hands_out_the_derived_successor_on_rotation_and_replay() {
         m.sessions.expect_rotate().times(1).returning(move |r| {
             assert_eq!(r.successor, succ_hash);
             assert_eq!(r.grace, chrono::Duration::seconds(10));
-            let subject = SessionSubject { user: user("ada@example.com", "member"), permissions: vec![] };
+            let subject = SessionSubject::in_default_org(user("ada@example.com", "member"), vec![]);
             let session_id = Uuid::now_v7();
             Ok(if replay {
                 RotateOutcome::Replayed { session_id, subject }
@@ -100,7 +100,7 @@ async fn refresh_hands_out_the_derived_successor_on_rotation_and_replay() {
             })
         });
         let s = m.services(AuthPolicy::default());
-        let out = s.auth.refresh(token.expose()).await.unwrap();
+        let out = s.auth.refresh(token.expose(), None).await.unwrap();
         assert_eq!(out.refresh_token, expected);
     }
 }
@@ -110,8 +110,8 @@ async fn reused_or_garbage_refresh_tokens_are_refused() {
     let mut m = Mocks::new();
     m.sessions.expect_rotate().times(1).returning(|_| Ok(RotateOutcome::Reused { session_id: Uuid::now_v7() }));
     let s = m.services(AuthPolicy::default());
-    assert!(matches!(s.auth.refresh(RefreshToken::generate().expose()).await, Err(Error::InvalidRefreshToken)));
-    assert!(matches!(s.auth.refresh("garbage").await, Err(Error::InvalidRefreshToken)));
+    assert!(matches!(s.auth.refresh(RefreshToken::generate().expose(), None).await, Err(Error::InvalidRefreshToken)));
+    assert!(matches!(s.auth.refresh("garbage", None).await, Err(Error::InvalidRefreshToken)));
 }
 
 #[tokio::test]
@@ -278,4 +278,38 @@ async fn required_verification_registers_without_a_session_and_refuses_login() {
         s.auth.login(creds("ada@example.com", "right"), Default::default()).await,
         Err(Error::EmailNotVerified)
     ));
+}
+
+#[tokio::test]
+async fn logging_in_to_an_organization_needs_a_membership_there() {
+    let org = Uuid::now_v7();
+    let mut m = Mocks::new();
+    m.users.expect_find_login().returning(|_| Ok(Some(record(UserStatus::Active))));
+    m.hasher.expect_verify().returning(|_, _| Ok(true));
+    m.orgs.expect_membership().returning(move |o, u| {
+        Ok((o == org).then(|| crate::org::Membership {
+            org_id: o,
+            user_id: u,
+            role: "venue".into(),
+            permissions: vec!["users:read".into()],
+        }))
+    });
+    m.sessions.expect_create().withf(move |s| s.org_id == org).times(1).returning(|_| Ok(()));
+    let s = m.services(AuthPolicy::default());
+    let mut c = creds("ada@example.com", "right");
+    c.org = Some(Uuid::now_v7());
+    assert!(matches!(s.auth.login(c, Default::default()).await, Err(Error::NotFound("organization"))));
+    let mut c = creds("ada@example.com", "right");
+    c.org = Some(org);
+    let signed = s.auth.login(c, Default::default()).await.unwrap();
+    assert_eq!(signed.user.email, "ada@example.com");
+}
+
+#[tokio::test]
+async fn switching_to_a_foreign_organization_is_not_found() {
+    let mut m = Mocks::new();
+    m.sessions.expect_rotate().withf(|r| r.switch_org.is_some()).returning(|_| Ok(RotateOutcome::NotMember));
+    let s = m.services(AuthPolicy::default());
+    let r = s.auth.refresh(RefreshToken::generate().expose(), Some(Uuid::now_v7())).await;
+    assert!(matches!(r, Err(Error::NotFound("organization"))));
 }

@@ -78,8 +78,14 @@ impl Services {
     }
 }
 
-/// `Forbidden` unless the caller holds `permission`.
+/// `Forbidden` unless the caller holds `permission` for the platform's user
+/// administration: in the default organization (a session switched to
+/// another organization carries that organization's permissions, which say
+/// nothing about the platform's users), or as a superadmin.
 fn require(principal: &Principal, permission: &'static str) -> Result<(), Error> {
+    if !principal.is_superadmin && !principal.in_default_org() {
+        return Err(Error::Forbidden("user administration happens in the default organization; switch to it"));
+    }
     if principal.has(permission) {
         Ok(())
     } else {

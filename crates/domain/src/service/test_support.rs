@@ -49,7 +49,7 @@ pub fn admin_perms() -> Vec<String> {
 }
 
 pub fn principal(user: User, permissions: Vec<String>) -> Principal {
-    Principal::new(Uuid::now_v7(), SessionSubject { user, permissions })
+    Principal::new(Uuid::now_v7(), SessionSubject::in_default_org(user, permissions))
 }
 
 /// The token a letter carries, if any.

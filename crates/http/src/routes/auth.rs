@@ -61,6 +61,10 @@ impl From<SignedIn> for SignedInResponse {
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     pub refresh_token: String,
+    /// `/auth/refresh` only: move the session to this organization of the
+    /// user's (its id); the new access token carries its role and permissions.
+    #[serde(default)]
+    pub org: Option<uuid::Uuid>,
 }
 
 impl std::fmt::Debug for RefreshRequest {
@@ -136,6 +140,7 @@ pub(crate) async fn register(
         (status = 200, description = "Signed in", body = SignedInResponse),
         (status = 400, response = crate::openapi::BadRequest),
         (status = 401, response = crate::openapi::Unauthorized),
+        (status = 404, response = crate::openapi::NotFound),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 413, response = crate::openapi::PayloadTooLarge),
         (status = 415, response = crate::openapi::UnsupportedMediaType),
@@ -160,6 +165,7 @@ pub(crate) async fn login(
         (status = 200, description = "Tokens rotated", body = SignedInResponse),
         (status = 400, response = crate::openapi::BadRequest),
         (status = 401, response = crate::openapi::Unauthorized),
+        (status = 404, response = crate::openapi::NotFound),
         (status = 413, response = crate::openapi::PayloadTooLarge),
         (status = 415, response = crate::openapi::UnsupportedMediaType),
         (status = 422, response = crate::openapi::UnprocessableEntity),
@@ -171,7 +177,7 @@ pub(crate) async fn refresh(
     state: web::Data<AppState>,
     ValidJson(body): ValidJson<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let signed = state.services.auth.refresh(&body.refresh_token).await?;
+    let signed = state.services.auth.refresh(&body.refresh_token, body.org).await?;
     Ok(signed_in(StatusCode::OK, signed))
 }
 

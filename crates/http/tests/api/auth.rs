@@ -78,7 +78,7 @@ fn login_mocks(status: UserStatus, password_ok: bool) -> Mocks {
     u.status = status;
     m.users.expect_find_login().returning(move |_| {
         Ok(Some(LoginRecord {
-            subject: SessionSubject { user: u.clone(), permissions: vec![] },
+            subject: SessionSubject::in_default_org(u.clone(), vec![]),
             password_hash: Some("$real".into()),
         }))
     });
@@ -107,7 +107,7 @@ async fn refresh_rotates_or_refuses() {
     m.sessions.expect_rotate().returning(move |_| {
         Ok(RotateOutcome::Rotated {
             session_id: uuid::Uuid::now_v7(),
-            subject: SessionSubject { user: u.clone(), permissions: vec![] },
+            subject: SessionSubject::in_default_org(u.clone(), vec![]),
         })
     });
     let token = "A".repeat(43);

@@ -150,7 +150,7 @@ impl Mocks {
             EXPIRED_TOKEN => Err(TokenRejection::Expired),
             _ => Err(TokenRejection::Invalid),
         });
-        let subject = SessionSubject { user: user.clone(), permissions };
+        let subject = SessionSubject::in_default_org(user.clone(), permissions);
         self.sessions.expect_subject().returning(move |_, _, _| Ok(Some(subject.clone())));
         self
     }

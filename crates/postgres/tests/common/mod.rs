@@ -94,6 +94,7 @@ pub fn new_session(user_id: Uuid, token: u8, now: DateTime<Utc>) -> NewSession {
     NewSession {
         id: Uuid::now_v7(),
         user_id,
+        org_id: roster_domain::DEFAULT_ORG_ID,
         refresh_hash: hash(token),
         refresh_expires_at: now + Duration::minutes(30),
         expires_at: now + Duration::hours(1),
