@@ -187,3 +187,91 @@ async fn server_speaks_smtp() -> anyhow::Result<()> {
     assert_eq!((got[0].from.as_str(), got[0].recipients.clone()), ("a@x", vec!["b@y".to_owned()]));
     Ok(())
 }
+
+#[tokio::test]
+async fn opportunistic_tls_sends_in_plain_text_without_starttls() -> anyhow::Result<()> {
+    // The test server offers no STARTTLS.
+    let server = TestSmtpServer::start().await?;
+    let mailer = SmtpMailer::from_url(&format!("smtp://{}?tls=opportunistic", server.addr()), &cfg())?;
+    mailer.send(&mail(7)).await?;
+    let got = server.wait_for(1, WAIT).await;
+    assert_eq!(parse(&got[0].data).message_id.as_deref(), Some("msg-7@roster.test"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn required_tls_refuses_a_relay_without_starttls() -> anyhow::Result<()> {
+    let server = TestSmtpServer::start().await?;
+    let mailer = SmtpMailer::from_url(&format!("smtp://{}", server.addr()), &cfg())?;
+    let err = mailer.send(&mail(8)).await.unwrap_err();
+    assert!(matches!(&err, MailError::Internal(m) if m.contains("STARTTLS")), "{err:?}");
+    assert!(server.messages().is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn implicit_tls_against_a_plain_relay_is_unavailable() -> anyhow::Result<()> {
+    // The plain server greets instead of answering the TLS handshake.
+    let server = TestSmtpServer::start().await?;
+    let mailer = SmtpMailer::from_url(&format!("smtps://{}", server.addr()), &cfg())?;
+    let started = Instant::now();
+    let err = mailer.send(&mail(9)).await.unwrap_err();
+    assert!(matches!(err, MailError::Unavailable(_)), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(server.messages().is_empty());
+    Ok(())
+}
+
+/// A scripted relay that offers AUTH; returns the commands it received.
+async fn auth_relay(listener: tokio::net::TcpListener) -> anyhow::Result<Vec<String>> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let (stream, _) = listener.accept().await?;
+    let (r, mut w) = stream.into_split();
+    let mut r = BufReader::new(r);
+    let mut commands = Vec::new();
+    w.write_all(b"220 relay ready\r\n").await?;
+    let mut in_data = false;
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).await? == 0 {
+            return Ok(commands);
+        }
+        if in_data {
+            if line == ".\r\n" {
+                in_data = false;
+                w.write_all(b"250 queued\r\n").await?;
+            }
+            continue;
+        }
+        let line = line.trim_end().to_owned();
+        let verb = line.split(' ').next().unwrap_or_default().to_ascii_uppercase();
+        let reply: &[u8] = match verb.as_str() {
+            "EHLO" => b"250-relay\r\n250-8BITMIME\r\n250 AUTH PLAIN LOGIN\r\n",
+            "AUTH" => b"235 2.7.0 authenticated\r\n",
+            "DATA" => b"354 go ahead\r\n",
+            "QUIT" => b"221 bye\r\n",
+            _ => b"250 OK\r\n",
+        };
+        in_data = verb == "DATA";
+        commands.push(line);
+        w.write_all(reply).await?;
+        if verb == "QUIT" {
+            return Ok(commands);
+        }
+    }
+}
+
+#[tokio::test]
+async fn credentials_authenticate_and_the_session_ends_with_quit() -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let relay = tokio::spawn(auth_relay(listener));
+    let mailer = SmtpMailer::from_url(&format!("smtp://al%40ice:hunter2@{addr}?tls=none"), &cfg())?;
+    mailer.send(&mail(10)).await?;
+    let commands = tokio::time::timeout(WAIT, relay).await???;
+    let verbs: Vec<&str> = commands.iter().map(|c| c.split(' ').next().unwrap_or_default()).collect();
+    assert_eq!(verbs, ["EHLO", "AUTH", "MAIL", "RCPT", "DATA", "QUIT"], "{commands:?}");
+    // AUTH PLAIN base64("\0al@ice\0hunter2")
+    assert_eq!(commands[1], "AUTH PLAIN AGFsQGljZQBodW50ZXIy");
+    Ok(())
+}
