@@ -102,27 +102,30 @@ async fn a_tenant_with_venues_and_location_bound_roles() {
         .await;
     problem(unknown, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
 
-    // A venue role needs a venue.
+    // The tenant's owner cannot pull in users by id: that takes a platform administrator.
     let staff = app.register(&unique_email("venue-staff")).await;
+    let r = app.post(&format!("{base}/members"), Some(&owner.access), json!({"user_id": staff.id})).await;
+    problem(r, StatusCode::FORBIDDEN, "forbidden").await;
+    // A venue role needs a venue.
     let r =
-        app.post(&format!("{base}/members"), Some(&owner.access), json!({"user_id": staff.id, "role": "venue"})).await;
+        app.post(&format!("{base}/members"), Some(&root.access), json!({"user_id": staff.id, "role": "venue"})).await;
     let body = problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     assert!(body["errors"]["location_id"].is_array());
     let m = created(
         app.post(
             &format!("{base}/members"),
-            Some(&owner.access),
+            Some(&root.access),
             json!({"user_id": staff.id, "role": "venue", "location_id": venue["id"]}),
         )
         .await,
     )
     .await;
     assert_eq!((m["role"].as_str(), m["location_id"].as_str()), (Some("venue"), venue["id"].as_str()));
-    let again = app.post(&format!("{base}/members"), Some(&owner.access), json!({"user_id": staff.id})).await;
+    let again = app.post(&format!("{base}/members"), Some(&root.access), json!({"user_id": staff.id})).await;
     problem(again, StatusCode::CONFLICT, "already_member").await;
     let desk = app.register(&unique_email("front-desk")).await;
     created(
-        app.post(&format!("{base}/members"), Some(&owner.access), json!({"user_id": desk.id, "role": "front-desk"}))
+        app.post(&format!("{base}/members"), Some(&root.access), json!({"user_id": desk.id, "role": "front-desk"}))
             .await,
     )
     .await;
@@ -211,7 +214,7 @@ async fn roles_change_and_an_organization_keeps_an_owner() {
     }
     let guest = app.register(&unique_email("guest")).await;
     created(
-        app.post(&format!("{base}/members"), Some(&owner.access), json!({"user_id": guest.id, "role": "attendee"}))
+        app.post(&format!("{base}/members"), Some(&root.access), json!({"user_id": guest.id, "role": "attendee"}))
             .await,
     )
     .await;
@@ -280,7 +283,7 @@ async fn per_member_permissions_for_a_host_application() {
     let names: Vec<&str> = catalogue["data"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
     assert!(names.contains(&"users:read") && names.contains(&"beacons:toggle"));
     let u = app.register(&unique_email("tech")).await;
-    created(app.post(&format!("{base}/members"), Some(&owner.access), json!({"user_id": u.id})).await).await;
+    created(app.post(&format!("{base}/members"), Some(&root.access), json!({"user_id": u.id})).await).await;
     let perms = format!("{base}/members/{}/permissions", u.id);
     let r = app
         .call(Method::PUT, &perms, Some(&owner.access), Some(json!({"permissions": ["beacons:toggle", "nope"]})))

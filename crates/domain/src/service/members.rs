@@ -27,6 +27,7 @@ use crate::org::Access;
 const MEMBERS_MANAGE: &str = "members:manage";
 const LOCATIONS_MANAGE: &str = "locations:manage";
 const USERS_READ: &str = "users:read";
+const USERS_WRITE: &str = "users:write";
 
 /// Member and location use cases.
 #[derive(Clone)]
@@ -88,10 +89,18 @@ impl MemberService {
         may_grant(principal, membership, &role.permissions)
     }
 
-    /// Adds an existing user. Needs `members:manage`. Errors: `NotFound`
-    /// (user), `Validation` (role, location), `Forbidden`, `Conflict(AlreadyMember)`.
+    /// Adds an existing user by id. Needs `members:manage` there, and —
+    /// because it hands the organization the user's profile — platform
+    /// authority over users: a superadmin, or a user administrator of the
+    /// default organization acting from it. (An organization's own admins
+    /// cannot pull in arbitrary users by id.) Errors: `NotFound` (user),
+    /// `Validation` (role, location), `Forbidden`, `Conflict(AlreadyMember)`.
     pub async fn add(&self, principal: &Principal, org: Uuid, input: AddMemberInput) -> Result<Member, Error> {
         let membership = authorized(&self.ports, principal, org, Access::Permission(MEMBERS_MANAGE)).await?;
+        let platform_admin = principal.is_superadmin || (principal.in_default_org() && principal.has(USERS_WRITE));
+        if !platform_admin {
+            return Err(Error::Forbidden("adding an existing user takes a platform user administrator"));
+        }
         self.ports.users.get(input.user_id).await?.ok_or(Error::NotFound("user"))?;
         let role_name = input.role.as_deref().unwrap_or("member");
         let role = self.role_with_location(org, role_name, input.location_id).await?;

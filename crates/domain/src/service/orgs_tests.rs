@@ -44,7 +44,17 @@ fn member(org: Uuid, user: Uuid, role: &str) -> Member {
 
 /// A caller who is `role` in `org` with `permissions`, and the mocks to go with them.
 fn caller(org: Uuid, role: &str, permissions: &'static [&'static str]) -> (Mocks, crate::auth::Principal) {
-    let p = principal(user("actor@example.com", "member"), vec![]);
+    caller_with(org, role, permissions, vec![])
+}
+
+/// The same, holding `platform` permissions in the default organization.
+fn caller_with(
+    org: Uuid,
+    role: &str,
+    permissions: &'static [&'static str],
+    platform: Vec<String>,
+) -> (Mocks, crate::auth::Principal) {
+    let p = principal(user("actor@example.com", "member"), platform);
     let mut m = Mocks::new();
     let (uid, role) = (p.user_id, role.to_string());
     m.orgs
@@ -133,7 +143,7 @@ async fn built_in_roles_keep_their_names_and_owner_keeps_everything() {
 #[tokio::test]
 async fn location_bound_roles_need_a_location_of_the_same_organization() {
     let org = Uuid::now_v7();
-    let (mut m, p) = caller(org, "owner", &["members:manage"]);
+    let (mut m, p) = caller_with(org, "owner", &["members:manage"], vec!["users:write".into()]);
     m.users.expect_get().returning(|id| {
         let mut u = user("x@example.com", "member");
         u.id = id;
@@ -206,4 +216,15 @@ async fn the_last_owner_stays() {
         Err(Error::Forbidden(why)) => assert!(why.contains("owner")),
         other => panic!("unexpected {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn an_organizations_own_admins_cannot_pull_in_users_by_id() {
+    let org = Uuid::now_v7();
+    let (mut m, p) = caller(org, "owner", &["members:manage"]);
+    m.users.expect_get().never();
+    m.orgs.expect_add_member().never();
+    let s = m.services(AuthPolicy::default());
+    let input = AddMemberInput { user_id: Uuid::now_v7(), role: None, location_id: None };
+    assert!(matches!(s.members.add(&p, org, input).await, Err(Error::Forbidden(_))));
 }

@@ -323,7 +323,17 @@ async fn members_list_needs_users_read_and_a_good_query() {
 #[actix_web::test]
 async fn adding_a_member_answers_201_with_location() {
     let id = Uuid::now_v7();
-    let (mut m, _) = member_mocks(id, Some(("owner", &["members:manage"])));
+    // The organization's own owner may not pull in users by id …
+    let (m, _) = member_mocks(id, Some(("owner", &["members:manage"])));
+    let body = json!({"user_id": Uuid::now_v7()});
+    let r = send(m.state(), with_json(TestRequest::post(), &format!("/api/v1/orgs/{id}/members"), body)).await;
+    r.problem(403, "forbidden");
+    // … a platform user administrator (default-org `users:write`) who manages members there may.
+    let me = user("m@example.com", "admin");
+    let mut m = Mocks::new().sign_in_as(&me, vec!["users:write".into()]);
+    let membership =
+        Membership { org_id: id, user_id: me.id, role: "owner".into(), permissions: vec!["members:manage".into()] };
+    m.orgs.expect_membership().returning(move |_, _| Ok(Some(membership.clone())));
     let newcomer = user("new@example.com", "member");
     let uid = newcomer.id;
     m.users.expect_get().with(eq(uid)).returning(move |_| Ok(Some(newcomer.clone())));
