@@ -74,7 +74,10 @@ fn edit_refusals(
     sets_verified: bool,
 ) -> Result<ValidationErrors, Error> {
     let mut refused = ValidationErrors::new();
-    if principal.has(perms::USERS_WRITE) {
+    // The same rule as `require`: platform user administration happens in a
+    // default-organization session (another organization's `users:write`
+    // says nothing about the platform's users).
+    if require(principal, perms::USERS_WRITE).is_ok() {
         return Ok(refused);
     }
     if principal.user_id != id {

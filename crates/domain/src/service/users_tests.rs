@@ -234,3 +234,20 @@ async fn admin_password_resets_skip_pending_and_banned_users() {
         }
     }
 }
+
+#[tokio::test]
+async fn users_write_of_another_organization_edits_nobody_but_oneself() {
+    // An owner of some tenant holds users:write there; signed into it, they
+    // are no platform administrator.
+    let mut owner = user("tenant-owner@example.com", "member");
+    owner.role = Some("owner".into());
+    let mut p = principal(owner, admin_perms());
+    p.org_id = Uuid::now_v7();
+    let mut m = Mocks::new();
+    m.users.expect_update().never();
+    let s = m.services(AuthPolicy::default());
+    let input: UserPatchInput = serde_json::from_value(serde_json::json!({"email": "mine@example.com"})).unwrap();
+    assert!(matches!(s.users.patch(&p, Uuid::now_v7(), input).await, Err(Error::Forbidden(_))));
+    let input: UserReplaceInput = serde_json::from_value(serde_json::json!({"email": "mine@example.com"})).unwrap();
+    assert!(matches!(s.users.replace(&p, Uuid::now_v7(), input).await, Err(Error::Forbidden(_))));
+}
