@@ -12,6 +12,7 @@ mod directory;
 mod errors;
 mod invitations;
 mod mail;
+mod matrix;
 mod me;
 mod ops;
 mod orgs;

@@ -1,0 +1,171 @@
+//! The authorization matrix: every operation of the API, called as every kind
+//! of actor, answers the expected authorization outcome.
+//!
+//! The route table is the running app's own OpenAPI document
+//! (`GET /api/v1/openapi.json`, every method of every path): an operation
+//! there without a row in [`table::MATRIX`], or a row naming an operation
+//! that is not there, fails the test, so a new route cannot ship without
+//! deciding who may call it.
+//!
+//! Actors:
+//! - `anonymous`: no token;
+//! - `member`: a plain `member` of the default organization and of org A;
+//! - `admin`: one user who is the default organization's `admin` and org A's
+//!   `owner`, so "admin" means, per route family, the default-organization
+//!   administrator for the platform's users (`/users`, `/invitations`) and
+//!   org A's owner for `/orgs/{id}…` (always org A);
+//! - `foreign_admin`: the owner of another organization, B, acting on org A
+//!   and on the default organization's users, in which they are a plain member;
+//! - `superadmin`: the platform's.
+//!
+//! Member and foreign admin call with both their default-organization session
+//! and a session switched to their organization (A, B); both must get the
+//! row's outcome. The admin's org-A session is tried on organization routes,
+//! where it changes nothing but what takes platform user administration
+//! (`Row::admin_in_a`); elsewhere it holds no user administration, by design.
+//! API-key actors join the matrix with the API-key feature.
+//!
+//! Outcomes are classes ([`table::Expect`]): `Allowed`/`Public` is anything
+//! but 401, 403, 404 (and never 405 or 5xx), so a `409` or `422` from a
+//! minimal body counts; `Unauthenticated` 401, `Forbidden` 403, `Hidden` 404
+//! (another tenant's resources do not exist for the caller). Rows on a user
+//! (`/users/{id}…`, `/orgs/{id}/members/{user}…`) come twice: on the caller
+//! themselves and on another user. Destructive calls (deletes, deactivate,
+//! ban, logout) each get a fresh target, or a fresh session, so that no call
+//! decides another's outcome. Every mismatch is listed before the test fails.
+
+mod table;
+mod world;
+
+use std::{collections::BTreeSet, time::Instant};
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use table::{Actor, Expect, Row, Target, ACTORS, MATRIX, UNDOCUMENTED_PUBLIC};
+use world::World;
+
+const HTTP_METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+/// Every (METHOD, path) of the document.
+fn documented(doc: &Value) -> BTreeSet<(String, String)> {
+    let paths = doc["paths"].as_object().expect("the document has paths");
+    let mut ops = BTreeSet::new();
+    for (path, item) in paths {
+        for method in item.as_object().into_iter().flat_map(|m| m.keys()) {
+            if HTTP_METHODS.contains(&method.as_str()) {
+                ops.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    ops
+}
+
+/// What is documented but has no row, and what has a row but is not documented.
+fn coverage(documented: &BTreeSet<(String, String)>) -> Vec<String> {
+    let rows: BTreeSet<(String, String)> = MATRIX.iter().map(|r| (r.method.to_string(), r.path.to_string())).collect();
+    let missing = documented.difference(&rows).map(|(m, p)| {
+        format!(
+            "{m} {p} is in the OpenAPI document but has no row in the authorization matrix (tests/api/matrix/table.rs)"
+        )
+    });
+    let stale = rows
+        .difference(documented)
+        .map(|(m, p)| format!("{m} {p} has a row in the authorization matrix but is not in the OpenAPI document"));
+    missing.chain(stale).collect()
+}
+
+fn passes(expect: Expect, status: StatusCode) -> bool {
+    match status.as_u16() {
+        401 => expect == Expect::Unauthenticated,
+        403 => expect == Expect::Forbidden,
+        404 => expect == Expect::Hidden,
+        405 | 500..=599 => false,
+        _ => matches!(expect, Expect::Allowed | Expect::Public),
+    }
+}
+
+fn actor_name(actor: Actor) -> &'static str {
+    match actor {
+        Actor::Anonymous => "anonymous",
+        Actor::Member => "member",
+        Actor::Admin => "admin",
+        Actor::ForeignAdmin => "foreign_admin",
+        Actor::Superadmin => "superadmin",
+    }
+}
+
+fn route_name(row: &Row) -> String {
+    let target = match row.target {
+        Target::Nobody => "",
+        Target::Own => " [own]",
+        Target::Other => " [other user]",
+    };
+    format!("{} {}{}{target}", row.method, row.path, row.query)
+}
+
+async fn mismatch(route: &str, who: String, expect: Expect, url: &str, r: reqwest::Response) -> String {
+    let status = r.status();
+    let text = r.text().await.unwrap_or_default();
+    let problem = serde_json::from_str::<Value>(&text).unwrap_or_default();
+    let (code, detail) = (problem["code"].as_str().unwrap_or(""), problem["detail"].as_str().unwrap_or(""));
+    format!("{route} as {who}: expected {expect:?}, got {status} {code} \"{detail}\" ({url})")
+}
+
+#[tokio::test]
+async fn every_documented_operation_answers_every_actor_as_the_matrix_says() {
+    let started = Instant::now();
+    let world = World::build().await;
+    let r = world.app.get("/api/v1/openapi.json", None).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let doc: Value = r.json().await.unwrap();
+    let operations = documented(&doc);
+    let mut failures = coverage(&operations);
+    let (mut cases, mut requests) = (0, 0);
+    // Rows the document does not know were reported above.
+    for row in MATRIX.iter().filter(|r| operations.contains(&(r.method.to_string(), r.path.to_string()))) {
+        let org_route = row.path.starts_with("/api/v1/orgs") || row.path == "/api/v1/permissions";
+        let route = route_name(row);
+        for (&actor, expect) in ACTORS.iter().zip(row.expect) {
+            cases += 1;
+            for caller in world.callers(actor, org_route) {
+                let expect = match row.admin_in_a {
+                    Some(e) if actor == Actor::Admin && caller.org.is_some() => e,
+                    _ => expect,
+                };
+                // Logging out ends the bearer's session: spend a fresh one.
+                let session = if row.path == "/api/v1/auth/logout" {
+                    world.relogin(&caller).await
+                } else {
+                    caller.session.clone()
+                };
+                let (url, body) = world.request(row, &caller).await;
+                let r = world.call(row.method, &url, session.as_ref().map(|s| s.access.as_str()), body).await;
+                requests += 1;
+                if !passes(expect, r.status()) {
+                    let who = format!("{}{}", actor_name(actor), caller.label);
+                    failures.push(mismatch(&route, who, expect, &url, r).await);
+                }
+            }
+        }
+    }
+    for path in UNDOCUMENTED_PUBLIC {
+        for actor in ACTORS {
+            cases += 1;
+            for caller in world.callers(actor, false) {
+                let r = world.call("GET", path, caller.session.as_ref().map(|s| s.access.as_str()), None).await;
+                requests += 1;
+                if !passes(Expect::Public, r.status()) {
+                    let who = format!("{}{}", actor_name(actor), caller.label);
+                    failures.push(mismatch(&format!("GET {path}"), who, Expect::Public, path, r).await);
+                }
+            }
+        }
+    }
+    eprintln!(
+        "authorization matrix: {} rows, {cases} (route, actor) cases, {requests} requests, {:.1?}",
+        MATRIX.len(),
+        started.elapsed()
+    );
+    assert!(failures.is_empty(), "{} authorization matrix failure(s):\n  {}", failures.len(), failures.join("\n  "));
+}

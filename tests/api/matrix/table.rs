@@ -1,0 +1,188 @@
+//! The matrix itself: one row per documented operation (more for operations
+//! on a user, once per [`Target`]), with the expected outcome for each actor.
+
+/// What an actor must be answered. `Allowed` and `Public` pass on any status
+/// but 401, 403, 404, 405 and 5xx: a `400`, `409` or `422` from a minimal
+/// body got past authorization.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expect {
+    /// Authorized.
+    Allowed,
+    /// The route needs no authentication: anonymous callers are let through.
+    Public,
+    /// `401`: no token.
+    Unauthenticated,
+    /// `403`: authenticated, not permitted.
+    Forbidden,
+    /// `404`: another tenant's resource, which does not exist for the caller.
+    Hidden,
+}
+
+/// The callers, in the order of a row's `expect`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Actor {
+    Anonymous,
+    Member,
+    Admin,
+    ForeignAdmin,
+    Superadmin,
+}
+
+pub const ACTORS: [Actor; 5] = [Actor::Anonymous, Actor::Member, Actor::Admin, Actor::ForeignAdmin, Actor::Superadmin];
+
+/// Whose user a `{id}` of `/users/{id}…` or a `{user}` of
+/// `/orgs/{id}/members/{user}…` is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// The path names no user.
+    Nobody,
+    /// The caller (anonymous: another user).
+    Own,
+    /// An ordinary user of the default organization, a plain member of org A.
+    Other,
+}
+
+pub struct Row {
+    /// Upper-case, as sent.
+    pub method: &'static str,
+    /// The path template, exactly as the OpenAPI document spells it.
+    pub path: &'static str,
+    /// Appended to the filled-in path.
+    pub query: &'static str,
+    pub target: Target,
+    /// A JSON body that passes deserialization (so the request reaches the
+    /// authorization decision), with placeholders: `{email}`, `{slug}` and
+    /// `{perm}` become fresh values, `{target_email}` the target's address,
+    /// `{candidate}` the id of a user who is in no organization but the default.
+    pub body: Option<&'static str>,
+    /// Anonymous, member, admin, foreign admin, superadmin.
+    pub expect: [Expect; 5],
+    /// The admin's session switched to org A, where it differs from the
+    /// admin's (organization routes only): there they are only A's owner.
+    pub admin_in_a: Option<Expect>,
+}
+
+use Expect::{Allowed as A, Forbidden as F, Hidden as H, Public as P, Unauthenticated as U};
+use Target::{Nobody, Other, Own};
+
+const fn r(method: &'static str, path: &'static str, target: Target, body: &'static str, expect: [Expect; 5]) -> Row {
+    let body = if body.is_empty() { None } else { Some(body) };
+    Row { method, path, query: "", target, body, expect, admin_in_a: None }
+}
+
+const fn q(method: &'static str, path: &'static str, query: &'static str, expect: [Expect; 5]) -> Row {
+    Row { method, path, query, target: Nobody, body: None, expect, admin_in_a: None }
+}
+
+impl Row {
+    const fn admin_in_a(self, expect: Expect) -> Row {
+        Row { admin_in_a: Some(expect), ..self }
+    }
+}
+
+/// A superadmin belongs to no organization, so "their own membership" in
+/// org A does not exist: `404`, like any unknown member.
+const NOT_A_MEMBER: Expect = H;
+
+/// The public `/auth/*` routes get `{}`: a `422` shows they parsed the body
+/// without asking for a token (a parsable body would risk a `401
+/// invalid_credentials` that says nothing about authorization).
+#[rustfmt::skip]
+pub const MATRIX: &[Row] = &[
+    //  method    path                                             target  body                                               anon member admin foreign super
+    r("POST",   "/api/v1/auth/register",                         Nobody, "{}",                                               [P, P, P, P, P]),
+    r("POST",   "/api/v1/auth/login",                            Nobody, "{}",                                               [P, P, P, P, P]),
+    r("POST",   "/api/v1/auth/refresh",                          Nobody, "{}",                                               [P, P, P, P, P]),
+    // Ends the bearer's session (callers get a fresh one), or the body's.
+    r("POST",   "/api/v1/auth/logout",                           Nobody, "{}",                                               [P, P, P, P, P]),
+    r("POST",   "/api/v1/auth/password/forgot",                  Nobody, "{}",                                               [P, P, P, P, P]),
+    r("POST",   "/api/v1/auth/password/reset",                   Nobody, "{}",                                               [P, P, P, P, P]),
+    r("POST",   "/api/v1/auth/email/verify",                     Nobody, "{}",                                               [P, P, P, P, P]),
+    r("POST",   "/api/v1/auth/email/resend",                     Nobody, "{}",                                               [P, P, P, P, P]),
+    r("POST",   "/api/v1/auth/invitations/accept",               Nobody, "{}",                                               [P, P, P, P, P]),
+
+    r("GET",    "/api/v1/me",                                    Nobody, "",                                                 [U, A, A, A, A]),
+    r("PATCH",  "/api/v1/me",                                    Nobody, "{}",                                               [U, A, A, A, A]),
+    r("POST",   "/api/v1/me/password",                           Nobody, "{}",                                               [U, A, A, A, A]),
+    r("POST",   "/api/v1/me/email",                              Nobody, "{}",                                               [U, A, A, A, A]),
+
+    // The platform's users: default-organization permissions. A foreign
+    // organization's owner is a plain member of the default organization.
+    r("GET",    "/api/v1/users",                                 Nobody, "",                                                 [U, F, A, F, A]),
+    r("POST",   "/api/v1/users",                                 Nobody, r#"{"email": "{email}", "password": "correct horse battery"}"#, [U, F, A, F, A]),
+    r("GET",    "/api/v1/users/count",                           Nobody, "",                                                 [U, F, A, F, A]),
+    r("GET",    "/api/v1/users/{id}",                            Own,    "",                                                 [U, A, A, A, A]),
+    r("GET",    "/api/v1/users/{id}",                            Other,  "",                                                 [U, F, A, F, A]),
+    r("PATCH",  "/api/v1/users/{id}",                            Own,    "{}",                                               [U, A, A, A, A]),
+    r("PATCH",  "/api/v1/users/{id}",                            Other,  "{}",                                               [U, F, A, F, A]),
+    r("PUT",    "/api/v1/users/{id}",                            Own,    r#"{"email": "{target_email}"}"#,                   [U, A, A, A, A]),
+    r("PUT",    "/api/v1/users/{id}",                            Other,  r#"{"email": "{target_email}"}"#,                   [U, F, A, F, A]),
+    // Nobody deletes, (de)activates or bans their own account, not even a superadmin.
+    r("DELETE", "/api/v1/users/{id}",                            Own,    "",                                                 [U, F, F, F, F]),
+    r("DELETE", "/api/v1/users/{id}",                            Other,  "",                                                 [U, F, A, F, A]),
+    r("POST",   "/api/v1/users/{id}/activate",                   Own,    "",                                                 [U, F, F, F, F]),
+    r("POST",   "/api/v1/users/{id}/activate",                   Other,  "",                                                 [U, F, A, F, A]),
+    r("POST",   "/api/v1/users/{id}/deactivate",                 Own,    "",                                                 [U, F, F, F, F]),
+    r("POST",   "/api/v1/users/{id}/deactivate",                 Other,  "",                                                 [U, F, A, F, A]),
+    r("POST",   "/api/v1/users/{id}/ban",                        Own,    "",                                                 [U, F, F, F, F]),
+    r("POST",   "/api/v1/users/{id}/ban",                        Other,  "",                                                 [U, F, A, F, A]),
+    r("POST",   "/api/v1/users/{id}/password-reset",             Own,    "",                                                 [U, F, A, F, A]),
+    r("POST",   "/api/v1/users/{id}/password-reset",             Other,  "",                                                 [U, F, A, F, A]),
+
+    r("GET",    "/api/v1/invitations",                           Nobody, "",                                                 [U, F, A, F, A]),
+    r("POST",   "/api/v1/invitations",                           Nobody, r#"{"email": "{email}"}"#,                          [U, F, A, F, A]),
+    r("DELETE", "/api/v1/invitations/{id}",                      Nobody, "",                                                 [U, F, A, F, A]),
+
+    r("GET",    "/api/v1/outbox",                                Nobody, "",                                                 [U, F, F, F, A]),
+    r("POST",   "/api/v1/outbox/{id}/retry",                     Nobody, "{}",                                               [U, F, F, F, A]),
+
+    // Organizations: "admin" is org A's owner, the foreign admin owns org B.
+    r("GET",    "/api/v1/orgs",                                  Nobody, "",                                                 [U, A, A, A, A]),
+    r("POST",   "/api/v1/orgs",                                  Nobody, r#"{"name": "Matrix", "slug": "{slug}"}"#,          [U, F, F, F, A]),
+    r("GET",    "/api/v1/orgs/{id}",                             Nobody, "",                                                 [U, A, A, H, A]),
+    r("PATCH",  "/api/v1/orgs/{id}",                             Nobody, "{}",                                               [U, F, A, H, A]),
+    r("DELETE", "/api/v1/orgs/{id}",                             Nobody, "",                                                 [U, F, F, H, A]),
+    r("GET",    "/api/v1/orgs/{id}/roles",                       Nobody, "",                                                 [U, A, A, H, A]),
+    r("POST",   "/api/v1/orgs/{id}/roles",                       Nobody, r#"{"name": "{slug}"}"#,                            [U, F, A, H, A]),
+    r("GET",    "/api/v1/orgs/{id}/roles/{role}",                Nobody, "",                                                 [U, A, A, H, A]),
+    r("PATCH",  "/api/v1/orgs/{id}/roles/{role}",                Nobody, "{}",                                               [U, F, A, H, A]),
+    r("DELETE", "/api/v1/orgs/{id}/roles/{role}",                Nobody, "",                                                 [U, F, A, H, A]),
+    r("GET",    "/api/v1/permissions",                           Nobody, "",                                                 [U, A, A, A, A]),
+    q("GET",    "/api/v1/permissions", "?org_id={org}",                                                                      [U, A, A, H, A]),
+    r("GET",    "/api/v1/orgs/{id}/permissions",                 Nobody, "",                                                 [U, A, A, H, A]),
+    r("POST",   "/api/v1/orgs/{id}/permissions",                 Nobody, r#"{"name": "{perm}"}"#,                            [U, F, A, H, A]),
+    r("DELETE", "/api/v1/orgs/{id}/permissions/{name}",          Nobody, "",                                                 [U, F, A, H, A]),
+    r("GET",    "/api/v1/orgs/{id}/locations",                   Nobody, "",                                                 [U, A, A, H, A]),
+    r("POST",   "/api/v1/orgs/{id}/locations",                   Nobody, r#"{"name": "Hall", "timezone": "UTC"}"#,           [U, F, A, H, A]),
+    r("GET",    "/api/v1/orgs/{id}/locations/{location}",        Nobody, "",                                                 [U, A, A, H, A]),
+    r("PATCH",  "/api/v1/orgs/{id}/locations/{location}",        Nobody, "{}",                                               [U, F, A, H, A]),
+    r("DELETE", "/api/v1/orgs/{id}/locations/{location}",        Nobody, "",                                                 [U, F, A, H, A]),
+    // The member list is the directory: it takes users:read, which a plain member lacks.
+    r("GET",    "/api/v1/orgs/{id}/members",                     Nobody, "",                                                 [U, F, A, H, A]),
+    // Adding an existing user by id also takes a platform user administrator:
+    // users:write in a default-organization session (or a superadmin).
+    r("POST",   "/api/v1/orgs/{id}/members",                     Nobody, r#"{"user_id": "{candidate}"}"#,                    [U, F, A, H, A]).admin_in_a(F),
+    r("GET",    "/api/v1/orgs/{id}/members/{user}",              Own,    "",                                                 [U, A, A, H, NOT_A_MEMBER]),
+    r("GET",    "/api/v1/orgs/{id}/members/{user}",              Other,  "",                                                 [U, A, A, H, A]),
+    // Changing nothing about oneself is fine for the owner; a plain member may not manage members.
+    r("PATCH",  "/api/v1/orgs/{id}/members/{user}",              Own,    "{}",                                               [U, F, A, H, NOT_A_MEMBER]),
+    r("PATCH",  "/api/v1/orgs/{id}/members/{user}",              Other,  "{}",                                               [U, F, A, H, A]),
+    // The owner is org A's only owner, whom nobody removes.
+    r("DELETE", "/api/v1/orgs/{id}/members/{user}",              Own,    "",                                                 [U, F, F, H, NOT_A_MEMBER]),
+    r("DELETE", "/api/v1/orgs/{id}/members/{user}",              Other,  "",                                                 [U, F, A, H, A]),
+    r("GET",    "/api/v1/orgs/{id}/members/{user}/permissions",  Own,    "",                                                 [U, A, A, H, NOT_A_MEMBER]),
+    r("GET",    "/api/v1/orgs/{id}/members/{user}/permissions",  Other,  "",                                                 [U, A, A, H, A]),
+    r("PUT",    "/api/v1/orgs/{id}/members/{user}/permissions",  Own,    r#"{"permissions": []}"#,                           [U, F, A, H, NOT_A_MEMBER]),
+    r("PUT",    "/api/v1/orgs/{id}/members/{user}/permissions",  Other,  r#"{"permissions": []}"#,                           [U, F, A, H, A]),
+
+    r("GET",    "/.well-known/jwks.json",                        Nobody, "",                                                 [P, P, P, P, P]),
+    r("GET",    "/health/live",                                  Nobody, "",                                                 [P, P, P, P, P]),
+    r("GET",    "/health/ready",                                 Nobody, "",                                                 [P, P, P, P, P]),
+    r("GET",    "/metrics",                                      Nobody, "",                                                 [P, P, P, P, P]),
+    r("GET",    "/api/v1/openapi.json",                          Nobody, "",                                                 [P, P, P, P, P]),
+    r("GET",    "/docs",                                         Nobody, "",                                                 [P, P, P, P, P]),
+];
+
+/// Served but not operations of the document (Swagger UI's files under
+/// `/docs/`): public, checked as such.
+pub const UNDOCUMENTED_PUBLIC: &[&str] = &["/docs/", "/docs/swagger-initializer.js"];

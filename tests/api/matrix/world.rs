@@ -1,0 +1,259 @@
+//! The fixtures every row is called against: the actors, their sessions,
+//! org A with a role, a location and members, org B, and fresh targets for
+//! the calls that destroy theirs.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use super::table::{Actor, Row, Target};
+use crate::helpers::*;
+
+/// One way an actor calls: a session (none for anonymous) and the
+/// organization it was switched to, if any.
+pub struct Caller {
+    pub label: &'static str,
+    pub session: Option<Session>,
+    pub org: Option<String>,
+}
+
+pub struct World {
+    pub app: TestApp,
+    root: Session,
+    member: Session,
+    member_in_a: Session,
+    admin: Session,
+    admin_in_a: Session,
+    foreign: Session,
+    foreign_in_b: Session,
+    /// An ordinary user, plain member of org A: the `Other` target.
+    victim: Session,
+    /// A user in no organization but the default one, for `POST /members`.
+    candidate: String,
+    pub org_a: String,
+    org_b: String,
+    role: String,
+    location: String,
+    /// A queued message (the worker is off), made dead before each retry.
+    message: String,
+}
+
+async fn created(r: reqwest::Response, what: &str) -> Value {
+    let status = r.status();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "fixture {what}: {body}");
+    body
+}
+
+fn id_of(v: &Value) -> String {
+    v["id"].as_str().unwrap().to_string()
+}
+
+fn fresh() -> String {
+    uuid::Uuid::now_v7().simple().to_string()
+}
+
+impl World {
+    pub async fn build() -> World {
+        // No mail goes out: messages stay queued, so one can be made dead at will.
+        let app = TestApp::spawn_with(|c| c.mail.worker.enabled = false).await;
+        let root = app.superadmin().await;
+        let admin = app.admin().await;
+        let member = app.member().await;
+        let foreign = app.register(&unique_email("foreign")).await;
+        let victim = app.register(&unique_email("victim")).await;
+        let candidate = app.register(&unique_email("candidate")).await.id;
+        let mut world = World {
+            member_in_a: member.clone(),
+            admin_in_a: admin.clone(),
+            foreign_in_b: foreign.clone(),
+            app,
+            root,
+            member,
+            admin,
+            foreign,
+            victim,
+            candidate,
+            org_a: String::new(),
+            org_b: String::new(),
+            role: String::new(),
+            location: String::new(),
+            message: String::new(),
+        };
+        world.org_a = world.org_owned_by(&world.admin.id, "a").await;
+        world.org_b = world.org_owned_by(&world.foreign.id, "b").await;
+        world.add_member(&world.org_a, &world.member.id).await;
+        world.add_member(&world.org_a, &world.victim.id).await;
+        world.role = world.fresh_role().await;
+        world.location = world.fresh_location().await;
+        world.member_in_a = world.login(&world.member, Some(&world.org_a)).await;
+        world.admin_in_a = world.login(&world.admin, Some(&world.org_a)).await;
+        world.foreign_in_b = world.login(&world.foreign, Some(&world.org_b)).await;
+        world.fresh_invitation().await;
+        let queued: Value = world.app.get("/api/v1/outbox", Some(&world.root.access)).await.json().await.unwrap();
+        world.message = id_of(&queued["data"][0]);
+        world
+    }
+
+    /// The sessions `actor` is tried with. Member and foreign admin: their
+    /// default-organization session and the one switched to their
+    /// organization (A, B), which must not change the outcome. The admin's
+    /// org-A session only on organization routes: elsewhere it is, by
+    /// design, no user administrator.
+    pub fn callers(&self, actor: Actor, org_route: bool) -> Vec<Caller> {
+        let c = |label, s: &Session, org: Option<&str>| Caller {
+            label,
+            session: Some(s.clone()),
+            org: org.map(str::to_owned),
+        };
+        match actor {
+            Actor::Anonymous => vec![Caller { label: "", session: None, org: None }],
+            Actor::Member => {
+                vec![c("", &self.member, None), c(" (session in org A)", &self.member_in_a, Some(&self.org_a))]
+            }
+            Actor::Admin if org_route => {
+                vec![c("", &self.admin, None), c(" (session in org A)", &self.admin_in_a, Some(&self.org_a))]
+            }
+            Actor::Admin => vec![c("", &self.admin, None)],
+            Actor::ForeignAdmin => {
+                vec![c("", &self.foreign, None), c(" (session in org B)", &self.foreign_in_b, Some(&self.org_b))]
+            }
+            Actor::Superadmin => vec![c("", &self.root, None)],
+        }
+    }
+
+    /// A new session of the same user in the same organization.
+    pub async fn relogin(&self, caller: &Caller) -> Option<Session> {
+        match &caller.session {
+            Some(s) => Some(self.login(s, caller.org.as_deref()).await),
+            None => None,
+        }
+    }
+
+    async fn login(&self, s: &Session, org: Option<&str>) -> Session {
+        let mut body = json!({"email": s.email, "password": PASSWORD});
+        if let Some(org) = org {
+            body["org"] = json!(org);
+        }
+        let r = self.app.post("/api/v1/auth/login", None, body).await;
+        assert_eq!(r.status(), StatusCode::OK, "fixture: login {} in {org:?}", s.email);
+        session(r.json().await.unwrap())
+    }
+
+    /// The request `row` makes as `caller`: its URL and body, every
+    /// placeholder filled, fresh targets made for destructive calls.
+    pub async fn request(&self, row: &Row, caller: &Caller) -> (String, Option<Value>) {
+        let destructive = row.method == "DELETE" || row.path.ends_with("/deactivate") || row.path.ends_with("/ban");
+        let me = caller.session.as_ref().unwrap_or(&self.victim);
+        let mut path = row.path.to_string();
+        let mut target_email = String::new();
+        if path.starts_with("/api/v1/users/{id}") {
+            let (id, email) = match row.target {
+                Target::Own => (me.id.clone(), me.email.clone()),
+                Target::Other if destructive => self.fresh_user().await,
+                Target::Other => (self.victim.id.clone(), self.victim.email.clone()),
+                Target::Nobody => panic!("{} {} needs a target", row.method, row.path),
+            };
+            path = path.replace("{id}", &id);
+            target_email = email;
+        } else if path.starts_with("/api/v1/invitations/{id}") {
+            path = path.replace("{id}", &self.fresh_invitation().await);
+        } else if path.starts_with("/api/v1/outbox/{id}") {
+            let sql = format!("UPDATE outbox SET status = 'dead' WHERE id = '{}'", self.message);
+            assert_eq!(self.app.db.execute(&sql).await.unwrap(), 1, "fixture: a dead message");
+            path = path.replace("{id}", &self.message);
+        } else if path.starts_with("/api/v1/orgs/{id}") {
+            let org =
+                if path == "/api/v1/orgs/{id}" && destructive { self.fresh_org().await } else { self.org_a.clone() };
+            path = path.replace("{id}", &org);
+            if path.contains("{role}") {
+                let role = if destructive { self.fresh_role().await } else { self.role.clone() };
+                path = path.replace("{role}", &role);
+            }
+            if path.contains("{location}") {
+                let location = if destructive { self.fresh_location().await } else { self.location.clone() };
+                path = path.replace("{location}", &location);
+            }
+            if path.contains("{name}") {
+                path = path.replace("{name}", &self.fresh_permission().await);
+            }
+            if path.contains("{user}") {
+                let user = match row.target {
+                    Target::Own => me.id.clone(),
+                    Target::Other if destructive => self.fresh_member().await,
+                    Target::Other => self.victim.id.clone(),
+                    Target::Nobody => panic!("{} {} needs a target", row.method, row.path),
+                };
+                path = path.replace("{user}", &user);
+            }
+        }
+        assert!(!path.contains('{'), "the matrix cannot fill in {path}");
+        let url = format!("{path}{}", row.query.replace("{org}", &self.org_a));
+        let body = row.body.map(|b| {
+            let b = b
+                .replace("{email}", &unique_email("matrix"))
+                .replace("{slug}", &format!("m-{}", fresh()))
+                .replace("{perm}", &format!("matrix:p{}", fresh()))
+                .replace("{target_email}", &target_email)
+                .replace("{candidate}", &self.candidate);
+            serde_json::from_str(&b).unwrap_or_else(|e| panic!("body of {} {}: {e}", row.method, row.path))
+        });
+        (url, body)
+    }
+
+    async fn root_post(&self, path: &str, body: Value) -> Value {
+        created(self.app.post(path, Some(&self.root.access), body).await, path).await
+    }
+
+    async fn org_owned_by(&self, owner: &str, name: &str) -> String {
+        let body = json!({"name": format!("Org {name}"), "slug": format!("{name}-{}", fresh()), "owner_id": owner});
+        id_of(&self.root_post("/api/v1/orgs", body).await)
+    }
+
+    async fn add_member(&self, org: &str, user: &str) {
+        self.root_post(&format!("/api/v1/orgs/{org}/members"), json!({"user_id": user})).await;
+    }
+
+    /// A user of the default organization, verified, with a password.
+    async fn fresh_user(&self) -> (String, String) {
+        let email = unique_email("target");
+        let body = json!({"email": email, "password": PASSWORD, "email_verified": true});
+        (id_of(&self.root_post("/api/v1/users", body).await), email)
+    }
+
+    async fn fresh_member(&self) -> String {
+        let (id, _) = self.fresh_user().await;
+        self.add_member(&self.org_a, &id).await;
+        id
+    }
+
+    /// An organization like A: owned by the admin, with the member in it.
+    async fn fresh_org(&self) -> String {
+        let org = self.org_owned_by(&self.admin.id, "doomed").await;
+        self.add_member(&org, &self.member.id).await;
+        org
+    }
+
+    async fn fresh_role(&self) -> String {
+        let body = json!({"name": format!("r-{}", fresh())});
+        id_of(&self.root_post(&format!("/api/v1/orgs/{}/roles", self.org_a), body).await)
+    }
+
+    async fn fresh_location(&self) -> String {
+        let body = json!({"name": "Venue", "timezone": "Europe/Copenhagen"});
+        id_of(&self.root_post(&format!("/api/v1/orgs/{}/locations", self.org_a), body).await)
+    }
+
+    async fn fresh_permission(&self) -> String {
+        let name = format!("fixture:p{}", fresh());
+        self.root_post(&format!("/api/v1/orgs/{}/permissions", self.org_a), json!({"name": name})).await;
+        name
+    }
+
+    async fn fresh_invitation(&self) -> String {
+        id_of(&self.root_post("/api/v1/invitations", json!({"email": unique_email("invitee")})).await)
+    }
+
+    pub async fn call(&self, method: &str, url: &str, token: Option<&str>, body: Option<Value>) -> reqwest::Response {
+        self.app.call(Method::from_bytes(method.as_bytes()).unwrap(), url, token, body).await
+    }
+}
