@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{
     client_meta,
-    paging::{check_query, envelope, offset_paging, PageLinks, PageMeta},
+    paging::{check_query, envelope, offset_paging, status_param, PageLinks, PageMeta},
     resource,
 };
 use crate::{
@@ -106,16 +106,8 @@ pub(crate) async fn list(
     let q: InvitationListParams = parse_query(&pairs)?;
     let mut errors = ValidationErrors::new();
     let (page, per_page) = offset_paging(q.page.as_deref(), q.per_page.as_deref(), q.limit.as_deref(), &mut errors);
-    let status = match q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => {
-            let parsed = InvitationStatus::parse(s);
-            if parsed.is_none() {
-                errors.add("status", "must be pending, accepted, revoked, superseded or expired");
-            }
-            parsed
-        }
-    };
+    let expected = "must be pending, accepted, revoked, superseded or expired";
+    let status = status_param(q.status.as_deref(), InvitationStatus::parse, expected, &mut errors);
     check_query(errors)?;
     let found = state.services.invitations.list(&principal, status, page, per_page).await?;
     let (meta, links) = envelope(PATH, &pairs, &found);

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{
-    paging::{check_query, envelope, offset_paging, PageLinks, PageMeta},
+    paging::{check_query, envelope, offset_paging, status_param, PageLinks, PageMeta},
     resource,
 };
 use crate::{
@@ -71,16 +71,7 @@ pub(crate) async fn list(
     let q: OutboxListParams = parse_query(&pairs)?;
     let mut errors = ValidationErrors::new();
     let (page, per_page) = offset_paging(q.page.as_deref(), q.per_page.as_deref(), q.limit.as_deref(), &mut errors);
-    let status = match q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => {
-            let parsed = OutboxStatus::parse(s);
-            if parsed.is_none() {
-                errors.add("status", "must be pending, sent or dead");
-            }
-            parsed
-        }
-    };
+    let status = status_param(q.status.as_deref(), OutboxStatus::parse, "must be pending, sent or dead", &mut errors);
     check_query(errors)?;
     let found = state.services.outbox.list(&principal, status, page, per_page).await?;
     let (meta, links) = envelope(PATH, &pairs, &found);

@@ -107,6 +107,22 @@ pub(crate) fn offset_paging(
     (page, per_page)
 }
 
+/// An optional `status=` parameter: absent or blank is `None`; a value
+/// `parse` refuses is recorded with `expected` ("must be …").
+pub(crate) fn status_param<T>(
+    raw: Option<&str>,
+    parse: impl FnOnce(&str) -> Option<T>,
+    expected: &str,
+    errors: &mut ValidationErrors,
+) -> Option<T> {
+    let raw = raw.map(str::trim).filter(|s| !s.is_empty())?;
+    let parsed = parse(raw);
+    if parsed.is_none() {
+        errors.add("status", expected);
+    }
+    parsed
+}
+
 /// `Err(400 invalid_query)` listing every bad parameter, if any.
 pub(crate) fn check_query(errors: ValidationErrors) -> Result<(), ApiError> {
     if errors.is_empty() {
