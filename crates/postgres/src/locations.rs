@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::error::DbError;
 use crate::rows::{contains_pattern, limit_offset, to_u64, Count};
-use crate::schema::locations;
+use crate::schema::{locations, memberships};
 
 /// One row of `locations`.
 #[derive(Queryable, Selectable, QueryableByName)]
@@ -168,7 +168,28 @@ pub(crate) async fn update(
 }
 
 /// Deletes `org`'s location `id`; `false` if there is no such location.
+///
+/// Run in a transaction: the location row is locked, then a member still
+/// having it is `Conflict(InUse)` — decided here, not from the server's message.
 pub(crate) async fn delete(conn: &mut AsyncPgConnection, org: Uuid, id: Uuid) -> Result<bool, DbError> {
+    let found: Option<Uuid> = locations::table
+        .filter(locations::org_id.eq(org).and(locations::id.eq(id)))
+        .select(locations::id)
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?;
+    if found.is_none() {
+        return Ok(false);
+    }
+    let held: bool = diesel::select(diesel::dsl::exists(
+        memberships::table.filter(memberships::org_id.eq(org)).filter(memberships::location_id.eq(id)),
+    ))
+    .get_result(conn)
+    .await?;
+    if held {
+        return Err(DbError::Conflict(roster_domain::Conflict::InUse));
+    }
     let n = diesel::delete(locations::table.filter(locations::org_id.eq(org).and(locations::id.eq(id))))
         .execute(conn)
         .await?;

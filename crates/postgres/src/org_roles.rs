@@ -1,9 +1,9 @@
 //! The roles of an organization and the permissions it registered, for
 //! [`crate::orgs::PgOrgRepository`]. Every query is scoped by `org_id`.
 //!
-//! Deleting a role that members or invitations still refer to violates a
-//! `RESTRICT` foreign key, which [`crate::error`] reports as
-//! `Conflict(InUse)`. A registered permission is only named in `text[]`
+//! Deleting a role that members or invitations still refer to is
+//! `Conflict(InUse)`, checked under a lock on the role (the `RESTRICT`
+//! foreign keys remain as the backstop). A registered permission is only named in `text[]`
 //! columns, so deleting one checks for roles and members holding it under a
 //! lock on its row.
 
@@ -17,7 +17,7 @@ use roster_domain::{Conflict, Patch};
 use uuid::Uuid;
 
 use crate::error::DbError;
-use crate::schema::{memberships, org_permissions, roles};
+use crate::schema::{invitations, memberships, org_permissions, roles};
 
 /// One row of `roles`.
 #[derive(Queryable, Selectable)]
@@ -169,7 +169,29 @@ pub(crate) async fn update_role(
 }
 
 /// Deletes `org`'s role `id`; `false` if there is no such role.
+///
+/// Run in a transaction: the role row is locked first (a concurrent
+/// membership taking the role holds a key-share lock on it, so the check and
+/// the delete cannot be overtaken), then a member or invitation still naming
+/// it is `Conflict(InUse)` — decided here, not from the server's message.
 pub(crate) async fn delete_role(conn: &mut AsyncPgConnection, org: Uuid, id: Uuid) -> Result<bool, DbError> {
+    let found: Option<Uuid> = roles::table
+        .filter(roles::org_id.eq(org).and(roles::id.eq(id)))
+        .select(roles::id)
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?;
+    if found.is_none() {
+        return Ok(false);
+    }
+    let held: bool =
+        diesel::select(exists(memberships::table.filter(memberships::role_id.eq(id)))).get_result(conn).await?;
+    let invited: bool =
+        diesel::select(exists(invitations::table.filter(invitations::role_id.eq(id)))).get_result(conn).await?;
+    if held || invited {
+        return Err(DbError::Conflict(Conflict::InUse));
+    }
     let n = diesel::delete(roles::table.filter(roles::org_id.eq(org).and(roles::id.eq(id)))).execute(conn).await?;
     Ok(n > 0)
 }

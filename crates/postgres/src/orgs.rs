@@ -319,8 +319,7 @@ impl OrgRepository for PgOrgRepository {
     }
 
     async fn delete_role(&self, org: Uuid, id: Uuid) -> Result<bool, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        Ok(org_roles::delete_role(&mut c, org, id).await?)
+        Ok(transaction(&self.pool, |c| org_roles::delete_role(c, org, id).scope_boxed()).await?)
     }
 
     async fn list_permissions(&self, org: Uuid) -> Result<Vec<OrgPermission>, RepoError> {
@@ -376,8 +375,7 @@ impl OrgRepository for PgOrgRepository {
     }
 
     async fn delete_location(&self, org: Uuid, id: Uuid) -> Result<bool, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        Ok(locations::delete(&mut c, org, id).await?)
+        Ok(transaction(&self.pool, |c| locations::delete(c, org, id).scope_boxed()).await?)
     }
 
     async fn get_member(&self, org: Uuid, user: Uuid) -> Result<Option<Member>, RepoError> {
