@@ -254,8 +254,13 @@ pub fn int_param(errors: &mut ValidationErrors, name: &str, raw: Option<&str>) -
 
 /// The `{id}` path segment as a UUID; anything else names no resource (`404`).
 pub fn path_id(req: &HttpRequest, what: &'static str) -> Result<Uuid, ApiError> {
+    segment_id(req, "id", what)
+}
+
+/// The UUID path segment `name`; anything else names no `what` (`404`).
+pub fn segment_id(req: &HttpRequest, name: &str, what: &'static str) -> Result<Uuid, ApiError> {
     req.match_info()
-        .get("id")
+        .get(name)
         .and_then(|raw| Uuid::try_parse(raw).ok())
         .ok_or(ApiError::Domain(DomainError::NotFound(what)))
 }

@@ -11,14 +11,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{
-    orgs::{org_id, segment_id, ORGS_PATH},
+    orgs::{org_id, ORGS_PATH},
     paging::{check_query, envelope, offset_paging, PageLinks, PageMeta},
     resource,
     user_list::{list_response, ListParams, UserListResponse},
 };
 use crate::{
     error::ApiError,
-    extract::{parse_query, query_pairs, read_json, Authenticated},
+    extract::{parse_query, query_pairs, read_json, segment_id, Authenticated},
     AppState,
 };
 

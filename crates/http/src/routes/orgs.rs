@@ -6,7 +6,7 @@
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use roster_domain::{
     org::{NewOrgInput, NewRoleInput, OrgPatch, OrgPermission, Organization, PermissionInput, Role, RolePatch},
-    Error as DomainError, ValidationErrors,
+    ValidationErrors,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -18,7 +18,7 @@ use super::{
 };
 use crate::{
     error::ApiError,
-    extract::{parse_query, path_id, query_pairs, read_json, Authenticated},
+    extract::{parse_query, path_id, query_pairs, read_json, segment_id, Authenticated},
     AppState,
 };
 
@@ -56,14 +56,6 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
 /// The organization of the `{id}` segment; malformed is `404`.
 pub(crate) fn org_id(req: &HttpRequest) -> Result<Uuid, ApiError> {
     path_id(req, "organization")
-}
-
-/// The UUID path segment `name`; anything else names no `what` (`404`).
-pub(crate) fn segment_id(req: &HttpRequest, name: &str, what: &'static str) -> Result<Uuid, ApiError> {
-    req.match_info()
-        .get(name)
-        .and_then(|raw| Uuid::try_parse(raw).ok())
-        .ok_or(ApiError::Domain(DomainError::NotFound(what)))
 }
 
 /// Query of `GET /orgs`.
