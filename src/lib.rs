@@ -24,7 +24,8 @@ use roster_postgres::{
     embedded::{EmbeddedOptions, EmbeddedPostgres},
     pool::{build_pool, ping, pool_status, PgPool, PoolConfig},
     signing_keys::PgSigningKeyStore,
-    PgAccountRepository, PgOrgRepository, PgOutboxRepository, PgRateLimits, PgSessionRepository, PgUserRepository,
+    PgAccountRepository, PgApiKeyRepository, PgOrgRepository, PgOutboxRepository, PgRateLimits, PgSessionRepository,
+    PgUserRepository,
 };
 use roster_smtp::{Composer, ComposerConfig, LinkTemplates, MailerConfig};
 
@@ -212,6 +213,7 @@ impl Roster {
             sessions: Arc::new(PgSessionRepository::new(pool.clone())),
             accounts: Arc::new(PgAccountRepository::new(pool.clone())),
             orgs: Arc::new(PgOrgRepository::new(pool.clone())),
+            api_keys: Arc::new(PgApiKeyRepository::new(pool.clone())),
             outbox: Arc::new(PgOutboxRepository::new(pool.clone())),
             rate_limits: Arc::new(PgRateLimits::new(pool.clone())),
             hasher: Arc::new(hasher),

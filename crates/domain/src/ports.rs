@@ -6,9 +6,11 @@
 //! once: a lost connection or exhausted pool is `Unavailable`, never
 //! "not found".
 
+mod api_key;
 mod mail;
 mod org;
 
+pub use api_key::*;
 pub use mail::*;
 pub use org::*;
 

@@ -167,7 +167,8 @@ fn domain_parts(e: &DomainError) -> Parts {
                 TokenRejection::Invalid => (
                     "invalid_token",
                     "Invalid access token",
-                    "The access token is malformed or its signature, issuer or audience is wrong.",
+                    "The access token is malformed or its signature, issuer or audience is wrong; or the API key is \
+                     unknown, revoked or expired.",
                 ),
                 TokenRejection::Expired => {
                     ("token_expired", "Access token expired", "The access token has expired; refresh it.")

@@ -133,7 +133,8 @@ pub fn app(
                 .configure(routes::invitations::configure)
                 .configure(routes::outbox::configure)
                 .configure(routes::orgs::configure)
-                .configure(routes::org_members::configure),
+                .configure(routes::org_members::configure)
+                .configure(routes::api_keys::configure),
         )
         .default_service(web::to(routes::not_found))
         .wrap(from_fn(metrics::middleware))

@@ -9,7 +9,7 @@ use utoipa::{
 
 use crate::{
     error::Problem,
-    routes::{account, auth, invitations, me, ops, org_members, orgs, outbox, user_list, users},
+    routes::{account, api_keys, auth, invitations, me, ops, org_members, orgs, outbox, user_list, users},
 };
 
 /// The request is malformed: bad JSON (`malformed_json`), an unreadable body
@@ -100,7 +100,9 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT or API key (rsk_…)").build(),
+            ),
         );
     }
 }
@@ -130,6 +132,7 @@ impl Modify for BearerAuth {
         org_members::update_location, org_members::delete_location,
         org_members::list_members, org_members::add_member, org_members::get_member, org_members::update_member,
         org_members::remove_member, org_members::member_permissions, org_members::set_member_permissions,
+        api_keys::list, api_keys::create, api_keys::get, api_keys::revoke,
         ops::jwks, ops::live, ops::ready, ops::metrics, ops::openapi_json, ops::docs,
     ),
     components(

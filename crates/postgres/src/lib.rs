@@ -6,6 +6,7 @@ pub mod migrate;
 pub mod pool;
 
 pub mod accounts;
+mod api_keys;
 mod db;
 mod effects;
 pub mod error;
@@ -26,6 +27,7 @@ pub mod users;
 mod users_query;
 
 pub use accounts::PgAccountRepository;
+pub use api_keys::PgApiKeyRepository;
 pub use embedded::{EmbeddedError, EmbeddedOptions, EmbeddedPostgres};
 pub use migrate::{revert_all, run_migrations, MigrateError, MIGRATIONS};
 pub use orgs::{builtin_roles, owner_permissions, PgOrgRepository, ADMIN_PERMISSIONS};

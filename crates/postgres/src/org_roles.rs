@@ -4,8 +4,8 @@
 //! Deleting a role that members or invitations still refer to is
 //! `Conflict(InUse)`, checked under a lock on the role (the `RESTRICT`
 //! foreign keys remain as the backstop). A registered permission is only named in `text[]`
-//! columns, so deleting one checks for roles and members holding it under a
-//! lock on its row.
+//! columns, so deleting one checks for roles, members and live API keys
+//! holding it under a lock on its row.
 
 use chrono::{DateTime, Utc};
 use diesel::dsl::exists;
@@ -17,7 +17,7 @@ use roster_domain::{Conflict, Patch};
 use uuid::Uuid;
 
 use crate::error::DbError;
-use crate::schema::{invitations, memberships, org_permissions, roles};
+use crate::schema::{api_keys, invitations, memberships, org_permissions, roles};
 
 /// One row of `roles`.
 #[derive(Queryable, Selectable)]
@@ -228,9 +228,9 @@ pub(crate) async fn register_permission(
     Ok(row.into())
 }
 
-/// Deletes a registered permission unless a role or a member of `org`
-/// holds it (`Conflict(InUse)`), inside a transaction; `false` if `org`
-/// did not register it.
+/// Deletes a registered permission unless a role, a member or a live
+/// (unrevoked) API key of `org` holds it (`Conflict(InUse)`), inside a
+/// transaction; `false` if `org` did not register it.
 pub(crate) async fn delete_permission_tx(conn: &mut AsyncPgConnection, org: Uuid, name: &str) -> Result<bool, DbError> {
     let this = org_permissions::table.filter(org_permissions::org_id.eq(org).and(org_permissions::name.eq(name)));
     let found: Option<String> = this.select(org_permissions::name).for_update().first(conn).await.optional()?;
@@ -247,7 +247,14 @@ pub(crate) async fn delete_permission_tx(conn: &mut AsyncPgConnection, org: Uuid
     ))
     .get_result(conn)
     .await?;
-    if by_role || by_member {
+    let by_key: bool = diesel::select(exists(
+        api_keys::table
+            .filter(api_keys::org_id.eq(org).and(api_keys::revoked_at.is_null()))
+            .filter(api_keys::permissions.contains(&held)),
+    ))
+    .get_result(conn)
+    .await?;
+    if by_role || by_member || by_key {
         return Err(DbError::Conflict(Conflict::InUse));
     }
     Ok(diesel::delete(this).execute(conn).await? > 0)

@@ -235,7 +235,7 @@ async fn update_org(
 
 /// Deletes a non-default organization. Memberships and invitations refer to
 /// its roles (and locations) with `RESTRICT` foreign keys, so they go first;
-/// roles, locations and registered permissions cascade.
+/// roles, locations, registered permissions and API keys cascade.
 async fn delete_org_tx(conn: &mut AsyncPgConnection, id: Uuid) -> Result<bool, DbError> {
     if id == DEFAULT_ORG_ID {
         return Ok(false);

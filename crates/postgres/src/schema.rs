@@ -1,7 +1,9 @@
 //! Diesel table definitions, written by hand to match
 //! `migrations/2026-11-24-000001_foundation/up.sql`,
-//! `migrations/2026-11-24-000005_mail/up.sql` and
-//! `migrations/2026-11-24-000006_organizations/up.sql` column for column.
+//! `migrations/2026-11-24-000005_mail/up.sql`,
+//! `migrations/2026-11-24-000006_organizations/up.sql`,
+//! `migrations/2026-11-24-000007_session_org/up.sql` and
+//! `migrations/2026-11-24-000008_api_keys/up.sql` column for column.
 
 // The `table!` macro generates items without doc comments.
 #![allow(missing_docs)]
@@ -93,6 +95,22 @@ diesel::table! {
         name -> Text,
         description -> Nullable<Text>,
         created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        name -> Text,
+        prefix -> Text,
+        secret_hash -> Bytea,
+        permissions -> Array<Text>,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        last_used_at -> Nullable<Timestamptz>,
+        expires_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -192,6 +210,8 @@ diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> roles (role_id));
 diesel::joinable!(locations -> organizations (org_id));
 diesel::joinable!(org_permissions -> organizations (org_id));
+diesel::joinable!(api_keys -> organizations (org_id));
+diesel::joinable!(api_keys -> users (created_by));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(invitations -> roles (role_id));
@@ -206,6 +226,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     memberships,
     locations,
     org_permissions,
+    api_keys,
     sessions,
     refresh_tokens,
     signing_keys,

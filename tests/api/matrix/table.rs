@@ -16,6 +16,10 @@ pub enum Expect {
     Forbidden,
     /// `404`: another tenant's resource, which does not exist for the caller.
     Hidden,
+    /// Not tried: an API key has no account of its own, so rows on the
+    /// caller's own user are for users only (the row's other-user twin
+    /// covers keys).
+    NoSelf,
 }
 
 /// The callers, in the order of a row's `expect`.
@@ -26,9 +30,22 @@ pub enum Actor {
     Admin,
     ForeignAdmin,
     Superadmin,
+    /// An API key with every built-in permission: org A's on organization
+    /// routes, the default organization's on the platform's.
+    Key,
+    /// The same organizations' keys with no permission at all.
+    KeyWithout,
 }
 
-pub const ACTORS: [Actor; 5] = [Actor::Anonymous, Actor::Member, Actor::Admin, Actor::ForeignAdmin, Actor::Superadmin];
+pub const ACTORS: [Actor; 7] = [
+    Actor::Anonymous,
+    Actor::Member,
+    Actor::Admin,
+    Actor::ForeignAdmin,
+    Actor::Superadmin,
+    Actor::Key,
+    Actor::KeyWithout,
+];
 
 /// Whose user a `{id}` of `/users/{id}…` or a `{user}` of
 /// `/orgs/{id}/members/{user}…` is.
@@ -55,22 +72,22 @@ pub struct Row {
     /// `{perm}` become fresh values, `{target_email}` the target's address,
     /// `{candidate}` the id of a user who is in no organization but the default.
     pub body: Option<&'static str>,
-    /// Anonymous, member, admin, foreign admin, superadmin.
-    pub expect: [Expect; 5],
+    /// Anonymous, member, admin, foreign admin, superadmin, key, key without permissions.
+    pub expect: [Expect; 7],
     /// The admin's session switched to org A, where it differs from the
     /// admin's (organization routes only): there they are only A's owner.
     pub admin_in_a: Option<Expect>,
 }
 
-use Expect::{Allowed as A, Forbidden as F, Hidden as H, Public as P, Unauthenticated as U};
+use Expect::{Allowed as A, Forbidden as F, Hidden as H, NoSelf as X, Public as P, Unauthenticated as U};
 use Target::{Nobody, Other, Own};
 
-const fn r(method: &'static str, path: &'static str, target: Target, body: &'static str, expect: [Expect; 5]) -> Row {
+const fn r(method: &'static str, path: &'static str, target: Target, body: &'static str, expect: [Expect; 7]) -> Row {
     let body = if body.is_empty() { None } else { Some(body) };
     Row { method, path, query: "", target, body, expect, admin_in_a: None }
 }
 
-const fn q(method: &'static str, path: &'static str, query: &'static str, expect: [Expect; 5]) -> Row {
+const fn q(method: &'static str, path: &'static str, query: &'static str, expect: [Expect; 7]) -> Row {
     Row { method, path, query, target: Nobody, body: None, expect, admin_in_a: None }
 }
 
@@ -89,98 +106,103 @@ const NOT_A_MEMBER: Expect = H;
 /// invalid_credentials` that says nothing about authorization).
 #[rustfmt::skip]
 pub const MATRIX: &[Row] = &[
-    //  method    path                                             target  body                                               anon member admin foreign super
-    r("POST",   "/api/v1/auth/register",                         Nobody, "{}",                                               [P, P, P, P, P]),
-    r("POST",   "/api/v1/auth/login",                            Nobody, "{}",                                               [P, P, P, P, P]),
-    r("POST",   "/api/v1/auth/refresh",                          Nobody, "{}",                                               [P, P, P, P, P]),
+    //  method    path                                             target  body                                               anon member admin foreign super key key-without
+    r("POST",   "/api/v1/auth/register",                         Nobody, "{}",                                               [P, P, P, P, P, P, P]),
+    r("POST",   "/api/v1/auth/login",                            Nobody, "{}",                                               [P, P, P, P, P, P, P]),
+    r("POST",   "/api/v1/auth/refresh",                          Nobody, "{}",                                               [P, P, P, P, P, P, P]),
     // Ends the bearer's session (callers get a fresh one), or the body's.
-    r("POST",   "/api/v1/auth/logout",                           Nobody, "{}",                                               [P, P, P, P, P]),
-    r("POST",   "/api/v1/auth/password/forgot",                  Nobody, "{}",                                               [P, P, P, P, P]),
-    r("POST",   "/api/v1/auth/password/reset",                   Nobody, "{}",                                               [P, P, P, P, P]),
-    r("POST",   "/api/v1/auth/email/verify",                     Nobody, "{}",                                               [P, P, P, P, P]),
-    r("POST",   "/api/v1/auth/email/resend",                     Nobody, "{}",                                               [P, P, P, P, P]),
-    r("POST",   "/api/v1/auth/invitations/accept",               Nobody, "{}",                                               [P, P, P, P, P]),
+    // An API key has no session to end (it is revoked instead).
+    r("POST",   "/api/v1/auth/logout",                           Nobody, "{}",                                               [P, P, P, P, P, F, F]),
+    r("POST",   "/api/v1/auth/password/forgot",                  Nobody, "{}",                                               [P, P, P, P, P, P, P]),
+    r("POST",   "/api/v1/auth/password/reset",                   Nobody, "{}",                                               [P, P, P, P, P, P, P]),
+    r("POST",   "/api/v1/auth/email/verify",                     Nobody, "{}",                                               [P, P, P, P, P, P, P]),
+    r("POST",   "/api/v1/auth/email/resend",                     Nobody, "{}",                                               [P, P, P, P, P, P, P]),
+    r("POST",   "/api/v1/auth/invitations/accept",               Nobody, "{}",                                               [P, P, P, P, P, P, P]),
 
-    r("GET",    "/api/v1/me",                                    Nobody, "",                                                 [U, A, A, A, A]),
-    r("PATCH",  "/api/v1/me",                                    Nobody, "{}",                                               [U, A, A, A, A]),
-    r("POST",   "/api/v1/me/password",                           Nobody, "{}",                                               [U, A, A, A, A]),
-    r("POST",   "/api/v1/me/email",                              Nobody, "{}",                                               [U, A, A, A, A]),
+    r("GET",    "/api/v1/me",                                    Nobody, "",                                                 [U, A, A, A, A, F, F]),
+    r("PATCH",  "/api/v1/me",                                    Nobody, "{}",                                               [U, A, A, A, A, F, F]),
+    r("POST",   "/api/v1/me/password",                           Nobody, "{}",                                               [U, A, A, A, A, F, F]),
+    r("POST",   "/api/v1/me/email",                              Nobody, "{}",                                               [U, A, A, A, A, F, F]),
 
     // The platform's users: default-organization permissions. A foreign
     // organization's owner is a plain member of the default organization.
-    r("GET",    "/api/v1/users",                                 Nobody, "",                                                 [U, F, A, F, A]),
-    r("POST",   "/api/v1/users",                                 Nobody, r#"{"email": "{email}", "password": "correct horse battery"}"#, [U, F, A, F, A]),
-    r("GET",    "/api/v1/users/count",                           Nobody, "",                                                 [U, F, A, F, A]),
-    r("GET",    "/api/v1/users/{id}",                            Own,    "",                                                 [U, A, A, A, A]),
-    r("GET",    "/api/v1/users/{id}",                            Other,  "",                                                 [U, F, A, F, A]),
-    r("PATCH",  "/api/v1/users/{id}",                            Own,    "{}",                                               [U, A, A, A, A]),
-    r("PATCH",  "/api/v1/users/{id}",                            Other,  "{}",                                               [U, F, A, F, A]),
-    r("PUT",    "/api/v1/users/{id}",                            Own,    r#"{"email": "{target_email}"}"#,                   [U, A, A, A, A]),
-    r("PUT",    "/api/v1/users/{id}",                            Other,  r#"{"email": "{target_email}"}"#,                   [U, F, A, F, A]),
+    r("GET",    "/api/v1/users",                                 Nobody, "",                                                 [U, F, A, F, A, A, F]),
+    r("POST",   "/api/v1/users",                                 Nobody, r#"{"email": "{email}", "password": "correct horse battery"}"#, [U, F, A, F, A, A, F]),
+    r("GET",    "/api/v1/users/count",                           Nobody, "",                                                 [U, F, A, F, A, A, F]),
+    r("GET",    "/api/v1/users/{id}",                            Own,    "",                                                 [U, A, A, A, A, X, X]),
+    r("GET",    "/api/v1/users/{id}",                            Other,  "",                                                 [U, F, A, F, A, A, F]),
+    r("PATCH",  "/api/v1/users/{id}",                            Own,    "{}",                                               [U, A, A, A, A, X, X]),
+    r("PATCH",  "/api/v1/users/{id}",                            Other,  "{}",                                               [U, F, A, F, A, A, F]),
+    r("PUT",    "/api/v1/users/{id}",                            Own,    r#"{"email": "{target_email}"}"#,                   [U, A, A, A, A, X, X]),
+    r("PUT",    "/api/v1/users/{id}",                            Other,  r#"{"email": "{target_email}"}"#,                   [U, F, A, F, A, A, F]),
     // Nobody deletes, (de)activates or bans their own account, not even a superadmin.
-    r("DELETE", "/api/v1/users/{id}",                            Own,    "",                                                 [U, F, F, F, F]),
-    r("DELETE", "/api/v1/users/{id}",                            Other,  "",                                                 [U, F, A, F, A]),
-    r("POST",   "/api/v1/users/{id}/activate",                   Own,    "",                                                 [U, F, F, F, F]),
-    r("POST",   "/api/v1/users/{id}/activate",                   Other,  "",                                                 [U, F, A, F, A]),
-    r("POST",   "/api/v1/users/{id}/deactivate",                 Own,    "",                                                 [U, F, F, F, F]),
-    r("POST",   "/api/v1/users/{id}/deactivate",                 Other,  "",                                                 [U, F, A, F, A]),
-    r("POST",   "/api/v1/users/{id}/ban",                        Own,    "",                                                 [U, F, F, F, F]),
-    r("POST",   "/api/v1/users/{id}/ban",                        Other,  "",                                                 [U, F, A, F, A]),
-    r("POST",   "/api/v1/users/{id}/password-reset",             Own,    "",                                                 [U, F, A, F, A]),
-    r("POST",   "/api/v1/users/{id}/password-reset",             Other,  "",                                                 [U, F, A, F, A]),
+    r("DELETE", "/api/v1/users/{id}",                            Own,    "",                                                 [U, F, F, F, F, X, X]),
+    r("DELETE", "/api/v1/users/{id}",                            Other,  "",                                                 [U, F, A, F, A, A, F]),
+    r("POST",   "/api/v1/users/{id}/activate",                   Own,    "",                                                 [U, F, F, F, F, X, X]),
+    r("POST",   "/api/v1/users/{id}/activate",                   Other,  "",                                                 [U, F, A, F, A, A, F]),
+    r("POST",   "/api/v1/users/{id}/deactivate",                 Own,    "",                                                 [U, F, F, F, F, X, X]),
+    r("POST",   "/api/v1/users/{id}/deactivate",                 Other,  "",                                                 [U, F, A, F, A, A, F]),
+    r("POST",   "/api/v1/users/{id}/ban",                        Own,    "",                                                 [U, F, F, F, F, X, X]),
+    r("POST",   "/api/v1/users/{id}/ban",                        Other,  "",                                                 [U, F, A, F, A, A, F]),
+    r("POST",   "/api/v1/users/{id}/password-reset",             Own,    "",                                                 [U, F, A, F, A, X, X]),
+    r("POST",   "/api/v1/users/{id}/password-reset",             Other,  "",                                                 [U, F, A, F, A, A, F]),
 
-    r("GET",    "/api/v1/invitations",                           Nobody, "",                                                 [U, F, A, F, A]),
-    r("POST",   "/api/v1/invitations",                           Nobody, r#"{"email": "{email}"}"#,                          [U, F, A, F, A]),
-    r("DELETE", "/api/v1/invitations/{id}",                      Nobody, "",                                                 [U, F, A, F, A]),
+    r("GET",    "/api/v1/invitations",                           Nobody, "",                                                 [U, F, A, F, A, A, F]),
+    r("POST",   "/api/v1/invitations",                           Nobody, r#"{"email": "{email}"}"#,                          [U, F, A, F, A, A, F]),
+    r("DELETE", "/api/v1/invitations/{id}",                      Nobody, "",                                                 [U, F, A, F, A, A, F]),
 
-    r("GET",    "/api/v1/outbox",                                Nobody, "",                                                 [U, F, F, F, A]),
-    r("POST",   "/api/v1/outbox/{id}/retry",                     Nobody, "{}",                                               [U, F, F, F, A]),
+    r("GET",    "/api/v1/outbox",                                Nobody, "",                                                 [U, F, F, F, A, F, F]),
+    r("POST",   "/api/v1/outbox/{id}/retry",                     Nobody, "{}",                                               [U, F, F, F, A, F, F]),
 
     // Organizations: "admin" is org A's owner, the foreign admin owns org B.
-    r("GET",    "/api/v1/orgs",                                  Nobody, "",                                                 [U, A, A, A, A]),
-    r("POST",   "/api/v1/orgs",                                  Nobody, r#"{"name": "Matrix", "slug": "{slug}"}"#,          [U, F, F, F, A]),
-    r("GET",    "/api/v1/orgs/{id}",                             Nobody, "",                                                 [U, A, A, H, A]),
-    r("PATCH",  "/api/v1/orgs/{id}",                             Nobody, "{}",                                               [U, F, A, H, A]),
-    r("DELETE", "/api/v1/orgs/{id}",                             Nobody, "",                                                 [U, F, F, H, A]),
-    r("GET",    "/api/v1/orgs/{id}/roles",                       Nobody, "",                                                 [U, A, A, H, A]),
-    r("POST",   "/api/v1/orgs/{id}/roles",                       Nobody, r#"{"name": "{slug}"}"#,                            [U, F, A, H, A]),
-    r("GET",    "/api/v1/orgs/{id}/roles/{role}",                Nobody, "",                                                 [U, A, A, H, A]),
-    r("PATCH",  "/api/v1/orgs/{id}/roles/{role}",                Nobody, "{}",                                               [U, F, A, H, A]),
-    r("DELETE", "/api/v1/orgs/{id}/roles/{role}",                Nobody, "",                                                 [U, F, A, H, A]),
-    r("GET",    "/api/v1/permissions",                           Nobody, "",                                                 [U, A, A, A, A]),
-    q("GET",    "/api/v1/permissions", "?org_id={org}",                                                                      [U, A, A, H, A]),
-    r("GET",    "/api/v1/orgs/{id}/permissions",                 Nobody, "",                                                 [U, A, A, H, A]),
-    r("POST",   "/api/v1/orgs/{id}/permissions",                 Nobody, r#"{"name": "{perm}"}"#,                            [U, F, A, H, A]),
-    r("DELETE", "/api/v1/orgs/{id}/permissions/{name}",          Nobody, "",                                                 [U, F, A, H, A]),
-    r("GET",    "/api/v1/orgs/{id}/locations",                   Nobody, "",                                                 [U, A, A, H, A]),
-    r("POST",   "/api/v1/orgs/{id}/locations",                   Nobody, r#"{"name": "Hall", "timezone": "UTC"}"#,           [U, F, A, H, A]),
-    r("GET",    "/api/v1/orgs/{id}/locations/{location}",        Nobody, "",                                                 [U, A, A, H, A]),
-    r("PATCH",  "/api/v1/orgs/{id}/locations/{location}",        Nobody, "{}",                                               [U, F, A, H, A]),
-    r("DELETE", "/api/v1/orgs/{id}/locations/{location}",        Nobody, "",                                                 [U, F, A, H, A]),
+    r("GET",    "/api/v1/orgs",                                  Nobody, "",                                                 [U, A, A, A, A, A, A]),
+    r("POST",   "/api/v1/orgs",                                  Nobody, r#"{"name": "Matrix", "slug": "{slug}"}"#,          [U, F, F, F, A, F, F]),
+    r("GET",    "/api/v1/orgs/{id}",                             Nobody, "",                                                 [U, A, A, H, A, A, A]),
+    r("PATCH",  "/api/v1/orgs/{id}",                             Nobody, "{}",                                               [U, F, A, H, A, A, F]),
+    r("DELETE", "/api/v1/orgs/{id}",                             Nobody, "",                                                 [U, F, F, H, A, H, H]),
+    r("GET",    "/api/v1/orgs/{id}/roles",                       Nobody, "",                                                 [U, A, A, H, A, A, A]),
+    r("POST",   "/api/v1/orgs/{id}/roles",                       Nobody, r#"{"name": "{slug}"}"#,                            [U, F, A, H, A, A, F]),
+    r("GET",    "/api/v1/orgs/{id}/roles/{role}",                Nobody, "",                                                 [U, A, A, H, A, A, A]),
+    r("PATCH",  "/api/v1/orgs/{id}/roles/{role}",                Nobody, "{}",                                               [U, F, A, H, A, A, F]),
+    r("DELETE", "/api/v1/orgs/{id}/roles/{role}",                Nobody, "",                                                 [U, F, A, H, A, A, F]),
+    r("GET",    "/api/v1/permissions",                           Nobody, "",                                                 [U, A, A, A, A, A, A]),
+    q("GET",    "/api/v1/permissions", "?org_id={org}",                                                                      [U, A, A, H, A, A, A]),
+    r("GET",    "/api/v1/orgs/{id}/permissions",                 Nobody, "",                                                 [U, A, A, H, A, A, A]),
+    r("POST",   "/api/v1/orgs/{id}/permissions",                 Nobody, r#"{"name": "{perm}"}"#,                            [U, F, A, H, A, A, F]),
+    r("DELETE", "/api/v1/orgs/{id}/permissions/{name}",          Nobody, "",                                                 [U, F, A, H, A, A, F]),
+    r("GET",    "/api/v1/orgs/{id}/locations",                   Nobody, "",                                                 [U, A, A, H, A, A, A]),
+    r("POST",   "/api/v1/orgs/{id}/locations",                   Nobody, r#"{"name": "Hall", "timezone": "UTC"}"#,           [U, F, A, H, A, A, F]),
+    r("GET",    "/api/v1/orgs/{id}/locations/{location}",        Nobody, "",                                                 [U, A, A, H, A, A, A]),
+    r("PATCH",  "/api/v1/orgs/{id}/locations/{location}",        Nobody, "{}",                                               [U, F, A, H, A, A, F]),
+    r("DELETE", "/api/v1/orgs/{id}/locations/{location}",        Nobody, "",                                                 [U, F, A, H, A, A, F]),
     // The member list is the directory: it takes users:read, which a plain member lacks.
-    r("GET",    "/api/v1/orgs/{id}/members",                     Nobody, "",                                                 [U, F, A, H, A]),
+    r("GET",    "/api/v1/orgs/{id}/members",                     Nobody, "",                                                 [U, F, A, H, A, A, F]),
     // Adding an existing user by id also takes a platform user administrator:
     // users:write in a default-organization session (or a superadmin).
-    r("POST",   "/api/v1/orgs/{id}/members",                     Nobody, r#"{"user_id": "{candidate}"}"#,                    [U, F, A, H, A]).admin_in_a(F),
-    r("GET",    "/api/v1/orgs/{id}/members/{user}",              Own,    "",                                                 [U, A, A, H, NOT_A_MEMBER]),
-    r("GET",    "/api/v1/orgs/{id}/members/{user}",              Other,  "",                                                 [U, A, A, H, A]),
+    r("POST",   "/api/v1/orgs/{id}/members",                     Nobody, r#"{"user_id": "{candidate}"}"#,                    [U, F, A, H, A, F, F]).admin_in_a(F),
+    r("GET",    "/api/v1/orgs/{id}/members/{user}",              Own,    "",                                                 [U, A, A, H, NOT_A_MEMBER, X, X]),
+    r("GET",    "/api/v1/orgs/{id}/members/{user}",              Other,  "",                                                 [U, A, A, H, A, A, A]),
     // Changing nothing about oneself is fine for the owner; a plain member may not manage members.
-    r("PATCH",  "/api/v1/orgs/{id}/members/{user}",              Own,    "{}",                                               [U, F, A, H, NOT_A_MEMBER]),
-    r("PATCH",  "/api/v1/orgs/{id}/members/{user}",              Other,  "{}",                                               [U, F, A, H, A]),
+    r("PATCH",  "/api/v1/orgs/{id}/members/{user}",              Own,    "{}",                                               [U, F, A, H, NOT_A_MEMBER, X, X]),
+    r("PATCH",  "/api/v1/orgs/{id}/members/{user}",              Other,  "{}",                                               [U, F, A, H, A, A, F]),
     // The owner is org A's only owner, whom nobody removes.
-    r("DELETE", "/api/v1/orgs/{id}/members/{user}",              Own,    "",                                                 [U, F, F, H, NOT_A_MEMBER]),
-    r("DELETE", "/api/v1/orgs/{id}/members/{user}",              Other,  "",                                                 [U, F, A, H, A]),
-    r("GET",    "/api/v1/orgs/{id}/members/{user}/permissions",  Own,    "",                                                 [U, A, A, H, NOT_A_MEMBER]),
-    r("GET",    "/api/v1/orgs/{id}/members/{user}/permissions",  Other,  "",                                                 [U, A, A, H, A]),
-    r("PUT",    "/api/v1/orgs/{id}/members/{user}/permissions",  Own,    r#"{"permissions": []}"#,                           [U, F, A, H, NOT_A_MEMBER]),
-    r("PUT",    "/api/v1/orgs/{id}/members/{user}/permissions",  Other,  r#"{"permissions": []}"#,                           [U, F, A, H, A]),
+    r("DELETE", "/api/v1/orgs/{id}/members/{user}",              Own,    "",                                                 [U, F, F, H, NOT_A_MEMBER, X, X]),
+    r("DELETE", "/api/v1/orgs/{id}/members/{user}",              Other,  "",                                                 [U, F, A, H, A, A, F]),
+    r("GET",    "/api/v1/orgs/{id}/members/{user}/permissions",  Own,    "",                                                 [U, A, A, H, NOT_A_MEMBER, X, X]),
+    r("GET",    "/api/v1/orgs/{id}/members/{user}/permissions",  Other,  "",                                                 [U, A, A, H, A, A, A]),
+    r("PUT",    "/api/v1/orgs/{id}/members/{user}/permissions",  Own,    r#"{"permissions": []}"#,                           [U, F, A, H, NOT_A_MEMBER, X, X]),
+    r("PUT",    "/api/v1/orgs/{id}/members/{user}/permissions",  Other,  r#"{"permissions": []}"#,                           [U, F, A, H, A, A, F]),
+    r("GET",    "/api/v1/orgs/{id}/api-keys",                    Nobody, "",                                                 [U, F, A, H, A, A, F]),
+    r("POST",   "/api/v1/orgs/{id}/api-keys",                    Nobody, r#"{"name": "matrix"}"#,                            [U, F, A, H, A, A, F]),
+    r("GET",    "/api/v1/orgs/{id}/api-keys/{key}",              Nobody, "",                                                 [U, F, A, H, A, A, F]),
+    r("DELETE", "/api/v1/orgs/{id}/api-keys/{key}",              Nobody, "",                                                 [U, F, A, H, A, A, F]),
 
-    r("GET",    "/.well-known/jwks.json",                        Nobody, "",                                                 [P, P, P, P, P]),
-    r("GET",    "/health/live",                                  Nobody, "",                                                 [P, P, P, P, P]),
-    r("GET",    "/health/ready",                                 Nobody, "",                                                 [P, P, P, P, P]),
-    r("GET",    "/metrics",                                      Nobody, "",                                                 [P, P, P, P, P]),
-    r("GET",    "/api/v1/openapi.json",                          Nobody, "",                                                 [P, P, P, P, P]),
-    r("GET",    "/docs",                                         Nobody, "",                                                 [P, P, P, P, P]),
+    r("GET",    "/.well-known/jwks.json",                        Nobody, "",                                                 [P, P, P, P, P, P, P]),
+    r("GET",    "/health/live",                                  Nobody, "",                                                 [P, P, P, P, P, P, P]),
+    r("GET",    "/health/ready",                                 Nobody, "",                                                 [P, P, P, P, P, P, P]),
+    r("GET",    "/metrics",                                      Nobody, "",                                                 [P, P, P, P, P, P, P]),
+    r("GET",    "/api/v1/openapi.json",                          Nobody, "",                                                 [P, P, P, P, P, P, P]),
+    r("GET",    "/docs",                                         Nobody, "",                                                 [P, P, P, P, P, P, P]),
 ];
 
 /// Served but not operations of the document (Swagger UI's files under

@@ -9,11 +9,30 @@ use super::table::{Actor, Row, Target};
 use crate::helpers::*;
 
 /// One way an actor calls: a session (none for anonymous) and the
-/// organization it was switched to, if any.
+/// organization it was switched to, if any; or an API key.
 pub struct Caller {
     pub label: &'static str,
     pub session: Option<Session>,
     pub org: Option<String>,
+    pub key: Option<String>,
+}
+
+impl Caller {
+    pub fn token(&self) -> Option<&str> {
+        self.key.as_deref().or(self.session.as_ref().map(|s| s.access.as_str()))
+    }
+}
+
+/// API keys of the organizations, with every built-in permission and with none.
+#[derive(Default)]
+struct Keys {
+    a: String,
+    a_without: String,
+    b: String,
+    default: String,
+    default_without: String,
+    /// The id of one of org A's keys, for the rows on a key.
+    fixture: String,
 }
 
 pub struct World {
@@ -35,6 +54,7 @@ pub struct World {
     location: String,
     /// A queued message (the worker is off), made dead before each retry.
     message: String,
+    keys: Keys,
 }
 
 async fn created(r: reqwest::Response, what: &str) -> Value {
@@ -78,6 +98,7 @@ impl World {
             role: String::new(),
             location: String::new(),
             message: String::new(),
+            keys: Keys::default(),
         };
         world.org_a = world.org_owned_by(&world.admin.id, "a").await;
         world.org_b = world.org_owned_by(&world.foreign.id, "b").await;
@@ -88,6 +109,7 @@ impl World {
         world.member_in_a = world.login(&world.member, Some(&world.org_a)).await;
         world.admin_in_a = world.login(&world.admin, Some(&world.org_a)).await;
         world.foreign_in_b = world.login(&world.foreign, Some(&world.org_b)).await;
+        world.keys = world.make_keys().await;
         world.fresh_invitation().await;
         let queued: Value = world.app.get("/api/v1/outbox", Some(&world.root.access)).await.json().await.unwrap();
         world.message = id_of(&queued["data"][0]);
@@ -104,9 +126,12 @@ impl World {
             label,
             session: Some(s.clone()),
             org: org.map(str::to_owned),
+            key: None,
         };
+        let k = |label, key: &str| Caller { label, session: None, org: None, key: Some(key.to_owned()) };
+        let keys = &self.keys;
         match actor {
-            Actor::Anonymous => vec![Caller { label: "", session: None, org: None }],
+            Actor::Anonymous => vec![Caller { label: "", session: None, org: None, key: None }],
             Actor::Member => {
                 vec![c("", &self.member, None), c(" (session in org A)", &self.member_in_a, Some(&self.org_a))]
             }
@@ -114,10 +139,19 @@ impl World {
                 vec![c("", &self.admin, None), c(" (session in org A)", &self.admin_in_a, Some(&self.org_a))]
             }
             Actor::Admin => vec![c("", &self.admin, None)],
+            Actor::ForeignAdmin if org_route => vec![
+                c("", &self.foreign, None),
+                c(" (session in org B)", &self.foreign_in_b, Some(&self.org_b)),
+                k(" (org B's API key)", &keys.b),
+            ],
             Actor::ForeignAdmin => {
                 vec![c("", &self.foreign, None), c(" (session in org B)", &self.foreign_in_b, Some(&self.org_b))]
             }
             Actor::Superadmin => vec![c("", &self.root, None)],
+            Actor::Key if org_route => vec![k(" (org A's)", &keys.a)],
+            Actor::Key => vec![k(" (the default organization's)", &keys.default)],
+            Actor::KeyWithout if org_route => vec![k(" (org A's)", &keys.a_without)],
+            Actor::KeyWithout => vec![k(" (the default organization's)", &keys.default_without)],
         }
     }
 
@@ -172,6 +206,11 @@ impl World {
             if path.contains("{location}") {
                 let location = if destructive { self.fresh_location().await } else { self.location.clone() };
                 path = path.replace("{location}", &location);
+            }
+            if path.contains("{key}") {
+                let key =
+                    if destructive { self.fresh_key(&self.org_a, &[]).await.0 } else { self.keys.fixture.clone() };
+                path = path.replace("{key}", &key);
             }
             if path.contains("{name}") {
                 path = path.replace("{name}", &self.fresh_permission().await);
@@ -247,6 +286,27 @@ impl World {
         let name = format!("fixture:p{}", fresh());
         self.root_post(&format!("/api/v1/orgs/{}/permissions", self.org_a), json!({"name": name})).await;
         name
+    }
+
+    /// A key of `org` made by the superadmin: its id and secret.
+    async fn fresh_key(&self, org: &str, permissions: &[&str]) -> (String, String) {
+        let body = json!({"name": format!("k-{}", fresh()), "permissions": permissions});
+        let key = self.root_post(&format!("/api/v1/orgs/{org}/api-keys"), body).await;
+        (id_of(&key), key["secret"].as_str().unwrap().to_string())
+    }
+
+    async fn make_keys(&self) -> Keys {
+        let every: Vec<&str> = roster_domain::org::CATALOGUE.iter().map(|(name, _)| *name).collect();
+        let default = roster_domain::DEFAULT_ORG_ID.to_string();
+        let (fixture, a) = self.fresh_key(&self.org_a, &every).await;
+        Keys {
+            a,
+            fixture,
+            a_without: self.fresh_key(&self.org_a, &[]).await.1,
+            b: self.fresh_key(&self.org_b, &every).await.1,
+            default: self.fresh_key(&default, &every).await.1,
+            default_without: self.fresh_key(&default, &[]).await.1,
+        }
     }
 
     async fn fresh_invitation(&self) -> String {

@@ -10,5 +10,5 @@ mod refresh;
 pub use claims::AccessClaims;
 pub use opaque::{OneTimeToken, TokenHash};
 pub use policy::AuthPolicy;
-pub use principal::{perms, Principal, SessionSubject};
+pub use principal::{perms, Actor, Principal, SessionSubject};
 pub use refresh::{RefreshSecret, RefreshToken};

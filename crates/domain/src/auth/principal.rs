@@ -2,7 +2,7 @@ use std::collections::BTreeSet;
 
 use uuid::Uuid;
 
-use crate::user::User;
+use crate::{error::Error, org::ApiKey, user::User};
 
 /// Permission strings (`resource:action`) used by the user management use cases.
 pub mod perms {
@@ -34,31 +34,78 @@ impl SessionSubject {
     }
 }
 
-/// The authenticated caller of a request, built from a verified access token
-/// whose session was found live in the store.
+/// Who is behind a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Actor {
+    /// A user signed in with a session.
+    User {
+        /// The caller's own record, fresh from the store.
+        user: Box<User>,
+        session_id: Uuid,
+    },
+    /// A host service with an API key of the principal's organization.
+    ApiKey { key_id: Uuid, name: String },
+}
+
+/// The authenticated caller of a request: a user whose access token was
+/// verified and whose session was found live in the store, or a live API key.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Principal {
-    pub user_id: Uuid,
-    pub session_id: Uuid,
+    pub actor: Actor,
+    /// Never true for an API key.
     pub is_superadmin: bool,
-    /// The organization the session acts in; `role` and `permissions` are there.
+    /// The organization the caller acts in; `role` and `permissions` are there.
     pub org_id: Uuid,
+    /// The user's role in `org_id`; `None` for an API key.
     pub role: Option<String>,
     pub permissions: BTreeSet<String>,
-    /// The caller's own record, fresh from the store.
-    pub user: User,
 }
 
 impl Principal {
     pub fn new(session_id: Uuid, subject: SessionSubject) -> Principal {
         Principal {
-            user_id: subject.user.id,
-            session_id,
             is_superadmin: subject.user.is_superadmin,
             org_id: subject.org_id,
             role: subject.org_role,
             permissions: subject.permissions.into_iter().collect(),
-            user: subject.user,
+            actor: Actor::User { user: Box::new(subject.user), session_id },
+        }
+    }
+
+    /// A host service acting with `key`, in the key's organization.
+    pub fn api_key(key: &ApiKey) -> Principal {
+        Principal {
+            actor: Actor::ApiKey { key_id: key.id, name: key.name.clone() },
+            is_superadmin: false,
+            org_id: key.org_id,
+            role: None,
+            permissions: key.permissions.iter().cloned().collect(),
+        }
+    }
+
+    /// The signed-in user, if the caller is one.
+    pub fn user(&self) -> Option<&User> {
+        match &self.actor {
+            Actor::User { user, .. } => Some(user),
+            Actor::ApiKey { .. } => None,
+        }
+    }
+
+    pub fn user_id(&self) -> Option<Uuid> {
+        self.user().map(|u| u.id)
+    }
+
+    /// Whether the caller is the user `id`.
+    pub fn is_user(&self, id: Uuid) -> bool {
+        self.user_id() == Some(id)
+    }
+
+    /// The signed-in user and their session, for what only a user can do
+    /// (their own profile, password, sessions). An API key is `Forbidden`.
+    pub fn signed_in(&self) -> Result<(&User, Uuid), Error> {
+        match &self.actor {
+            Actor::User { user, session_id } => Ok((user, *session_id)),
+            Actor::ApiKey { .. } => Err(Error::Forbidden("an API key acts for a service, not a user")),
         }
     }
 
@@ -67,7 +114,7 @@ impl Principal {
         self.is_superadmin || self.permissions.contains(permission)
     }
 
-    /// Whether the session acts in the default organization, where the
+    /// Whether the caller acts in the default organization, where the
     /// platform's user administration happens.
     pub fn in_default_org(&self) -> bool {
         self.org_id == crate::DEFAULT_ORG_ID

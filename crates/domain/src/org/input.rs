@@ -39,12 +39,12 @@ fn role_name(raw: &str) -> Result<String, Invalid> {
     }
 }
 
-fn text<const N: usize>(errors: &mut ValidationErrors, field: &str, raw: &str) -> String {
+pub(super) fn text<const N: usize>(errors: &mut ValidationErrors, field: &str, raw: &str) -> String {
     errors.check(field, BoundedText::<N>::parse(raw).map(BoundedText::into_inner)).unwrap_or_default()
 }
 
 /// Each permission parsed; duplicates dropped, order kept.
-fn permissions(errors: &mut ValidationErrors, field: &str, raw: &[String]) -> Vec<String> {
+pub(super) fn permissions(errors: &mut ValidationErrors, field: &str, raw: &[String]) -> Vec<String> {
     if raw.len() > MAX_ITEMS {
         errors.add(field, format!("must hold at most {MAX_ITEMS} permissions"));
         return Vec::new();

@@ -2,11 +2,13 @@
 //! locations, and the one policy function every organization-scoped use case
 //! asks.
 
+mod api_key;
 mod input;
 mod model;
 mod permission;
 mod policy;
 
+pub use api_key::{ApiKey, ApiKeySecret, NewApiKey, NewApiKeyInput, KEY_PREFIX, PREFIX_LEN};
 pub use input::{
     AddMemberInput, LocationInput, LocationPatch, MemberPatch, MemberPermissionsInput, NewOrgInput, NewRoleInput,
     OrgPatch, PermissionInput, RolePatch,

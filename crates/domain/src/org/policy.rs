@@ -22,6 +22,7 @@ pub enum Access {
 /// given their membership there (`None` if they have none):
 ///
 /// - a superadmin may do everything, everywhere;
+/// - an API key acts in its own organization only, with its own permissions;
 /// - for anyone else an organization they do not belong to does not exist:
 ///   `NotFound("organization")`, whatever they asked — so nobody learns the
 ///   ids of other tenants' organizations, roles or locations;
@@ -35,12 +36,20 @@ pub fn authorize(
     if principal.is_superadmin {
         return Ok(());
     }
-    let Some(m) = membership.filter(|m| m.org_id == org_id && m.user_id == principal.user_id) else {
+    let holds = |p: &str| match principal.user_id() {
+        Some(me) => membership.filter(|m| m.org_id == org_id && m.user_id == me).map(|m| m.has(p)),
+        None => (principal.org_id == org_id).then(|| principal.has(p)),
+    };
+    // Reading takes no permission, only belonging: the empty name is held by nobody.
+    let Some(held) = holds(match access {
+        Access::Permission(p) => p,
+        Access::Read | Access::Superadmin => "",
+    }) else {
         return Err(Error::NotFound("organization"));
     };
     match access {
         Access::Read => Ok(()),
-        Access::Permission(p) if m.has(p) => Ok(()),
+        Access::Permission(_) if held => Ok(()),
         Access::Permission(p) => Err(Error::Forbidden(p)),
         Access::Superadmin => Err(Error::Forbidden("only superadmins manage organizations")),
     }
@@ -79,7 +88,8 @@ mod tests {
     fn strangers_see_nothing_members_read_permissions_write() {
         let org = Uuid::now_v7();
         let p = principal(false);
-        let member = Membership { org_id: org, user_id: p.user_id, role: "member".into(), permissions: vec![] };
+        let member =
+            Membership { org_id: org, user_id: p.user_id().unwrap(), role: "member".into(), permissions: vec![] };
         let admin = Membership { permissions: vec!["roles:manage".into()], ..member.clone() };
         let elsewhere = Membership { org_id: Uuid::now_v7(), ..admin.clone() };
         let manage = Access::Permission("roles:manage");
@@ -90,5 +100,30 @@ mod tests {
         assert!(authorize(&p, org, Some(&admin), manage).is_ok());
         assert!(matches!(authorize(&p, org, Some(&admin), Access::Superadmin), Err(Error::Forbidden(_))));
         assert!(authorize(&principal(true), org, None, Access::Superadmin).is_ok());
+    }
+
+    #[test]
+    fn keys_act_in_their_own_organization_with_their_own_permissions() {
+        let org = Uuid::now_v7();
+        let key = crate::org::ApiKey {
+            id: Uuid::now_v7(),
+            org_id: org,
+            name: "svc".into(),
+            prefix: "rsk_abcdefgh".into(),
+            permissions: vec!["users:write".into()],
+            created_by: None,
+            created_at: chrono::Utc::now(),
+            last_used_at: None,
+            expires_at: None,
+        };
+        let p = Principal::api_key(&key);
+        // A membership handed in for a key is ignored: keys are not members.
+        let m = Membership { org_id: org, user_id: key.id, role: "owner".into(), permissions: vec![] };
+        assert!(authorize(&p, org, None, Access::Read).is_ok());
+        assert!(authorize(&p, org, Some(&m), Access::Permission("users:write")).is_ok());
+        assert!(matches!(authorize(&p, org, None, Access::Permission("roles:manage")), Err(Error::Forbidden(_))));
+        assert!(matches!(authorize(&p, org, None, Access::Superadmin), Err(Error::Forbidden(_))));
+        let other = Uuid::now_v7();
+        assert!(matches!(authorize(&p, other, None, Access::Read), Err(Error::NotFound(_))));
     }
 }

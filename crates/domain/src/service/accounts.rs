@@ -153,12 +153,13 @@ impl AccountService {
     /// address is told instead, and the caller sees the same answer.
     /// Errors: `Validation` (`email`, `current_password`), `Unavailable`.
     pub async fn request_email_change(&self, principal: &Principal, input: ChangeEmailInput) -> Result<(), Error> {
+        let (user, _) = principal.signed_in()?;
         let mut errors = ValidationErrors::new();
         let email = errors.check("email", Email::parse(&input.email));
-        if email.as_ref().is_some_and(|e| e.as_str().eq_ignore_ascii_case(&principal.user.email)) {
+        if email.as_ref().is_some_and(|e| e.as_str().eq_ignore_ascii_case(&user.email)) {
             errors.add("email", "is already your address");
         }
-        let hash = self.ports.users.password_hash(principal.user_id).await?;
+        let hash = self.ports.users.password_hash(user.id).await?;
         let current_ok = match &hash {
             Some(h) => self.ports.hasher.verify(&input.current_password, h).await.map_err(hash_error)?,
             None => false,
@@ -170,7 +171,6 @@ impl AccountService {
             return Err(Error::Validation(errors));
         };
         let now = self.ports.clock.now();
-        let user = &principal.user;
         let newcomer = |body| {
             let mut letter = letter_to(user, body);
             letter.to = email.clone();

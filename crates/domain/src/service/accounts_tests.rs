@@ -186,7 +186,7 @@ async fn email_change_needs_the_password_and_a_new_address() {
 #[tokio::test]
 async fn email_change_mails_the_new_address_a_link_and_the_old_a_notice() {
     let me = principal(user("ada@example.com", "member"), vec![]);
-    let me_id = me.user_id;
+    let me_id = me.user_id().unwrap();
     let mut m = Mocks::new();
     m.users.expect_password_hash().returning(|_| Ok(Some("$h".into())));
     m.hasher.expect_verify().returning(|_, _| Ok(true));
@@ -329,5 +329,5 @@ async fn an_invitation_writes_a_pending_user_its_token_and_its_letter_together()
         locale: Some("da".into()),
     };
     let inv = s.invitations.invite(&admin, input, &meta()).await.unwrap();
-    assert_eq!(inv.invited_by, Some(admin.user_id));
+    assert_eq!(inv.invited_by, Some(admin.user_id().unwrap()));
 }

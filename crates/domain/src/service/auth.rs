@@ -9,6 +9,7 @@ use uuid::Uuid;
 use crate::{
     auth::{AccessClaims, AuthPolicy, Principal, RefreshSecret, RefreshToken, SessionSubject},
     error::{Error, TokenRejection},
+    org::ApiKeySecret,
     ports::{NewSession, NewUserRecord, RotateOutcome, Rotation},
     user::{MePatch, NewUserInput, User},
     values::{Email, Password},
@@ -287,9 +288,18 @@ impl AuthService {
         }
     }
 
-    /// Verifies a bearer token and checks its session is live.
-    /// Errors: `Unauthenticated(Invalid | Expired | Revoked)`, `Unavailable`.
+    /// Verifies a bearer token: an access token whose session is live, or a
+    /// live API key (`rsk_…`). Errors: `Unauthenticated(Invalid | Expired |
+    /// Revoked)` (an unknown, revoked or expired key is `Invalid`), `Unavailable`.
     pub async fn authenticate(&self, token: &str) -> Result<Principal, Error> {
+        if ApiKeySecret::looks_like(token) {
+            let key = ApiKeySecret::parse(token).ok_or(Error::Unauthenticated(TokenRejection::Invalid))?;
+            let now = self.ports.clock.now();
+            return match self.ports.api_keys.authenticate(&key.hash(), now).await? {
+                Some(key) => Ok(Principal::api_key(&key)),
+                None => Err(Error::Unauthenticated(TokenRejection::Invalid)),
+            };
+        }
         let claims = self.ports.signer.verify(token).map_err(Error::Unauthenticated)?;
         let now = self.ports.clock.now();
         match self.ports.sessions.subject(claims.sid, claims.sub, now).await? {
@@ -300,8 +310,9 @@ impl AuthService {
 
     /// Ends the caller's session.
     pub async fn logout(&self, principal: &Principal) -> Result<(), Error> {
+        let (user, session_id) = principal.signed_in()?;
         let now = self.ports.clock.now();
-        self.ports.sessions.revoke(principal.session_id, principal.user_id, "logout", now).await?;
+        self.ports.sessions.revoke(session_id, user.id, "logout", now).await?;
         Ok(())
     }
 
@@ -319,16 +330,18 @@ impl AuthService {
 
     /// Updates the caller's own profile fields.
     pub async fn update_me(&self, principal: &Principal, patch: MePatch) -> Result<User, Error> {
+        let (user, _) = principal.signed_in()?;
         let now = self.ports.clock.now();
         let changes = patch.validate(now.date_naive())?;
-        self.ports.users.update(principal.user_id, &changes, now).await?.ok_or(Error::NotFound("user"))
+        self.ports.users.update(user.id, &changes, now).await?.ok_or(Error::NotFound("user"))
     }
 
     /// Changes the caller's password. The current password is required; every
     /// other session of the caller is revoked and a notice is mailed. Errors: `Validation` (wrong
     /// current password is reported on `current_password`), `Unavailable`.
     pub async fn change_password(&self, principal: &Principal, current: &str, new: &str) -> Result<(), Error> {
-        let hash = self.ports.users.password_hash(principal.user_id).await?;
+        let (user, session_id) = principal.signed_in()?;
+        let hash = self.ports.users.password_hash(user.id).await?;
         let current_ok = match &hash {
             Some(h) => self.ports.hasher.verify(current, h).await.map_err(hash_error)?,
             None => false,
@@ -337,7 +350,7 @@ impl AuthService {
         if !current_ok {
             errors.add("current_password", "is not your current password");
         }
-        let password = match Password::new(&self.policy.password, new, Some(&principal.user.email)) {
+        let password = match Password::new(&self.policy.password, new, Some(&user.email)) {
             Ok(_) if current_ok && current == new => {
                 errors.add("new_password", "must differ from the current password");
                 None
@@ -353,9 +366,9 @@ impl AuthService {
         };
         let new_hash = self.ports.hasher.hash(&password).await.map_err(hash_error)?;
         let now = self.ports.clock.now();
-        let notice = queue(&self.ports, letter_to(&principal.user, LetterBody::PasswordChanged { reset: false }), now)?;
+        let notice = queue(&self.ports, letter_to(user, LetterBody::PasswordChanged { reset: false }), now)?;
         let effects = Effects::mail(notice);
-        self.ports.users.set_password(principal.user_id, &new_hash, Some(principal.session_id), now, &effects).await?;
+        self.ports.users.set_password(user.id, &new_hash, Some(session_id), now, &effects).await?;
         Ok(())
     }
 }

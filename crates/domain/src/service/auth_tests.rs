@@ -178,8 +178,8 @@ async fn revoked_session_is_unauthenticated() {
 #[tokio::test]
 async fn change_password_checks_current_and_keeps_this_session() {
     let me = principal(user("ada@example.com", "member"), vec![]);
-    let keep = me.session_id;
-    let me_id = me.user_id;
+    let keep = me.signed_in().unwrap().1;
+    let me_id = me.user_id().unwrap();
     let mut m = Mocks::new();
     m.users.expect_password_hash().returning(|_| Ok(Some("$real".into())));
     m.hasher.expect_verify().with(eq("old password"), eq("$real")).returning(|_, _| Ok(true));

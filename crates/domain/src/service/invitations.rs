@@ -9,7 +9,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::{
-    auth::{perms, AuthPolicy, Principal},
+    auth::{perms, Actor, AuthPolicy, Principal},
     error::Error,
     mail::{Effects, Invitation, InvitationStatus, LetterBody, NewInvitation, RevokeOutcome, TokenPurpose},
     ports::NewUserRecord,
@@ -126,11 +126,13 @@ impl InvitationService {
         let ttl = self.policy.accounts.invitation_ttl;
         let id = Uuid::now_v7();
         let (token, record) = new_token(TokenPurpose::Invitation, user.id, user.email.clone(), Some(id), ttl, now);
-        let inviter = principal.user.name.clone().or_else(|| Some(principal.user.email.clone()));
+        let inviter = match &principal.actor {
+            Actor::User { user, .. } => user.name.clone().or_else(|| Some(user.email.clone())),
+            Actor::ApiKey { .. } => None,
+        };
         let letter = letter_to_new(&user, LetterBody::Invitation { token, valid_for: ttl, inviter });
         let effects = Effects::token_and_mail(record, queue(&self.ports, letter, now)?);
-        let invitation =
-            NewInvitation { id, user, invited_by: Some(principal.user_id), expires_at: now + ttl, reinvite };
+        let invitation = NewInvitation { id, user, invited_by: principal.user_id(), expires_at: now + ttl, reinvite };
         Ok(self.ports.accounts.invite(&invitation, &effects).await?)
     }
 

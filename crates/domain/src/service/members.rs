@@ -142,7 +142,7 @@ impl MemberService {
     ) -> Result<Member, Error> {
         let membership = authorized(&self.ports, principal, org, Access::Permission(MEMBERS_MANAGE)).await?;
         let current = self.target(principal, membership.as_ref(), org, user).await?;
-        if patch.role.is_some() && user == principal.user_id && !principal.is_superadmin {
+        if patch.role.is_some() && principal.is_user(user) && !principal.is_superadmin {
             return Err(Error::Forbidden("nobody changes their own role"));
         }
         let location = match patch.location_id {
@@ -177,7 +177,7 @@ impl MemberService {
         let permissions = input.validate()?;
         known_permissions(&self.ports, org, "permissions", &permissions).await?;
         may_grant(principal, membership.as_ref(), &permissions)?;
-        if user == principal.user_id && !is_owner(principal, membership.as_ref()) {
+        if principal.is_user(user) && !is_owner(principal, membership.as_ref()) {
             return Err(Error::Forbidden("nobody grants themselves permissions"));
         }
         let change = MemberChange { extra_permissions: Some(permissions), ..MemberChange::default() };

@@ -2,6 +2,7 @@
 //! builds them with the real adapters, unit tests with mocks.
 
 mod accounts;
+mod api_keys;
 mod auth;
 mod invitations;
 mod mail;
@@ -11,6 +12,7 @@ mod outbox;
 mod users;
 
 pub use accounts::{AcceptInvitationInput, AccountService, ChangeEmailInput, ResetPasswordInput};
+pub use api_keys::ApiKeyService;
 pub use auth::{AuthService, ClientMeta, Credentials, RegisterInput, Registered, SignedIn};
 pub use invitations::{InvitationService, InviteInput};
 pub use members::MemberService;
@@ -23,10 +25,10 @@ use std::sync::Arc;
 use crate::{
     auth::{AuthPolicy, Principal},
     ports::{
-        AccountRepository, Clock, MailComposer, Mailer, OrgRepository, OutboxRepository, PasswordHasher,
-        RateLimitStore, Sealer, SessionRepository, TokenSigner, UserRepository,
+        AccountRepository, ApiKeyRepository, Clock, MailComposer, Mailer, OrgRepository, OutboxRepository,
+        PasswordHasher, RateLimitStore, Sealer, SessionRepository, TokenSigner, UserRepository,
     },
-    Error,
+    Error, ValidationErrors,
 };
 
 /// Every port the services need, built once by the binary.
@@ -36,6 +38,7 @@ pub struct Ports {
     pub sessions: Arc<dyn SessionRepository>,
     pub accounts: Arc<dyn AccountRepository>,
     pub orgs: Arc<dyn OrgRepository>,
+    pub api_keys: Arc<dyn ApiKeyRepository>,
     pub outbox: Arc<dyn OutboxRepository>,
     pub rate_limits: Arc<dyn RateLimitStore>,
     pub hasher: Arc<dyn PasswordHasher>,
@@ -56,6 +59,7 @@ pub struct Services {
     pub outbox: OutboxService,
     pub orgs: OrgService,
     pub members: MemberService,
+    pub api_keys: ApiKeyService,
 }
 
 impl Services {
@@ -70,6 +74,7 @@ impl Services {
             accounts: AccountService::new(ports.clone(), policy, auth.clone()),
             members: MemberService::new(ports.clone(), users.clone()),
             orgs: OrgService::new(ports.clone()),
+            api_keys: ApiKeyService::new(ports.clone()),
             outbox: OutboxService::new(ports, retry),
             users,
             invitations,
@@ -90,6 +95,20 @@ fn require(principal: &Principal, permission: &'static str) -> Result<(), Error>
         Ok(())
     } else {
         Err(Error::Forbidden(permission))
+    }
+}
+
+/// `result`'s errors added to those already found; `Validation` unless both are clean.
+pub(super) fn merge_errors<T>(mut refused: ValidationErrors, result: Result<T, ValidationErrors>) -> Result<T, Error> {
+    match result {
+        Ok(v) if refused.is_empty() => Ok(v),
+        Ok(_) => Err(Error::Validation(refused)),
+        Err(e) => {
+            for (field, msgs) in e.as_map() {
+                refused.extend(field, msgs.iter().cloned());
+            }
+            Err(Error::Validation(refused))
+        }
     }
 }
 

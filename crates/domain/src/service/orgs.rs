@@ -36,7 +36,10 @@ pub(super) async fn authorized(
     org: Uuid,
     access: Access,
 ) -> Result<Option<Membership>, Error> {
-    let membership = ports.orgs.membership(org, principal.user_id).await?;
+    let membership = match principal.user_id() {
+        Some(me) => ports.orgs.membership(org, me).await?,
+        None => None,
+    };
     authorize(principal, org, membership.as_ref(), access)?;
     if principal.is_superadmin && ports.orgs.get_org(org).await?.is_none() {
         return Err(Error::NotFound("organization"));
@@ -54,6 +57,7 @@ pub(super) fn may_grant(
         _ if principal.is_superadmin => Ok(()),
         Some(m) if m.role == "owner" => Ok(()),
         Some(m) if permissions.iter().all(|p| m.has(p)) => Ok(()),
+        None if principal.user().is_none() && permissions.iter().all(|p| principal.has(p)) => Ok(()),
         _ => Err(Error::Forbidden("you can only grant permissions you hold")),
     }
 }
@@ -65,19 +69,34 @@ pub(super) async fn known_permissions(
     field: &str,
     permissions: &[String],
 ) -> Result<(), Error> {
-    let registered = ports.orgs.list_permissions(org).await?;
     let mut errors = ValidationErrors::new();
-    for (i, p) in permissions.iter().enumerate() {
-        let known = CATALOGUE.iter().any(|(n, _)| n == p) || registered.iter().any(|r| &r.name == p);
-        if !known {
-            errors.add(format!("{field}[{i}]"), "is not a permission of this organization (register it first)");
-        }
-    }
+    unknown_permissions(ports, org, field, permissions, &mut errors).await?;
     if errors.is_empty() {
         Ok(())
     } else {
         Err(Error::Validation(errors))
     }
+}
+
+/// Records under `field[i]` each well-formed permission of `raw` (as sent)
+/// that is neither built in nor registered for the organization; malformed
+/// ones are the input validation's to report.
+pub(super) async fn unknown_permissions(
+    ports: &Ports,
+    org: Uuid,
+    field: &str,
+    raw: &[String],
+    errors: &mut ValidationErrors,
+) -> Result<(), Error> {
+    let registered = ports.orgs.list_permissions(org).await?;
+    for (i, p) in raw.iter().enumerate() {
+        let Ok(p) = crate::org::Permission::parse(p) else { continue };
+        let known = CATALOGUE.iter().any(|(n, _)| *n == p.as_str()) || registered.iter().any(|r| r.name == p.as_str());
+        if !known {
+            errors.add(format!("{field}[{i}]"), "is not a permission of this organization (register it first)");
+        }
+    }
+    Ok(())
 }
 
 impl OrgService {
@@ -106,7 +125,14 @@ impl OrgService {
 
     /// The organizations the caller belongs to (all of them for a superadmin).
     pub async fn list(&self, principal: &Principal, page: u32, per_page: u32) -> Result<Page<Organization>, Error> {
-        let member = (!principal.is_superadmin).then_some(principal.user_id);
+        let Some(me) = principal.user_id() else {
+            // An API key belongs to one organization.
+            let org: Vec<_> = self.ports.orgs.get_org(principal.org_id).await?.into_iter().collect();
+            let total = org.len() as u64;
+            let items = org.into_iter().filter(|_| page == 1).collect();
+            return Ok(Page { items, total: Some(total), page: Some(page), per_page, has_more: false });
+        };
+        let member = (!principal.is_superadmin).then_some(me);
         Ok(self.ports.orgs.list_orgs(member, page, per_page).await?)
     }
 

@@ -4,19 +4,10 @@ use uuid::Uuid;
 use super::*;
 use crate::{
     auth::AuthPolicy,
-    org::{AddMemberInput, Member, MemberOutcome, MemberPatch, Membership, Role},
+    org::{AddMemberInput, Member, MemberOutcome, MemberPatch, Role},
     service::test_support::*,
     Patch,
 };
-
-fn membership(org: Uuid, user: Uuid, role: &str, permissions: &[&str]) -> Membership {
-    Membership {
-        org_id: org,
-        user_id: user,
-        role: role.into(),
-        permissions: permissions.iter().map(|p| p.to_string()).collect(),
-    }
-}
 
 fn role(org: Uuid, name: &str, permissions: &[&str], requires_location: bool) -> Role {
     Role {
@@ -40,28 +31,6 @@ fn member(org: Uuid, user: Uuid, role: &str) -> Member {
         extra_permissions: vec![],
         created_at: Utc::now(),
     }
-}
-
-/// A caller who is `role` in `org` with `permissions`, and the mocks to go with them.
-fn caller(org: Uuid, role: &str, permissions: &'static [&'static str]) -> (Mocks, crate::auth::Principal) {
-    caller_with(org, role, permissions, vec![])
-}
-
-/// The same, holding `platform` permissions in the default organization.
-fn caller_with(
-    org: Uuid,
-    role: &str,
-    permissions: &'static [&'static str],
-    platform: Vec<String>,
-) -> (Mocks, crate::auth::Principal) {
-    let p = principal(user("actor@example.com", "member"), platform);
-    let mut m = Mocks::new();
-    let (uid, role) = (p.user_id, role.to_string());
-    m.orgs
-        .expect_membership()
-        .returning(move |o, u| Ok((o == org && u == uid).then(|| membership(org, uid, &role, permissions))));
-    m.orgs.expect_list_permissions().returning(|_| Ok(vec![]));
-    (m, p)
 }
 
 #[tokio::test]
@@ -171,7 +140,7 @@ async fn location_bound_roles_need_a_location_of_the_same_organization() {
 async fn admins_make_no_owners_touch_no_owners_and_never_change_their_own_role() {
     let org = Uuid::now_v7();
     let (mut m, p) = caller(org, "admin", &["members:manage", "users:read"]);
-    let me = p.user_id;
+    let me = p.user_id().unwrap();
     let owner_id = Uuid::now_v7();
     let other = Uuid::now_v7();
     m.users.expect_get().returning(|id| {

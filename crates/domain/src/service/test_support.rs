@@ -8,10 +8,11 @@ use uuid::Uuid;
 use crate::{
     auth::{perms, AuthPolicy, Principal, RefreshSecret, SessionSubject},
     mail::{Letter, LetterBody},
+    org::Membership,
     ports::{
-        MockAccountRepository, MockClock, MockMailComposer, MockMailer, MockOrgRepository, MockOutboxRepository,
-        MockPasswordHasher, MockRateLimitStore, MockSealer, MockSessionRepository, MockTokenSigner, MockUserRepository,
-        OutgoingMail,
+        MockAccountRepository, MockApiKeyRepository, MockClock, MockMailComposer, MockMailer, MockOrgRepository,
+        MockOutboxRepository, MockPasswordHasher, MockRateLimitStore, MockSealer, MockSessionRepository,
+        MockTokenSigner, MockUserRepository, OutgoingMail,
     },
     user::{Profile, User, UserStatus},
 };
@@ -88,6 +89,7 @@ pub struct Mocks {
     pub sessions: MockSessionRepository,
     pub accounts: MockAccountRepository,
     pub orgs: MockOrgRepository,
+    pub api_keys: MockApiKeyRepository,
     pub outbox: MockOutboxRepository,
     pub rate_limits: MockRateLimitStore,
     pub hasher: MockPasswordHasher,
@@ -110,6 +112,7 @@ impl Mocks {
             sessions: MockSessionRepository::new(),
             accounts: MockAccountRepository::new(),
             orgs: MockOrgRepository::new(),
+            api_keys: MockApiKeyRepository::new(),
             outbox: MockOutboxRepository::new(),
             rate_limits: MockRateLimitStore::new(),
             hasher,
@@ -135,6 +138,7 @@ impl Mocks {
             sessions: Arc::new(self.sessions),
             accounts: Arc::new(self.accounts),
             orgs: Arc::new(self.orgs),
+            api_keys: Arc::new(self.api_keys),
             outbox: Arc::new(self.outbox),
             rate_limits: Arc::new(self.rate_limits),
             hasher: Arc::new(self.hasher),
@@ -146,4 +150,35 @@ impl Mocks {
         };
         Services::new(ports, policy, RefreshSecret::new([7; 32]))
     }
+}
+
+pub fn membership(org: Uuid, user: Uuid, role: &str, permissions: &[&str]) -> Membership {
+    Membership {
+        org_id: org,
+        user_id: user,
+        role: role.into(),
+        permissions: permissions.iter().map(|p| p.to_string()).collect(),
+    }
+}
+
+/// A caller who is `role` in `org` with `permissions`, and the mocks to go with them.
+pub fn caller(org: Uuid, role: &str, permissions: &'static [&'static str]) -> (Mocks, crate::auth::Principal) {
+    caller_with(org, role, permissions, vec![])
+}
+
+/// The same, holding `platform` permissions in the default organization.
+pub fn caller_with(
+    org: Uuid,
+    role: &str,
+    permissions: &'static [&'static str],
+    platform: Vec<String>,
+) -> (Mocks, crate::auth::Principal) {
+    let p = principal(user("actor@example.com", "member"), platform);
+    let mut m = Mocks::new();
+    let (uid, role) = (p.user_id().unwrap(), role.to_string());
+    m.orgs
+        .expect_membership()
+        .returning(move |o, u| Ok((o == org && u == uid).then(|| membership(org, uid, &role, permissions))));
+    m.orgs.expect_list_permissions().returning(|_| Ok(vec![]));
+    (m, p)
 }

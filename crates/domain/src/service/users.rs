@@ -20,7 +20,7 @@ use crate::{
 
 use super::{
     accounts::verification_for_new, hash_error, invitations::may_grant, mail::letter_to, mail::new_token, mail::queue,
-    require, ClientMeta, InvitationService, Ports,
+    merge_errors, require, ClientMeta, InvitationService, Ports,
 };
 use crate::mail::{Effects, LetterBody, TokenPurpose};
 
@@ -80,7 +80,7 @@ fn edit_refusals(
     if require(principal, perms::USERS_WRITE).is_ok() {
         return Ok(refused);
     }
-    if principal.user_id != id {
+    if !principal.is_user(id) {
         return Err(Error::Forbidden(perms::USERS_WRITE));
     }
     if changes_email {
@@ -93,7 +93,7 @@ fn edit_refusals(
 }
 
 fn not_self(principal: &Principal, id: Uuid) -> Result<(), Error> {
-    if principal.user_id == id {
+    if principal.is_user(id) {
         Err(Error::Forbidden("administrators cannot do this to their own account"))
     } else {
         Ok(())
@@ -170,7 +170,7 @@ impl UserService {
 
     /// Reads a user: oneself, or anyone with `users:read`.
     pub async fn get(&self, principal: &Principal, id: Uuid) -> Result<User, Error> {
-        if principal.user_id != id {
+        if !principal.is_user(id) {
             require(principal, perms::USERS_READ)?;
         }
         self.load(id).await
@@ -188,8 +188,9 @@ impl UserService {
     /// Replaces every editable field of a user; fields left out are cleared.
     pub async fn replace(&self, principal: &Principal, id: Uuid, input: UserReplaceInput) -> Result<User, Error> {
         let changes_email = Email::parse(&input.email)
-            .map(|e| !e.as_str().eq_ignore_ascii_case(&principal.user.email))
-            .unwrap_or(false);
+            .ok()
+            .zip(principal.user())
+            .is_some_and(|(e, me)| !e.as_str().eq_ignore_ascii_case(&me.email));
         let refused = edit_refusals(principal, id, changes_email, input.email_verified.is_some())?;
         let now = self.ports.clock.now();
         let changes = merge_errors(refused, input.validate(now.date_naive()))?;
@@ -204,7 +205,7 @@ impl UserService {
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<User, Error> {
         let target = self.load(id).await?;
-        if principal.user_id != id {
+        if !principal.is_user(id) {
             guard_target(principal, &target)?;
         }
         // A changed address is unverified unless the administrator says otherwise.
@@ -295,19 +296,6 @@ impl UserService {
         let hash = self.ports.hasher.hash(&password).await.map_err(hash_error)?;
         let now = self.ports.clock.now();
         Ok(self.ports.users.upsert_superadmin(Uuid::now_v7(), &email, &hash, now).await?)
-    }
-}
-
-fn merge_errors<T>(mut refused: ValidationErrors, result: Result<T, ValidationErrors>) -> Result<T, Error> {
-    match result {
-        Ok(v) if refused.is_empty() => Ok(v),
-        Ok(_) => Err(Error::Validation(refused)),
-        Err(e) => {
-            for (field, msgs) in e.as_map() {
-                refused.extend(field, msgs.iter().cloned());
-            }
-            Err(Error::Validation(refused))
-        }
     }
 }
 

@@ -39,8 +39,11 @@ async fn admin_cannot_touch_a_superadmin_or_an_owner() {
 async fn admin_cannot_ban_or_delete_itself() {
     let admin = principal(user("admin@example.com", "admin"), admin_perms());
     let s = Mocks::new().services(AuthPolicy::default());
-    assert!(matches!(s.users.set_status(&admin, admin.user_id, UserStatus::Banned).await, Err(Error::Forbidden(_))));
-    assert!(matches!(s.users.delete(&admin, admin.user_id).await, Err(Error::Forbidden(_))));
+    assert!(matches!(
+        s.users.set_status(&admin, admin.user_id().unwrap(), UserStatus::Banned).await,
+        Err(Error::Forbidden(_))
+    ));
+    assert!(matches!(s.users.delete(&admin, admin.user_id().unwrap()).await, Err(Error::Forbidden(_))));
 }
 
 #[tokio::test]

@@ -41,13 +41,15 @@ impl std::fmt::Debug for ChangePasswordRequest {
     responses(
         (status = 200, description = "The caller", body = User),
         (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
         (status = 500, response = crate::openapi::InternalError),
         (status = 503, response = crate::openapi::ServiceUnavailable),
     )
 )]
-pub(crate) async fn get_me(Authenticated(principal): Authenticated) -> HttpResponse {
+pub(crate) async fn get_me(Authenticated(principal): Authenticated) -> Result<HttpResponse, ApiError> {
     // The principal's user was read from the store with the session: no second query.
-    HttpResponse::Ok().json(principal.user)
+    let (me, _) = principal.signed_in()?;
+    Ok(HttpResponse::Ok().json(me))
 }
 
 /// Change the caller's own profile fields (`null` clears a field).
@@ -57,6 +59,7 @@ pub(crate) async fn get_me(Authenticated(principal): Authenticated) -> HttpRespo
         (status = 200, description = "The updated caller", body = User),
         (status = 400, response = crate::openapi::BadRequest),
         (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
         (status = 413, response = crate::openapi::PayloadTooLarge),
         (status = 415, response = crate::openapi::UnsupportedMediaType),
         (status = 422, response = crate::openapi::UnprocessableEntity),
@@ -70,6 +73,8 @@ pub(crate) async fn patch_me(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    // Only a signed-in user has a self; an API key is refused before its body is read.
+    principal.signed_in()?;
     let patch: MePatch = read_json(&req, payload).await?;
     let user = state.services.auth.update_me(&principal, patch).await?;
     Ok(HttpResponse::Ok().json(user))
@@ -83,6 +88,7 @@ pub(crate) async fn patch_me(
         (status = 204, description = "Password changed"),
         (status = 400, response = crate::openapi::BadRequest),
         (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
         (status = 413, response = crate::openapi::PayloadTooLarge),
         (status = 415, response = crate::openapi::UnsupportedMediaType),
         (status = 422, response = crate::openapi::UnprocessableEntity),
@@ -96,6 +102,8 @@ pub(crate) async fn change_password(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    // Only a signed-in user has a self; an API key is refused before its body is read.
+    principal.signed_in()?;
     let body: ChangePasswordRequest = read_json(&req, payload).await?;
     state.services.auth.change_password(&principal, &body.current_password, &body.new_password).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -111,6 +119,7 @@ pub(crate) async fn change_password(
         (status = 202, description = "A confirmation link is on its way to the new address"),
         (status = 400, response = crate::openapi::BadRequest),
         (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
         (status = 413, response = crate::openapi::PayloadTooLarge),
         (status = 415, response = crate::openapi::UnsupportedMediaType),
         (status = 422, response = crate::openapi::UnprocessableEntity),
@@ -124,6 +133,8 @@ pub(crate) async fn change_email(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    // Only a signed-in user has a self; an API key is refused before its body is read.
+    principal.signed_in()?;
     let body: ChangeEmailInput = read_json(&req, payload).await?;
     state.services.accounts.request_email_change(&principal, body).await?;
     Ok(HttpResponse::Accepted().finish())
