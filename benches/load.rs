@@ -29,7 +29,26 @@ const PASSWORD: &str = "bench password 1";
 struct Server {
     child: Child,
     base: String,
-    _data: tempfile::TempDir,
+    bin: PathBuf,
+    data: tempfile::TempDir,
+}
+
+impl Server {
+    /// `roster admin create` beside the running server (a guest of its cluster).
+    fn create_superadmin(&self, email: &str) {
+        let mut child = Command::new(&self.bin)
+            .args(["admin", "create", "--email", email, "--password-stdin"])
+            .env("ROSTER_DATA_DIR", self.data.path())
+            .env("ROSTER_LOG__LEVEL", "warn")
+            .env_remove("ROSTER_DATABASE_URL")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("roster admin create starts");
+        use std::io::Write as _;
+        child.stdin.take().unwrap().write_all(PASSWORD.as_bytes()).unwrap();
+        assert!(child.wait().unwrap().success(), "roster admin create failed");
+    }
 }
 
 impl Drop for Server {
@@ -54,7 +73,7 @@ fn start_server(cost: u32) -> Server {
     // The embedded cluster may run as the `postgres` user, who must reach it.
     std::fs::set_permissions(data.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new(bin)
+    let child = Command::new(&bin)
         .env("ROSTER_DATA_DIR", data.path())
         .env("ROSTER_LISTEN", format!("127.0.0.1:{port}"))
         .env("ROSTER_AUTH__BCRYPT_COST", cost.to_string())
@@ -63,7 +82,7 @@ fn start_server(cost: u32) -> Server {
         .stdout(Stdio::null())
         .spawn()
         .expect("roster starts");
-    Server { child, base: format!("http://127.0.0.1:{port}"), _data: data }
+    Server { child, base: format!("http://127.0.0.1:{port}"), bin, data }
 }
 
 fn rss_kib(pid: u32) -> (u64, u64) {
@@ -164,6 +183,34 @@ async fn login_phase(
     (logins.load(Ordering::Relaxed) as f64 / elapsed, me_ok.load(Ordering::Relaxed) as f64 / elapsed, lat)
 }
 
+/// GET `url` with `token` from 8 loops for `seconds`: the rate of successes
+/// and every latency, sorted.
+async fn get_phase(client: &reqwest::Client, url: String, token: &str, seconds: u64) -> (f64, Vec<Duration>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let ok = Arc::new(AtomicU64::new(0));
+    let latencies = Arc::new(Mutex::new(Vec::<Duration>::new()));
+    let (c, u, t, l) = (client.clone(), url, token.to_string(), latencies.clone());
+    let tasks = spawn_loops(8, stop.clone(), ok.clone(), move |_| {
+        let (c, u, t, l) = (c.clone(), u.clone(), t.clone(), l.clone());
+        async move {
+            let start = Instant::now();
+            let ok = c.get(&u).bearer_auth(&t).send().await.map(|r| r.status().is_success()).unwrap_or(false);
+            l.lock().unwrap().push(start.elapsed());
+            ok
+        }
+    });
+    let t0 = Instant::now();
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        let _ = t.await;
+    }
+    let rate = ok.load(Ordering::Relaxed) as f64 / t0.elapsed().as_secs_f64();
+    let mut lat = latencies.lock().unwrap().clone();
+    lat.sort();
+    (rate, lat)
+}
+
 fn main() {
     let seconds = arg("--seconds", 20);
     let cost = arg("--cost", 12) as u32;
@@ -257,28 +304,20 @@ fn main() {
         let refresh_rate = refreshes.load(Ordering::Relaxed) as f64 / t0.elapsed().as_secs_f64();
 
         // Phase 3: GET /me alone.
-        let stop = Arc::new(AtomicBool::new(false));
-        let me_alone = Arc::new(AtomicU64::new(0));
-        let alone_lat = Arc::new(Mutex::new(Vec::<Duration>::new()));
-        let (c, b, t, l) = (client.clone(), base.clone(), me_token.clone(), alone_lat.clone());
-        let tasks = spawn_loops(8, stop.clone(), me_alone.clone(), move |_| {
-            let (c, b, t, l) = (c.clone(), b.clone(), t.clone(), l.clone());
-            async move {
-                let start = Instant::now();
-                let ok = c.get(format!("{b}/api/v1/me")).bearer_auth(&t).send().await.map(|r| r.status().is_success()).unwrap_or(false);
-                l.lock().unwrap().push(start.elapsed());
-                ok
-            }
-        });
-        let t0 = Instant::now();
-        tokio::time::sleep(Duration::from_secs(seconds.div_ceil(2))).await;
-        stop.store(true, Ordering::Relaxed);
-        for t in tasks {
-            let _ = t.await;
-        }
-        let me_alone_rate = me_alone.load(Ordering::Relaxed) as f64 / t0.elapsed().as_secs_f64();
-        let mut alone = alone_lat.lock().unwrap().clone();
-        alone.sort();
+        let (me_alone_rate, alone) = get_phase(&client, format!("{base}/api/v1/me"), &me_token, seconds.div_ceil(2)).await;
+
+        // Phase 4: an organization read, authenticated by a session's access
+        // token and by an API key (looked up by hash; its last use written
+        // at most once a minute).
+        server.create_superadmin("root@example.com");
+        let r = post(&client, format!("{base}/api/v1/auth/login"), json!({"email": "root@example.com", "password": PASSWORD})).await;
+        let root_token = r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string();
+        let org = format!("{base}/api/v1/orgs/{}", roster_domain::DEFAULT_ORG_ID);
+        let r = client.post(format!("{org}/api-keys")).bearer_auth(&root_token).json(&json!({"name": "bench", "permissions": ["users:read"]})).send().await.unwrap();
+        assert!(r.status().is_success(), "create key: {}", r.status());
+        let key = r.json::<Value>().await.unwrap()["secret"].as_str().unwrap().to_string();
+        let (org_session_rate, org_session) = get_phase(&client, org.clone(), &root_token, seconds.div_ceil(2)).await;
+        let (org_key_rate, org_key) = get_phase(&client, org, &key, seconds.div_ceil(2)).await;
 
         let (rss, hwm) = rss_kib(pid);
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
@@ -290,6 +329,8 @@ fn main() {
         println!("  GET /me during logins      {me_under_load:>9.0} /s   p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms (target p99 < 10 ms)", ms(percentile(&lat, 0.5)), ms(percentile(&lat, 0.99)), ms(percentile(&lat, 1.0)));
         println!("  refreshes                  {refresh_rate:>9.0} /s   (8 concurrent chains)");
         println!("  GET /me alone              {me_alone_rate:>9.0} /s   p50 {:.2} ms  p99 {:.2} ms", ms(percentile(&alone, 0.5)), ms(percentile(&alone, 0.99)));
+        println!("  GET /orgs/{{id}}, session    {org_session_rate:>9.0} /s   p50 {:.2} ms  p99 {:.2} ms", ms(percentile(&org_session, 0.5)), ms(percentile(&org_session, 0.99)));
+        println!("  GET /orgs/{{id}}, API key    {org_key_rate:>9.0} /s   p50 {:.2} ms  p99 {:.2} ms", ms(percentile(&org_key, 0.5)), ms(percentile(&org_key, 0.99)));
         println!("  server RSS                 {:>9.1} MiB now, {:.1} MiB peak (target < 64 MiB; the embedded PostgreSQL is separate processes)", rss as f64 / 1024.0, hwm as f64 / 1024.0);
         drop(server);
     });

@@ -129,6 +129,9 @@ async fn a_default_organization_key_administers_the_platform_users() {
     // The invitation went out, from nobody in particular.
     let mail = app.mail_to(&email, 1).await;
     assert!(!token_in(&mail).is_empty());
+    // It cannot mint an administrator stronger than itself.
+    let body = json!({"email": unique_email("boss"), "password": PASSWORD, "role": "admin"});
+    problem(app.post("/api/v1/users", Some(secret), body).await, StatusCode::FORBIDDEN, "forbidden").await;
     let id = user["id"].as_str().unwrap();
     let r = app.call(Method::DELETE, &format!("/api/v1/users/{id}"), Some(secret), None).await;
     problem(r, StatusCode::FORBIDDEN, "forbidden").await;

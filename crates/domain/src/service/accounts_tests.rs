@@ -272,7 +272,7 @@ async fn accepting_an_invitation_activates_and_signs_in() {
 
 #[tokio::test]
 async fn invitations_need_write_access_and_owners_for_owner() {
-    let mut m = Mocks::new().unlimited();
+    let mut m = Mocks::new().unlimited().default_roles();
     m.accounts.expect_invite().never();
     let s = m.services(AuthPolicy::default());
     let member = principal(user("m@example.com", "member"), vec![]);
@@ -295,7 +295,7 @@ async fn invitations_need_write_access_and_owners_for_owner() {
 
 #[tokio::test]
 async fn an_invitation_writes_a_pending_user_its_token_and_its_letter_together() {
-    let mut m = Mocks::new().unlimited();
+    let mut m = Mocks::new().unlimited().default_roles();
     m.accounts.expect_invite().times(1).returning(|inv, effects| {
         assert!(inv.reinvite);
         assert_eq!(inv.user.status, UserStatus::Pending);

@@ -48,12 +48,27 @@ pub struct InvitationService {
     policy: Arc<AuthPolicy>,
 }
 
-/// Granting `owner` takes an owner.
-pub(super) fn may_grant(principal: &Principal, role: BuiltinRole) -> Result<(), Error> {
-    if role == BuiltinRole::Owner && !principal.is_owner() {
+/// Who may give a new user `role` in the default organization: owners (and
+/// superadmins) any; others only a role whose permissions they hold
+/// themselves, never `owner` — so an API key or a custom role with
+/// `users:write` cannot mint an `admin` stronger than itself.
+pub(super) async fn may_grant(ports: &Ports, principal: &Principal, role: BuiltinRole) -> Result<(), Error> {
+    if principal.is_superadmin || (principal.in_default_org() && principal.is_owner()) {
+        return Ok(());
+    }
+    if role == BuiltinRole::Owner {
         return Err(Error::Forbidden("only owners can grant the owner role"));
     }
-    Ok(())
+    let granted = ports
+        .orgs
+        .role_by_name(crate::DEFAULT_ORG_ID, role.as_str())
+        .await?
+        .ok_or_else(|| Error::Internal(format!("the default organization has no {} role", role.as_str())))?;
+    if granted.permissions.iter().all(|p| principal.has(p)) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden("you can only grant a role whose permissions you hold"))
+    }
 }
 
 impl InvitationService {
@@ -73,7 +88,7 @@ impl InvitationService {
     ) -> Result<Invitation, Error> {
         require(principal, perms::USERS_WRITE)?;
         let role = input.role.unwrap_or(BuiltinRole::Member);
-        may_grant(principal, role)?;
+        may_grant(&self.ports, principal, role).await?;
         let mut errors = ValidationErrors::new();
         let email = errors.check("email", Email::parse(&input.email));
         let name = input.name.map(|n| errors.check("name", BoundedText::<200>::parse(&n).map(BoundedText::into_inner)));

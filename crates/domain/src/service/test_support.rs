@@ -122,6 +122,28 @@ impl Mocks {
         }
     }
 
+    /// The default organization's built-in roles: `admin` with
+    /// [`admin_perms`], `member` with none, `owner` with both.
+    pub fn default_roles(mut self) -> Mocks {
+        self.orgs.expect_role_by_name().returning(|org, name| {
+            let permissions = match name {
+                "member" => vec![],
+                _ => admin_perms(),
+            };
+            Ok(Some(crate::org::Role {
+                id: Uuid::now_v7(),
+                org_id: org,
+                name: name.into(),
+                description: None,
+                permissions,
+                builtin: true,
+                requires_location: false,
+                created_at: now(),
+            }))
+        });
+        self
+    }
+
     /// Rate limits that never trip.
     pub fn unlimited(mut self) -> Mocks {
         self.rate_limits.expect_hit().returning(|_, _| Ok(1));

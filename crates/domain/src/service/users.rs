@@ -121,7 +121,7 @@ impl UserService {
     /// (invitations), `Unavailable`.
     pub async fn create(&self, principal: &Principal, input: NewUserInput, meta: &ClientMeta) -> Result<User, Error> {
         require(principal, perms::USERS_WRITE)?;
-        may_grant(principal, input.role.unwrap_or(BuiltinRole::Member))?;
+        may_grant(&self.ports, principal, input.role.unwrap_or(BuiltinRole::Member)).await?;
         let now = self.ports.clock.now();
         let new = input.validate(&self.policy.password, now.date_naive())?;
         let Some(password) = &new.password else {

@@ -159,7 +159,7 @@ async fn bad_filters_never_reach_the_store() {
 #[tokio::test]
 async fn created_users_with_an_unverified_address_get_a_verification_link() {
     for (verified, status, links) in [(false, "active", 1), (true, "active", 0), (false, "inactive", 0)] {
-        let mut m = Mocks::new();
+        let mut m = Mocks::new().default_roles();
         m.hasher.expect_hash().returning(|_| Ok("$h".into()));
         m.users.expect_create().times(1).returning(move |rec, effects| {
             assert_eq!(effects.mails.len(), links);
@@ -180,7 +180,7 @@ async fn created_users_with_an_unverified_address_get_a_verification_link() {
 
 #[tokio::test]
 async fn send_invite_creates_a_pending_user_through_an_invitation() {
-    let mut m = Mocks::new().unlimited();
+    let mut m = Mocks::new().unlimited().default_roles();
     m.users.expect_create().never();
     m.hasher.expect_hash().never();
     m.accounts.expect_invite().times(1).returning(|inv, effects| {
@@ -253,4 +253,22 @@ async fn users_write_of_another_organization_edits_nobody_but_oneself() {
     assert!(matches!(s.users.patch(&p, Uuid::now_v7(), input).await, Err(Error::Forbidden(_))));
     let input: UserReplaceInput = serde_json::from_value(serde_json::json!({"email": "mine@example.com"})).unwrap();
     assert!(matches!(s.users.replace(&p, Uuid::now_v7(), input).await, Err(Error::Forbidden(_))));
+}
+
+#[tokio::test]
+async fn nobody_grants_a_role_stronger_than_themselves() {
+    let mut m = Mocks::new().default_roles();
+    m.users.expect_create().never();
+    m.hasher.expect_hash().never();
+    let s = m.services(AuthPolicy::default());
+    // A caller (a custom role, or an API key) who may write users but not delete them.
+    let writer = principal(user("w@example.com", "member"), vec![perms::USERS_WRITE.into(), perms::USERS_READ.into()]);
+    let input = |role: &str| -> NewUserInput {
+        serde_json::from_value(serde_json::json!({"email": "n@example.com", "password": "long enough", "role": role}))
+            .unwrap()
+    };
+    for role in ["admin", "owner"] {
+        let r = s.users.create(&writer, input(role), &ClientMeta::default()).await;
+        assert!(matches!(r, Err(Error::Forbidden(_))), "{role}: {r:?}");
+    }
 }

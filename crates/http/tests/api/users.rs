@@ -94,6 +94,19 @@ async fn count_applies_the_filters() {
 #[actix_web::test]
 async fn create_answers_201_with_location() {
     let (mut m, _) = admin_mocks();
+    // Granting `admin` takes the admin role's permissions, which the caller holds.
+    m.orgs.expect_role_by_name().returning(|org, name| {
+        Ok(Some(roster_domain::org::Role {
+            id: uuid::Uuid::now_v7(),
+            org_id: org,
+            name: name.into(),
+            description: None,
+            permissions: admin_perms(),
+            builtin: true,
+            requires_location: false,
+            created_at: chrono::Utc::now(),
+        }))
+    });
     m.hasher.expect_hash().returning(|_| Ok("$hash".into()));
     m.users.expect_create().returning(|rec, _| {
         let mut u = user(rec.email.as_str(), rec.role.as_str());
