@@ -14,7 +14,8 @@ lint:
     cargo clippy --workspace --all-targets -- -D warnings
 
 # Load the release server on loopback and print logins/s, GET /me latency,
-# refreshes/s and peak RSS. Pass seconds per phase, e.g. `just bench 30`.
+# refreshes/s, an organization read with a session and with an API key, and
+# peak RSS. Pass seconds per phase, e.g. `just bench 30`.
 bench seconds="20":
     cargo build --release --bin roster
     cargo bench --bench load -- --seconds {{seconds}}

@@ -3,6 +3,7 @@
 //! - logins/s against the limit `cores / (time of one bcrypt hash)`,
 //! - `GET /me` requests/s and p99 while logins saturate the hashing pool,
 //! - refreshes/s, and `GET /me` alone,
+//! - `GET /orgs/{id}` authenticated by a session and by an API key,
 //! - the server's peak RSS.
 //!
 //! Not a test: it asserts nothing and prints figures. Run with
