@@ -16,6 +16,7 @@ mod mail;
 mod matrix;
 mod me;
 mod ops;
+mod org_members;
 mod orgs;
 mod outbox;
 mod refresh;

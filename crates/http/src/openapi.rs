@@ -132,6 +132,7 @@ impl Modify for BearerAuth {
         org_members::update_location, org_members::delete_location,
         org_members::list_members, org_members::add_member, org_members::get_member, org_members::update_member,
         org_members::remove_member, org_members::member_permissions, org_members::set_member_permissions,
+        org_members::activate_member, org_members::deactivate_member,
         api_keys::list, api_keys::create, api_keys::get, api_keys::revoke,
         ops::jwks, ops::live, ops::ready, ops::metrics, ops::openapi_json, ops::docs,
     ),

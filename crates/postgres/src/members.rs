@@ -3,9 +3,15 @@
 //! Changing or removing a member first locks the organization's owner
 //! memberships, in the order of their user ids, so that of two concurrent
 //! changes that would each remove one of the last two owners the second
-//! waits for the first and then sees a single owner left. A member's role
-//! and location are kept in their organization by the composite foreign
-//! keys `memberships_role_fkey` and `memberships_location_fkey`.
+//! waits for the first and then sees a single owner left. Only active
+//! owners count: an organization keeps at least one owner who can act in
+//! it. A member's role and location are kept in their organization by the
+//! composite foreign keys `memberships_role_fkey` and
+//! `memberships_location_fkey`.
+//!
+//! A deactivated membership (`deactivated_at` set) is listed and managed
+//! like any other but is no membership to [`membership`]: no permission
+//! there, no session there.
 
 use std::collections::BTreeSet;
 
@@ -16,14 +22,20 @@ use roster_domain::org::{Member, MemberChange, MemberOutcome, Membership};
 use uuid::Uuid;
 
 use crate::error::DbError;
-use crate::schema::{memberships, roles};
+use crate::schema::{memberships, roles, sessions};
 
-/// Locks the owner memberships of `$1` (the built-in role `owner`), in a
-/// fixed order; returns their users. A membership demoted by a transaction
-/// this one waited for no longer joins the owner role when PostgreSQL
-/// re-checks the row, so it is not returned.
+/// Why a member's sessions in an organization are revoked when they are
+/// deactivated there.
+pub(crate) const MEMBER_DEACTIVATED_REASON: &str = "member_deactivated";
+
+/// Locks the owner memberships of `$1` (the built-in role `owner`), active
+/// or not, in a fixed order; returns their users and whether each is
+/// active. A membership demoted by a transaction this one waited for no
+/// longer joins the owner role when PostgreSQL re-checks the row, so it is
+/// not returned; one (de)activated meanwhile is returned as it is now.
 const LOCK_OWNERS_SQL: &str = "\
-    SELECT m.user_id FROM memberships m JOIN roles r ON r.id = m.role_id \
+    SELECT m.user_id, m.deactivated_at IS NULL AS active \
+    FROM memberships m JOIN roles r ON r.id = m.role_id \
     WHERE m.org_id = $1 AND r.org_id = m.org_id AND r.name = 'owner' AND r.builtin \
     ORDER BY m.user_id \
     FOR UPDATE OF m";
@@ -32,6 +44,8 @@ const LOCK_OWNERS_SQL: &str = "\
 struct OwnerRow {
     #[diesel(sql_type = diesel::sql_types::Uuid)]
     user_id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    active: bool,
 }
 
 /// A membership with its role's name.
@@ -43,6 +57,7 @@ struct MemberRow {
     location_id: Option<Uuid>,
     extra_permissions: Vec<String>,
     created_at: DateTime<Utc>,
+    deactivated_at: Option<DateTime<Utc>>,
 }
 
 impl From<MemberRow> for Member {
@@ -53,6 +68,7 @@ impl From<MemberRow> for Member {
             role: r.role,
             location_id: r.location_id,
             extra_permissions: r.extra_permissions,
+            active: r.deactivated_at.is_none(),
             created_at: r.created_at,
         }
     }
@@ -68,7 +84,7 @@ struct MemberChangeset<'a> {
 }
 
 /// The user's role and the union of its permissions and the membership's
-/// extra ones, sorted and without duplicates.
+/// extra ones, sorted and without duplicates; `None` if deactivated.
 pub(crate) async fn membership(
     conn: &mut AsyncPgConnection,
     org: Uuid,
@@ -77,6 +93,7 @@ pub(crate) async fn membership(
     let row: Option<(String, Vec<String>, Vec<String>)> = memberships::table
         .inner_join(roles::table)
         .filter(memberships::org_id.eq(org).and(memberships::user_id.eq(user)))
+        .filter(memberships::deactivated_at.is_null())
         .select((roles::name, roles::permissions, memberships::permissions))
         .first(conn)
         .await
@@ -99,6 +116,7 @@ pub(crate) async fn get_member(conn: &mut AsyncPgConnection, org: Uuid, user: Uu
             memberships::location_id,
             memberships::permissions,
             memberships::created_at,
+            memberships::deactivated_at,
         ))
         .first(conn)
         .await
@@ -134,8 +152,9 @@ pub(crate) async fn add_member_tx(
     load_member(conn, org, user).await
 }
 
-/// The owners of `org`, locked; and the member's role, locked, or `None`
-/// if they are no member.
+/// The active owners of `org` (every owner row locked); and the member's
+/// role, locked, or `None` if they are no member. A change that takes
+/// `user` away from the active owners is refused when these are `[user]`.
 async fn lock_for_change(
     conn: &mut AsyncPgConnection,
     org: Uuid,
@@ -145,7 +164,7 @@ async fn lock_for_change(
         diesel::sql_query(LOCK_OWNERS_SQL).bind::<diesel::sql_types::Uuid, _>(org).load(conn).await?;
     let role: Option<Uuid> =
         memberships::table.find((org, user)).select(memberships::role_id).for_update().first(conn).await.optional()?;
-    Ok((owners.into_iter().map(|o| o.user_id).collect(), role))
+    Ok((owners.into_iter().filter(|o| o.active).map(|o| o.user_id).collect(), role))
 }
 
 /// Applies the change unless it moves the last owner to another role,
@@ -190,4 +209,43 @@ pub(crate) async fn remove_member_tx(
     }
     diesel::delete(memberships::table.find((org, user))).execute(conn).await?;
     Ok(MemberOutcome::Done(()))
+}
+
+/// Activates or deactivates the membership, inside a transaction.
+/// Deactivating refuses the last active owner and revokes the user's
+/// sessions acting in `org`; an unchanged state keeps its timestamp.
+pub(crate) async fn set_member_active_tx(
+    conn: &mut AsyncPgConnection,
+    org: Uuid,
+    user: Uuid,
+    active: bool,
+    now: DateTime<Utc>,
+) -> Result<MemberOutcome<Member>, DbError> {
+    let (owners, role) = lock_for_change(conn, org, user).await?;
+    if role.is_none() {
+        return Ok(MemberOutcome::NotFound);
+    }
+    let row = memberships::table.find((org, user));
+    if active {
+        diesel::update(row.filter(memberships::deactivated_at.is_not_null()))
+            .set(memberships::deactivated_at.eq(None::<DateTime<Utc>>))
+            .execute(conn)
+            .await?;
+    } else {
+        if owners == [user] {
+            return Ok(MemberOutcome::LastOwner);
+        }
+        diesel::update(row.filter(memberships::deactivated_at.is_null()))
+            .set(memberships::deactivated_at.eq(now))
+            .execute(conn)
+            .await?;
+        diesel::update(sessions::table)
+            .filter(sessions::user_id.eq(user))
+            .filter(sessions::org_id.eq(org))
+            .filter(sessions::revoked_at.is_null())
+            .set((sessions::revoked_at.eq(now), sessions::revoked_reason.eq(MEMBER_DEACTIVATED_REASON)))
+            .execute(conn)
+            .await?;
+    }
+    Ok(MemberOutcome::Done(load_member(conn, org, user).await?))
 }

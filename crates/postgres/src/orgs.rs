@@ -103,11 +103,11 @@ impl From<OrgRow> for Organization {
     }
 }
 
-/// The condition "all organizations, or those `$1` is a member of".
+/// The condition "all organizations, or those `$1` is an active member of".
 macro_rules! orgs_where {
     () => {
         " FROM organizations o WHERE ($1::uuid IS NULL OR EXISTS \
-           (SELECT 1 FROM memberships m WHERE m.org_id = o.id AND m.user_id = $1))"
+           (SELECT 1 FROM memberships m WHERE m.org_id = o.id AND m.user_id = $1 AND m.deactivated_at IS NULL))"
     };
 }
 
@@ -406,6 +406,16 @@ impl OrgRepository for PgOrgRepository {
 
     async fn remove_member(&self, org: Uuid, user: Uuid) -> Result<MemberOutcome<()>, RepoError> {
         Ok(transaction(&self.pool, |c| members::remove_member_tx(c, org, user).scope_boxed()).await?)
+    }
+
+    async fn set_member_active(
+        &self,
+        org: Uuid,
+        user: Uuid,
+        active: bool,
+        now: DateTime<Utc>,
+    ) -> Result<MemberOutcome<Member>, RepoError> {
+        Ok(transaction(&self.pool, |c| members::set_member_active_tx(c, org, user, active, now).scope_boxed()).await?)
     }
 }
 

@@ -144,7 +144,8 @@ pub(crate) async fn load_subject(conn: &mut AsyncPgConnection, id: Uuid) -> Resu
 }
 
 /// `subject` acting in `org`: their role there and their permissions there
-/// (role ∪ extra). `None` if they are not a member of `org`.
+/// (role ∪ extra). `None` if they are not a member of `org`, or are one
+/// deactivated there (never in the default organization: no query).
 pub(crate) async fn subject_in_org(
     conn: &mut AsyncPgConnection,
     subject: SessionSubject,
@@ -157,6 +158,7 @@ pub(crate) async fn subject_in_org(
         .inner_join(roles::table.on(roles::id.eq(memberships::role_id)))
         .filter(memberships::org_id.eq(org))
         .filter(memberships::user_id.eq(subject.user.id))
+        .filter(memberships::deactivated_at.is_null())
         .select((roles::name, roles::permissions, memberships::permissions))
         .first(conn)
         .await

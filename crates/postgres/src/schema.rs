@@ -74,6 +74,7 @@ diesel::table! {
         permissions -> Array<Text>,
         created_at -> Timestamptz,
         location_id -> Nullable<Uuid>,
+        deactivated_at -> Nullable<Timestamptz>,
     }
 }
 

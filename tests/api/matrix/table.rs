@@ -192,6 +192,11 @@ pub const MATRIX: &[Row] = &[
     r("GET",    "/api/v1/orgs/{id}/members/{user}/permissions",  Other,  "",                                                 [U, A, A, H, A, A, A]),
     r("PUT",    "/api/v1/orgs/{id}/members/{user}/permissions",  Own,    r#"{"permissions": []}"#,                           [U, F, A, H, NOT_A_MEMBER, X, X]),
     r("PUT",    "/api/v1/orgs/{id}/members/{user}/permissions",  Other,  r#"{"permissions": []}"#,                           [U, F, A, H, A, A, F]),
+    // Nobody (de)activates themselves in an organization (the owner is also A's last active owner).
+    r("POST",   "/api/v1/orgs/{id}/members/{user}/activate",     Own,    "",                                                 [U, F, F, H, NOT_A_MEMBER, X, X]),
+    r("POST",   "/api/v1/orgs/{id}/members/{user}/activate",     Other,  "",                                                 [U, F, A, H, A, A, F]),
+    r("POST",   "/api/v1/orgs/{id}/members/{user}/deactivate",   Own,    "",                                                 [U, F, F, H, NOT_A_MEMBER, X, X]),
+    r("POST",   "/api/v1/orgs/{id}/members/{user}/deactivate",   Other,  "",                                                 [U, F, A, H, A, A, F]),
     r("GET",    "/api/v1/orgs/{id}/api-keys",                    Nobody, "",                                                 [U, F, A, H, A, A, F]),
     r("POST",   "/api/v1/orgs/{id}/api-keys",                    Nobody, r#"{"name": "matrix"}"#,                            [U, F, A, H, A, A, F]),
     r("GET",    "/api/v1/orgs/{id}/api-keys/{key}",              Nobody, "",                                                 [U, F, A, H, A, A, F]),

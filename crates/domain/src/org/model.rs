@@ -85,6 +85,9 @@ pub struct Member {
     pub location_id: Option<Uuid>,
     /// Granted to this member on top of their role's.
     pub extra_permissions: Vec<String>,
+    /// `false` once deactivated in this organization; a deactivated member
+    /// cannot act in it (their account and other organizations are untouched).
+    pub active: bool,
     pub created_at: DateTime<Utc>,
 }
 

@@ -46,7 +46,8 @@ pub trait OrgRepository: Send + Sync + 'static {
 
     async fn get_org(&self, id: Uuid) -> Result<Option<Organization>, RepoError>;
 
-    /// Organizations by name, all of them or those `member` belongs to.
+    /// Organizations by name, all of them or those `member` belongs to (and
+    /// is not deactivated in).
     async fn list_orgs(&self, member: Option<Uuid>, page: u32, per_page: u32) -> Result<Page<Organization>, RepoError>;
 
     /// `Conflict(SlugTaken)`; `None` if there is no such organization.
@@ -61,7 +62,9 @@ pub trait OrgRepository: Send + Sync + 'static {
     /// permissions and memberships (the users stay). `false` if none.
     async fn delete_org(&self, id: Uuid) -> Result<bool, RepoError>;
 
-    /// The user's role and effective permissions (role ∪ extra) in the organization.
+    /// The user's role and effective permissions (role ∪ extra) in the
+    /// organization. `None` for a deactivated membership too: a deactivated
+    /// member is no member to authorization, login and session switching.
     async fn membership(&self, org: Uuid, user: Uuid) -> Result<Option<Membership>, RepoError>;
 
     async fn list_roles(&self, org: Uuid) -> Result<Vec<Role>, RepoError>;
@@ -118,13 +121,26 @@ pub trait OrgRepository: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<Member, RepoError>;
     /// Applies the change unless it would leave the organization without an
-    /// owner (checked under lock, so two concurrent demotions cannot both pass).
+    /// active owner (checked under lock, so two concurrent demotions cannot
+    /// both pass).
     async fn update_member(
         &self,
         org: Uuid,
         user: Uuid,
         change: &MemberChange,
     ) -> Result<MemberOutcome<Member>, RepoError>;
-    /// Removes the membership unless it is the last owner's.
+    /// Removes the membership unless it is the last active owner's.
     async fn remove_member(&self, org: Uuid, user: Uuid) -> Result<MemberOutcome<()>, RepoError>;
+    /// Activates or deactivates the membership (idempotent; a non-default
+    /// organization only). Deactivating refuses the last active owner
+    /// (checked under the same lock as demotions) and revokes the user's
+    /// sessions acting in `org` in the same transaction; their sessions
+    /// elsewhere stay.
+    async fn set_member_active(
+        &self,
+        org: Uuid,
+        user: Uuid,
+        active: bool,
+        now: DateTime<Utc>,
+    ) -> Result<MemberOutcome<Member>, RepoError>;
 }

@@ -4,6 +4,11 @@
 //! or unmake owners and act on owners; nobody changes their own role; a
 //! role that `requires_location` needs a location of the same organization;
 //! the last owner can be neither demoted nor removed.
+//!
+//! Deactivating is the organization's own: the member stays listed but
+//! cannot act there (to authorization they are no member), while their
+//! account and their other organizations are untouched. Nobody
+//! (de)activates themselves, and the last active owner stays active.
 
 use uuid::Uuid;
 
@@ -184,6 +189,37 @@ impl MemberService {
         Self::outcome(self.ports.orgs.update_member(org, user, &change).await?)
     }
 
+    /// Deactivates a member in this organization only and ends their
+    /// sessions acting in it (idempotent). Needs `members:manage`; owners
+    /// are deactivated by owners, nobody deactivates themselves, the last
+    /// active owner stays. Errors: `NotFound` (organization, member),
+    /// `Forbidden`, `InvalidState` (the default organization, whose members
+    /// are deactivated as users).
+    pub async fn deactivate(&self, principal: &Principal, org: Uuid, user: Uuid) -> Result<Member, Error> {
+        self.set_active(principal, org, user, false).await
+    }
+
+    /// Lets a deactivated member act in this organization again
+    /// (idempotent). The same rules as [`MemberService::deactivate`].
+    pub async fn activate(&self, principal: &Principal, org: Uuid, user: Uuid) -> Result<Member, Error> {
+        self.set_active(principal, org, user, true).await
+    }
+
+    async fn set_active(&self, principal: &Principal, org: Uuid, user: Uuid, active: bool) -> Result<Member, Error> {
+        let membership = authorized(&self.ports, principal, org, Access::Permission(MEMBERS_MANAGE)).await?;
+        self.target(principal, membership.as_ref(), org, user).await?;
+        if principal.is_user(user) {
+            return Err(Error::Forbidden("nobody activates or deactivates themselves"));
+        }
+        if org == crate::DEFAULT_ORG_ID {
+            return Err(Error::InvalidState(
+                "members of the default organization are the platform's users: (de)activate the user instead",
+            ));
+        }
+        let now = self.ports.clock.now();
+        Self::outcome(self.ports.orgs.set_member_active(org, user, active, now).await?)
+    }
+
     /// Removes a member (the user stays). Needs `members:manage`.
     pub async fn remove(&self, principal: &Principal, org: Uuid, user: Uuid) -> Result<(), Error> {
         let membership = authorized(&self.ports, principal, org, Access::Permission(MEMBERS_MANAGE)).await?;
@@ -255,3 +291,7 @@ impl MemberService {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "members_tests.rs"]
+mod tests;

@@ -29,6 +29,7 @@ fn member(org: Uuid, user: Uuid, role: &str) -> Member {
         role: role.into(),
         location_id: None,
         extra_permissions: vec![],
+        active: true,
         created_at: Utc::now(),
     }
 }

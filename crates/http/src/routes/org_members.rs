@@ -39,6 +39,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(member_permissions))
             .route(web::put().to(set_member_permissions)),
     )
+    .service(resource("/orgs/{id}/members/{user}/activate", "POST").route(web::post().to(activate_member)))
+    .service(resource("/orgs/{id}/members/{user}/deactivate", "POST").route(web::post().to(deactivate_member)))
     .service(
         resource("/orgs/{id}/locations", "GET, POST")
             .route(web::get().to(list_locations))
@@ -438,4 +440,64 @@ pub(crate) async fn delete_location(
     let id = location_id(&req)?;
     state.services.members.delete_location(&principal, org, id).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Let a deactivated member act in this organization again (idempotent).
+/// Needs `members:manage`; owners are managed by owners, nobody activates
+/// themselves. Not in the default organization (`409`): activate the user.
+#[utoipa::path(
+    post, path = "/api/v1/orgs/{id}/members/{user}/activate", tag = "orgs", security(("bearer" = [])),
+    params(
+        ("id" = uuid::Uuid, Path, description = "Organization id"),
+        ("user" = uuid::Uuid, Path, description = "User id"),
+    ),
+    responses(
+        (status = 200, description = "The member, now active", body = Member),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+pub(crate) async fn activate_member(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let org = org_id(&req)?;
+    let user = member_id(&req)?;
+    Ok(HttpResponse::Ok().json(state.services.members.activate(&principal, org, user).await?))
+}
+
+/// Deactivate a member in this organization only (idempotent): they stay
+/// listed, but cannot act here and their sessions in it end; their account
+/// and other organizations are untouched. Needs `members:manage`; owners are
+/// managed by owners, nobody deactivates themselves, the last active owner
+/// stays. Not in the default organization (`409`): deactivate the user.
+#[utoipa::path(
+    post, path = "/api/v1/orgs/{id}/members/{user}/deactivate", tag = "orgs", security(("bearer" = [])),
+    params(
+        ("id" = uuid::Uuid, Path, description = "Organization id"),
+        ("user" = uuid::Uuid, Path, description = "User id"),
+    ),
+    responses(
+        (status = 200, description = "The member, now inactive here", body = Member),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+pub(crate) async fn deactivate_member(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let org = org_id(&req)?;
+    let user = member_id(&req)?;
+    Ok(HttpResponse::Ok().json(state.services.members.deactivate(&principal, org, user).await?))
 }

@@ -37,7 +37,15 @@ fn role(org_id: Uuid, name: &str, permissions: &[&str]) -> Role {
 }
 
 fn member(org_id: Uuid, user_id: Uuid, role: &str) -> Member {
-    Member { org_id, user_id, role: role.into(), location_id: None, extra_permissions: vec![], created_at: now() }
+    Member {
+        org_id,
+        user_id,
+        role: role.into(),
+        location_id: None,
+        extra_permissions: vec![],
+        active: true,
+        created_at: now(),
+    }
 }
 
 fn location(org_id: Uuid, name: &str) -> Location {
