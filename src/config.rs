@@ -85,6 +85,8 @@ pub struct LinksConfig {
     pub change_email: String,
     pub reset_password: String,
     pub invitation: String,
+    /// Invitation into an organization (accept to become a member).
+    pub org_invitation: String,
 }
 
 /// The outbox worker that runs in every process.
@@ -259,6 +261,7 @@ impl Default for LinksConfig {
             change_email: "{public_url}/verify-email?token={token}".into(),
             reset_password: "{public_url}/reset-password?token={token}".into(),
             invitation: "{public_url}/accept-invitation?token={token}".into(),
+            org_invitation: "{public_url}/join-organization?token={token}".into(),
         }
     }
 }
@@ -416,6 +419,7 @@ impl Config {
             ("change_email", &m.links.change_email),
             ("reset_password", &m.links.reset_password),
             ("invitation", &m.links.invitation),
+            ("org_invitation", &m.links.org_invitation),
         ];
         for (name, template) in links {
             if !template.contains("{token}") {
@@ -492,11 +496,18 @@ mod tests {
     fn mail_settings_are_checked_together() {
         let mut c = Config::default();
         c.mail.links.reset_password = "https://app.example.com/reset".into();
+        c.mail.links.org_invitation = "{public_url}/join-organization".into();
         c.mail.reset_password_ttl_secs = 5;
         c.http.trusted_proxies = vec!["10.0.0.0/8".into(), "192.0.2.1".into(), "proxy.local".into()];
         c.smtp_url = Some(Secret::new("http://mail.example.com"));
         let e = c.validate().unwrap_err().to_string();
-        for needle in ["mail.links.reset_password", "reset_password_ttl_secs", "proxy.local", "smtp_url"] {
+        for needle in [
+            "mail.links.reset_password",
+            "mail.links.org_invitation",
+            "reset_password_ttl_secs",
+            "proxy.local",
+            "smtp_url",
+        ] {
             assert!(e.contains(needle), "{needle} missing from {e}");
         }
         c.http.trusted_proxies.pop();

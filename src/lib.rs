@@ -24,8 +24,8 @@ use roster_postgres::{
     embedded::{EmbeddedOptions, EmbeddedPostgres},
     pool::{build_pool, ping, pool_status, PgPool, PoolConfig},
     signing_keys::PgSigningKeyStore,
-    PgAccountRepository, PgApiKeyRepository, PgOrgRepository, PgOutboxRepository, PgRateLimits, PgSessionRepository,
-    PgUserRepository,
+    PgAccountRepository, PgApiKeyRepository, PgOrgInvitationRepository, PgOrgRepository, PgOutboxRepository,
+    PgRateLimits, PgSessionRepository, PgUserRepository,
 };
 use roster_smtp::{Composer, ComposerConfig, LinkTemplates, MailerConfig};
 
@@ -168,6 +168,7 @@ fn composer(config: &Config) -> anyhow::Result<Composer> {
             change_email: l.change_email.clone(),
             reset_password: l.reset_password.clone(),
             invitation: l.invitation.clone(),
+            org_invitation: l.org_invitation.clone(),
         },
     })
     .map_err(|e| anyhow::anyhow!("mail templates: {e}"))
@@ -214,6 +215,7 @@ impl Roster {
             accounts: Arc::new(PgAccountRepository::new(pool.clone())),
             orgs: Arc::new(PgOrgRepository::new(pool.clone())),
             api_keys: Arc::new(PgApiKeyRepository::new(pool.clone())),
+            org_invitations: Arc::new(PgOrgInvitationRepository::new(pool.clone())),
             outbox: Arc::new(PgOutboxRepository::new(pool.clone())),
             rate_limits: Arc::new(PgRateLimits::new(pool.clone())),
             hasher: Arc::new(hasher),

@@ -6,27 +6,12 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-async fn created(r: reqwest::Response) -> Value {
-    let status = r.status();
-    let body: Value = r.json().await.unwrap();
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    body
-}
-
-/// An organization made by the superadmin, with a new user as its owner.
-async fn tenant(app: &TestApp, root: &Session, slug: &str) -> (String, Session) {
-    let owner = app.register(&unique_email(&format!("{slug}-owner"))).await;
-    let body = json!({"name": slug, "slug": slug, "owner_id": owner.id});
-    let org = created(app.post("/api/v1/orgs", Some(&root.access), body).await).await;
-    (org["id"].as_str().unwrap().to_string(), owner)
-}
-
 #[tokio::test]
 async fn a_key_is_shown_once_works_in_its_organization_only_and_stops_when_revoked() {
     let app = TestApp::spawn().await;
     let root = app.superadmin().await;
-    let (org, owner) = tenant(&app, &root, "acme").await;
-    let (other, _) = tenant(&app, &root, "globex").await;
+    let (org, owner) = org_with_owner(&app, &root, "acme").await;
+    let (other, _) = org_with_owner(&app, &root, "globex").await;
     let keys = format!("/api/v1/orgs/{org}/api-keys");
 
     let body = json!({"name": "booking-service", "permissions": ["users:read", "roles:manage"]});
@@ -79,8 +64,8 @@ async fn a_key_is_shown_once_works_in_its_organization_only_and_stops_when_revok
 async fn keys_hold_no_more_than_their_maker_and_other_tenants_cannot_see_them() {
     let app = TestApp::spawn().await;
     let root = app.superadmin().await;
-    let (org, owner) = tenant(&app, &root, "acme").await;
-    let (_, foreign) = tenant(&app, &root, "globex").await;
+    let (org, owner) = org_with_owner(&app, &root, "acme").await;
+    let (_, foreign) = org_with_owner(&app, &root, "globex").await;
     let keys = format!("/api/v1/orgs/{org}/api-keys");
 
     // A key that may make keys may only make weaker ones.

@@ -241,3 +241,61 @@ pub async fn problem(r: Response, status: StatusCode, code: &str) -> Value {
     assert!(body["title"].is_string() && body["type"].is_string());
     body
 }
+
+/// The claims of an access token, unverified (the server verified it).
+pub fn claims(access: &str) -> Value {
+    use base64::Engine;
+    let payload = access.split('.').nth(1).unwrap();
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+/// The `nth` (from 1) invitation letter into an organization sent to
+/// `address`, waiting for it up to 10 s (other letters — verifications of
+/// the accounts the test registers — arrive too, in any order).
+pub async fn invitation_to(app: &TestApp, address: &str, nth: usize) -> ParsedMail {
+    for _ in 0..200 {
+        let found: Vec<_> = app
+            .mails(0)
+            .await
+            .into_iter()
+            .filter(|m| m.to.iter().any(|a| a.address.eq_ignore_ascii_case(address)))
+            .filter(|m| m.text.as_deref().is_some_and(|t| t.contains("/join-organization?token=")))
+            .collect();
+        if let Some(m) = found.into_iter().nth(nth - 1) {
+            return m;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no invitation #{nth} to {address}")
+}
+
+/// The body of a `201 Created` answer.
+pub async fn created(r: reqwest::Response) -> Value {
+    let status = r.status();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body
+}
+
+/// A superadmin makes an organization whose first owner is a new user.
+pub async fn org_with_owner(app: &TestApp, root: &Session, slug: &str) -> (String, Session) {
+    let owner = app.register(&unique_email(&format!("{slug}-owner"))).await;
+    let org = created(
+        app.post(
+            "/api/v1/orgs",
+            Some(&root.access),
+            json!({"name": slug.to_uppercase(), "slug": slug, "owner_id": owner.id}),
+        )
+        .await,
+    )
+    .await;
+    (org["id"].as_str().unwrap().to_string(), owner)
+}
+
+/// The body of an answer that must have `status`.
+pub async fn body_of(r: Response, status: StatusCode) -> Value {
+    let got = r.status();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(got, status, "{body}");
+    body
+}

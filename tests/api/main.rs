@@ -7,6 +7,7 @@
 
 mod helpers;
 
+mod account_users;
 mod api_keys;
 mod auth;
 mod directory;
@@ -16,6 +17,7 @@ mod mail;
 mod matrix;
 mod me;
 mod ops;
+mod org_invitations;
 mod org_members;
 mod orgs;
 mod outbox;

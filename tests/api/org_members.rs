@@ -8,31 +8,16 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-async fn json_of(r: reqwest::Response, status: StatusCode) -> Value {
-    let got = r.status();
-    let body: Value = r.json().await.unwrap();
-    assert_eq!(got, status, "{body}");
-    body
-}
-
 /// Logs `who` in, acting in `org`.
 async fn login_in(app: &TestApp, who: &Session, org: &str) -> reqwest::Response {
     app.post("/api/v1/auth/login", None, json!({"email": who.email, "password": PASSWORD, "org": org})).await
-}
-
-/// A superadmin makes an organization owned by a new user; its id and the owner.
-async fn org_with_owner(app: &TestApp, root: &Session, slug: &str) -> (String, Session) {
-    let owner = app.register(&unique_email(&format!("{slug}-owner"))).await;
-    let body = json!({"name": slug.to_uppercase(), "slug": slug, "owner_id": owner.id});
-    let org = json_of(app.post("/api/v1/orgs", Some(&root.access), body).await, StatusCode::CREATED).await;
-    (org["id"].as_str().unwrap().to_string(), owner)
 }
 
 /// A new user, added to `org` with `role` by the superadmin.
 async fn new_member(app: &TestApp, root: &Session, org: &str, role: &str) -> Session {
     let user = app.register(&unique_email(role)).await;
     let body = json!({"user_id": user.id, "role": role});
-    json_of(app.post(&format!("/api/v1/orgs/{org}/members"), Some(&root.access), body).await, StatusCode::CREATED)
+    body_of(app.post(&format!("/api/v1/orgs/{org}/members"), Some(&root.access), body).await, StatusCode::CREATED)
         .await;
     user
 }
@@ -55,13 +40,13 @@ async fn a_deactivated_member_cannot_act_in_the_organization_until_reactivated()
     // Bob also belongs to another organization, which is not this one's business.
     let r =
         app.post(&format!("/api/v1/orgs/{elsewhere}/members"), Some(&root.access), json!({"user_id": bob.id})).await;
-    json_of(r, StatusCode::CREATED).await;
-    let bob_here = session(json_of(login_in(&app, &bob, &org).await, StatusCode::OK).await);
-    let bob_there = session(json_of(login_in(&app, &bob, &elsewhere).await, StatusCode::OK).await);
+    body_of(r, StatusCode::CREATED).await;
+    let bob_here = session(body_of(login_in(&app, &bob, &org).await, StatusCode::OK).await);
+    let bob_there = session(body_of(login_in(&app, &bob, &elsewhere).await, StatusCode::OK).await);
     assert_eq!(app.get(&format!("/api/v1/orgs/{org}"), Some(&bob_here.access)).await.status(), StatusCode::OK);
 
     let member_url = format!("/api/v1/orgs/{org}/members/{}", bob.id);
-    let off = json_of(set(&app, &org, &bob.id, "deactivate", &owner.access).await, StatusCode::OK).await;
+    let off = body_of(set(&app, &org, &bob.id, "deactivate", &owner.access).await, StatusCode::OK).await;
     assert_eq!((off["user_id"].as_str(), off["active"].as_bool()), (Some(bob.id.as_str()), Some(false)));
     assert_eq!(off["role"], "member");
 
@@ -73,30 +58,30 @@ async fn a_deactivated_member_cannot_act_in_the_organization_until_reactivated()
     problem(r, StatusCode::NOT_FOUND, "not_found").await;
     // To him the organization no longer exists.
     problem(app.get(&format!("/api/v1/orgs/{org}"), Some(&bob.access)).await, StatusCode::NOT_FOUND, "not_found").await;
-    let mine = json_of(app.get("/api/v1/orgs", Some(&bob.access)).await, StatusCode::OK).await;
+    let mine = body_of(app.get("/api/v1/orgs", Some(&bob.access)).await, StatusCode::OK).await;
     assert_eq!(slugs(&mine), ["default", "elsewhere"]);
     // His account, his default-organization session and his other organization carry on.
     assert_eq!(app.get("/api/v1/me", Some(&bob.access)).await.status(), StatusCode::OK);
     assert_eq!(app.get("/api/v1/me", Some(&bob_there.access)).await.status(), StatusCode::OK);
     let profile =
-        json_of(app.get(&format!("/api/v1/users/{}", bob.id), Some(&root.access)).await, StatusCode::OK).await;
+        body_of(app.get(&format!("/api/v1/users/{}", bob.id), Some(&root.access)).await, StatusCode::OK).await;
     assert_eq!(profile["status"], "active");
 
     // The organization still lists him, as inactive; deactivating again changes nothing.
-    let shown = json_of(app.get(&member_url, Some(&owner.access)).await, StatusCode::OK).await;
+    let shown = body_of(app.get(&member_url, Some(&owner.access)).await, StatusCode::OK).await;
     assert_eq!(shown, off);
     let listed =
-        json_of(app.get(&format!("/api/v1/orgs/{org}/members"), Some(&owner.access)).await, StatusCode::OK).await;
+        body_of(app.get(&format!("/api/v1/orgs/{org}/members"), Some(&owner.access)).await, StatusCode::OK).await;
     assert!(listed["data"].as_array().unwrap().iter().any(|u| u["id"] == bob.id.as_str()), "{listed}");
-    let again = json_of(set(&app, &org, &bob.id, "deactivate", &owner.access).await, StatusCode::OK).await;
+    let again = body_of(set(&app, &org, &bob.id, "deactivate", &owner.access).await, StatusCode::OK).await;
     assert_eq!(again, off);
 
     // Reactivated, he logs in to the organization and acts there again.
-    let on = json_of(set(&app, &org, &bob.id, "activate", &owner.access).await, StatusCode::OK).await;
+    let on = body_of(set(&app, &org, &bob.id, "activate", &owner.access).await, StatusCode::OK).await;
     assert_eq!(on["active"], true);
-    let bob_back = session(json_of(login_in(&app, &bob, &org).await, StatusCode::OK).await);
+    let bob_back = session(body_of(login_in(&app, &bob, &org).await, StatusCode::OK).await);
     assert_eq!(app.get(&format!("/api/v1/orgs/{org}"), Some(&bob_back.access)).await.status(), StatusCode::OK);
-    let mine = json_of(app.get("/api/v1/orgs", Some(&bob.access)).await, StatusCode::OK).await;
+    let mine = body_of(app.get("/api/v1/orgs", Some(&bob.access)).await, StatusCode::OK).await;
     assert_eq!(slugs(&mine), ["default", "elsewhere", "venue"]);
     // The session that was ended stays ended.
     problem(app.get("/api/v1/me", Some(&bob_here.access)).await, StatusCode::UNAUTHORIZED, "session_revoked").await;
@@ -122,10 +107,10 @@ async fn who_may_deactivate_whom() {
     problem(set(&app, &org, &carol.id, "deactivate", &carol.access).await, StatusCode::FORBIDDEN, "forbidden").await;
     // An admin manages members but not owners.
     problem(set(&app, &org, &owner.id, "deactivate", &carol.access).await, StatusCode::FORBIDDEN, "forbidden").await;
-    let off = json_of(set(&app, &org, &bob.id, "deactivate", &carol.access).await, StatusCode::OK).await;
+    let off = body_of(set(&app, &org, &bob.id, "deactivate", &carol.access).await, StatusCode::OK).await;
     assert_eq!(off["active"], false);
     // A deactivated admin manages nothing: to her the organization is gone.
-    json_of(set(&app, &org, &carol.id, "deactivate", &owner.access).await, StatusCode::OK).await;
+    body_of(set(&app, &org, &carol.id, "deactivate", &owner.access).await, StatusCode::OK).await;
     problem(set(&app, &org, &bob.id, "activate", &carol.access).await, StatusCode::NOT_FOUND, "not_found").await;
     // Unknown members are not found.
     let stranger = app.register(&unique_email("stranger")).await;
@@ -136,7 +121,7 @@ async fn who_may_deactivate_whom() {
         problem(set(&app, &org, &owner.id, "deactivate", &root.access).await, StatusCode::FORBIDDEN, "forbidden").await;
     assert!(body["detail"].as_str().unwrap().contains("owner"), "{body}");
     let member =
-        json_of(app.get(&format!("/api/v1/orgs/{org}/members/{}", owner.id), Some(&root.access)).await, StatusCode::OK)
+        body_of(app.get(&format!("/api/v1/orgs/{org}/members/{}", owner.id), Some(&root.access)).await, StatusCode::OK)
             .await;
     assert_eq!(member["active"], true);
     // The default organization's members are the platform's users: deactivate the user instead.

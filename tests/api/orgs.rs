@@ -6,28 +6,6 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-async fn created(r: reqwest::Response) -> Value {
-    let status = r.status();
-    let body: Value = r.json().await.unwrap();
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    body
-}
-
-/// A superadmin makes an organization whose first owner is a new user.
-async fn org_with_owner(app: &TestApp, root: &Session, slug: &str) -> (String, Session) {
-    let owner = app.register(&unique_email(&format!("{slug}-owner"))).await;
-    let org = created(
-        app.post(
-            "/api/v1/orgs",
-            Some(&root.access),
-            json!({"name": slug.to_uppercase(), "slug": slug, "owner_id": owner.id}),
-        )
-        .await,
-    )
-    .await;
-    (org["id"].as_str().unwrap().to_string(), owner)
-}
-
 #[tokio::test]
 async fn a_tenant_with_venues_and_location_bound_roles() {
     let app = TestApp::spawn().await;
@@ -306,12 +284,6 @@ async fn per_member_permissions_for_a_host_application() {
     let default = format!("/api/v1/orgs/{}", roster_domain::DEFAULT_ORG_ID);
     problem(app.call(Method::DELETE, &default, Some(&root.access), None).await, StatusCode::CONFLICT, "invalid_state")
         .await;
-}
-
-fn claims(access: &str) -> Value {
-    use base64::Engine;
-    let payload = access.split('.').nth(1).unwrap();
-    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
 }
 
 #[tokio::test]

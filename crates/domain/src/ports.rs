@@ -9,10 +9,12 @@
 mod api_key;
 mod mail;
 mod org;
+mod org_invitation;
 
 pub use api_key::*;
 pub use mail::*;
 pub use org::*;
+pub use org_invitation::*;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};

@@ -134,7 +134,8 @@ pub fn app(
                 .configure(routes::outbox::configure)
                 .configure(routes::orgs::configure)
                 .configure(routes::org_members::configure)
-                .configure(routes::api_keys::configure),
+                .configure(routes::api_keys::configure)
+                .configure(routes::org_invitations::configure),
         )
         .default_service(web::to(routes::not_found))
         .wrap(from_fn(metrics::middleware))

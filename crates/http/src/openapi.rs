@@ -9,7 +9,9 @@ use utoipa::{
 
 use crate::{
     error::Problem,
-    routes::{account, api_keys, auth, invitations, me, ops, org_members, orgs, outbox, user_list, users},
+    routes::{
+        account, api_keys, auth, invitations, me, ops, org_invitations, org_members, orgs, outbox, user_list, users,
+    },
 };
 
 /// The request is malformed: bad JSON (`malformed_json`), an unreadable body
@@ -134,10 +136,11 @@ impl Modify for BearerAuth {
         org_members::remove_member, org_members::member_permissions, org_members::set_member_permissions,
         org_members::activate_member, org_members::deactivate_member,
         api_keys::list, api_keys::create, api_keys::get, api_keys::revoke,
+        org_invitations::invite, org_invitations::list, org_invitations::revoke, org_invitations::accept,
         ops::jwks, ops::live, ops::ready, ops::metrics, ops::openapi_json, ops::docs,
     ),
     components(
-        schemas(Problem),
+        schemas(Problem, org_invitations::JoinedResponse),
         responses(BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Gone, PayloadTooLarge, UnsupportedMediaType, UnprocessableEntity, TooManyRequests, InternalError, ServiceUnavailable),
     ),
     modifiers(&BearerAuth),

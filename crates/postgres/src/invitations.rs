@@ -36,7 +36,7 @@ macro_rules! open_at {
 
 /// The status of invitation `i` as of `$1`: closed first by acceptance,
 /// then revocation, then being superseded; open ones expire.
-macro_rules! status_sql {
+macro_rules! invitation_status_sql {
     () => {
         "CASE WHEN i.accepted_at IS NOT NULL THEN 'accepted' \
               WHEN i.revoked_at IS NOT NULL THEN 'revoked' \
@@ -45,13 +45,14 @@ macro_rules! status_sql {
               ELSE 'pending' END"
     };
 }
+pub(crate) use invitation_status_sql;
 
 /// The columns of an [`InvitationRow`], with the role's name; binds `$1` (now).
 macro_rules! select_sql {
     () => {
         concat!(
             "SELECT i.id, i.user_id, i.email, r.name AS role, i.invited_by, ",
-            status_sql!(),
+            invitation_status_sql!(),
             " AS status, i.created_at, i.expires_at, i.accepted_at \
              FROM invitations i JOIN roles r ON r.id = i.role_id"
         )
@@ -63,13 +64,13 @@ macro_rules! select_sql {
 const LIST_SQL: &str = concat!(
     select_sql!(),
     " WHERE ($2::text IS NULL OR ",
-    status_sql!(),
+    invitation_status_sql!(),
     " = $2) ORDER BY i.created_at DESC, i.id DESC LIMIT $3 OFFSET $4"
 );
 
 /// How many match. Binds `$1` now, `$2` the status or NULL.
 const COUNT_SQL: &str =
-    concat!("SELECT count(*) AS n FROM invitations i WHERE ($2::text IS NULL OR ", status_sql!(), " = $2)");
+    concat!("SELECT count(*) AS n FROM invitations i WHERE ($2::text IS NULL OR ", invitation_status_sql!(), " = $2)");
 
 /// One invitation. Binds `$1` now, `$2` its id.
 const ONE_SQL: &str = concat!(select_sql!(), " WHERE i.id = $2");

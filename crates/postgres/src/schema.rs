@@ -2,8 +2,10 @@
 //! `migrations/2026-11-24-000001_foundation/up.sql`,
 //! `migrations/2026-11-24-000005_mail/up.sql`,
 //! `migrations/2026-11-24-000006_organizations/up.sql`,
-//! `migrations/2026-11-24-000007_session_org/up.sql` and
-//! `migrations/2026-11-24-000008_api_keys/up.sql` column for column.
+//! `migrations/2026-11-24-000007_session_org/up.sql`,
+//! `migrations/2026-11-24-000008_api_keys/up.sql`,
+//! `migrations/2026-11-24-000009_member_status/up.sql` and
+//! `migrations/2026-11-24-000010_org_invitations/up.sql` column for column.
 
 // The `table!` macro generates items without doc comments.
 #![allow(missing_docs)]
@@ -168,6 +170,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    org_invitations (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        email -> Text,
+        role_id -> Uuid,
+        location_id -> Nullable<Uuid>,
+        invited_by -> Nullable<Uuid>,
+        token_hash -> Bytea,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        accepted_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+        superseded_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     one_time_tokens (token_hash) {
         token_hash -> Bytea,
         purpose -> Text,
@@ -216,6 +235,8 @@ diesel::joinable!(api_keys -> users (created_by));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(invitations -> roles (role_id));
+diesel::joinable!(org_invitations -> organizations (org_id));
+diesel::joinable!(org_invitations -> roles (role_id));
 diesel::joinable!(one_time_tokens -> users (user_id));
 diesel::joinable!(one_time_tokens -> invitations (invitation_id));
 
@@ -232,6 +253,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     signing_keys,
     invitations,
+    org_invitations,
     one_time_tokens,
     outbox,
     rate_limit_hits,

@@ -43,6 +43,9 @@ pub struct LinkTemplates {
     pub reset_password: String,
     /// Invitation: set a password to activate the account.
     pub invitation: String,
+    /// Invitation into an organization: accept to become a member (creating
+    /// an account if the address has none).
+    pub org_invitation: String,
 }
 
 impl Default for LinkTemplates {
@@ -52,6 +55,7 @@ impl Default for LinkTemplates {
             change_email: "{public_url}/verify-email?token={token}".into(),
             reset_password: "{public_url}/reset-password?token={token}".into(),
             invitation: "{public_url}/accept-invitation?token={token}".into(),
+            org_invitation: "{public_url}/join-organization?token={token}".into(),
         }
     }
 }
@@ -179,13 +183,14 @@ impl Composer {
         Ok(composer)
     }
 
-    fn link_templates(&self) -> [(&'static str, &str); 4] {
+    fn link_templates(&self) -> [(&'static str, &str); 5] {
         let l = &self.links;
         [
             ("verify_email", l.verify_email.as_str()),
             ("change_email", l.change_email.as_str()),
             ("reset_password", l.reset_password.as_str()),
             ("invitation", l.invitation.as_str()),
+            ("org_invitation", l.org_invitation.as_str()),
         ]
     }
 
@@ -207,34 +212,44 @@ impl MailComposer for Composer {
         let (m, links) = (&table.messages, &self.links);
         let product = self.product.as_str();
         // The strings of the letter, its link (template, token, validity) and
-        // its placeholder besides {product}.
-        let (parts, link, extra) = match &letter.body {
+        // its placeholders besides {product}.
+        let (parts, link, extra): (Parts<'_>, _, Vec<(&str, &str)>) = match &letter.body {
             LetterBody::VerifyEmail { token, valid_for } => {
-                (Parts::from(&m.verify_email), Some((&links.verify_email, token, *valid_for)), None)
+                (Parts::from(&m.verify_email), Some((&links.verify_email, token, *valid_for)), vec![])
             }
             LetterBody::ConfirmEmailChange { token, valid_for, new_email } => (
                 Parts::from(&m.confirm_email_change),
                 Some((&links.change_email, token, *valid_for)),
-                Some(("new_email", new_email.as_str())),
+                vec![("new_email", new_email.as_str())],
             ),
             LetterBody::EmailChangeNotice { new_email } => {
-                (Parts::from(&m.email_change_notice), None, Some(("new_email", new_email.as_str())))
+                (Parts::from(&m.email_change_notice), None, vec![("new_email", new_email.as_str())])
             }
-            LetterBody::EmailInUse => (Parts::from(&m.email_in_use), None, None),
+            LetterBody::EmailInUse => (Parts::from(&m.email_in_use), None, vec![]),
             LetterBody::PasswordReset { token, valid_for, by_admin } => {
                 let msg = if *by_admin { &m.password_reset_by_admin } else { &m.password_reset };
-                (Parts::from(msg), Some((&links.reset_password, token, *valid_for)), None)
+                (Parts::from(msg), Some((&links.reset_password, token, *valid_for)), vec![])
             }
             LetterBody::PasswordChanged { reset } => {
-                (Parts::from(if *reset { &m.password_changed_by_reset } else { &m.password_changed }), None, None)
+                (Parts::from(if *reset { &m.password_changed_by_reset } else { &m.password_changed }), None, vec![])
             }
             LetterBody::Invitation { token, valid_for, inviter } => {
                 let link = Some((&links.invitation, token, *valid_for));
                 match inviter.as_deref().map(str::trim) {
                     Some(inviter) if !inviter.is_empty() => {
-                        (Parts::from(&m.invitation_from), link, Some(("inviter", inviter)))
+                        (Parts::from(&m.invitation_from), link, vec![("inviter", inviter)])
                     }
-                    _ => (Parts::from(&m.invitation), link, None),
+                    _ => (Parts::from(&m.invitation), link, vec![]),
+                }
+            }
+            LetterBody::OrgInvitation { token, valid_for, inviter, organization } => {
+                let link = Some((&links.org_invitation, token, *valid_for));
+                let organization = ("organization", organization.trim());
+                match inviter.as_deref().map(str::trim) {
+                    Some(inviter) if !inviter.is_empty() => {
+                        (Parts::from(&m.org_invitation_from), link, vec![("inviter", inviter), organization])
+                    }
+                    _ => (Parts::from(&m.org_invitation), link, vec![organization]),
                 }
             }
         };
@@ -380,6 +395,18 @@ fn samples(locale: &str, token: &OneTimeToken) -> Vec<Letter> {
         LetterBody::PasswordChanged { reset: true },
         LetterBody::Invitation { token: token.clone(), valid_for: days(7), inviter: None },
         LetterBody::Invitation { token: token.clone(), valid_for: minutes(1), inviter: Some("Alice".into()) },
+        LetterBody::OrgInvitation {
+            token: token.clone(),
+            valid_for: days(7),
+            inviter: None,
+            organization: "Acme & Co".into(),
+        },
+        LetterBody::OrgInvitation {
+            token: token.clone(),
+            valid_for: hours(1),
+            inviter: Some("Alice".into()),
+            organization: "Acme & Co".into(),
+        },
     ];
     bodies
         .into_iter()

@@ -60,6 +60,15 @@ fn bodies(token: &OneTimeToken) -> Vec<(LetterBody, Option<&'static str>)> {
             LetterBody::Invitation { token: t(), valid_for: Duration::days(7), inviter: None },
             Some("/accept-invitation?token="),
         ),
+        (
+            LetterBody::OrgInvitation {
+                token: t(),
+                valid_for: Duration::days(7),
+                inviter: Some("Ada Lovelace".into()),
+                organization: "Acme".into(),
+            },
+            Some("/join-organization?token="),
+        ),
     ]
 }
 
@@ -151,6 +160,35 @@ fn user_data_is_escaped_in_html_and_verbatim_in_text() {
 }
 
 #[test]
+fn organization_names_are_escaped_in_html_and_verbatim_elsewhere() {
+    let c = composer();
+    let org = "<b>Acme & Co</b>";
+    // `/` is left alone (see the composer's formatter).
+    let escaped = "&lt;b&gt;Acme &amp; Co&lt;/b&gt;";
+    for inviter in [None, Some("Ada <ada@example.com>")] {
+        for locale in LOCALES {
+            let body = LetterBody::OrgInvitation {
+                token: OneTimeToken::generate(),
+                valid_for: Duration::days(7),
+                inviter: inviter.map(str::to_owned),
+                organization: org.into(),
+            };
+            let m = c.compose(&letter(body, Some(locale), None)).unwrap();
+            let what = format!("{locale} {inviter:?}");
+            assert!(m.subject.contains(org), "{what}: {}", m.subject);
+            assert!(m.text.contains(org), "{what}: {}", m.text);
+            assert!(!m.html.contains("<b>") && !m.html.contains("Acme & Co"), "{what}: {}", m.html);
+            // In the <title> (the subject) and in the body.
+            assert!(m.html.matches(escaped).count() >= 2, "{what}: {}", m.html);
+            if let Some(inviter) = inviter {
+                assert!(m.subject.contains(inviter) && m.text.contains(inviter), "{what}");
+                assert!(m.html.contains("Ada &lt;ada@example.com&gt;") && !m.html.contains("<ada@"), "{what}");
+            }
+        }
+    }
+}
+
+#[test]
 fn custom_link_templates_are_used_and_checked() {
     let links =
         LinkTemplates { reset_password: "https://app.example.com/reset#t={token}".into(), ..Default::default() };
@@ -166,6 +204,21 @@ fn custom_link_templates_are_used_and_checked() {
     let no_token = LinkTemplates { invitation: "{public_url}/accept-invitation".into(), ..Default::default() };
     let err = Composer::new(ComposerConfig { links: no_token, ..config() }).unwrap_err();
     assert!(err.contains("invitation") && err.contains("{token}"), "{err}");
+    let no_token = LinkTemplates { org_invitation: "{public_url}/join-organization".into(), ..Default::default() };
+    let err = Composer::new(ComposerConfig { links: no_token, ..config() }).unwrap_err();
+    assert!(err.contains("org_invitation") && err.contains("{token}"), "{err}");
+
+    let links = LinkTemplates { org_invitation: "https://app.example.com/join/{token}".into(), ..Default::default() };
+    let c = Composer::new(ComposerConfig { links, ..config() }).unwrap();
+    let body = LetterBody::OrgInvitation {
+        token: token.clone(),
+        valid_for: Duration::days(7),
+        inviter: None,
+        organization: "Acme".into(),
+    };
+    let m = c.compose(&letter(body, None, None)).unwrap();
+    let link = format!("https://app.example.com/join/{}", token.expose());
+    assert!(m.text.lines().any(|l| l == link), "{}", m.text);
     let relative = LinkTemplates { verify_email: "/verify?token={token}".into(), ..Default::default() };
     assert!(Composer::new(ComposerConfig { links: relative, ..config() }).is_err());
     let typo = LinkTemplates { verify_email: "{public_ur}/verify?token={token}".into(), ..Default::default() };
@@ -236,6 +289,30 @@ fn variants_say_what_happened() {
         ))
         .unwrap();
     assert_eq!(invited.subject, "Ada har inviteret dig til Roster");
+
+    let org_invitation = |inviter: Option<&str>, locale: &str| {
+        c.compose(&letter(
+            LetterBody::OrgInvitation {
+                token: OneTimeToken::generate(),
+                valid_for: Duration::days(7),
+                inviter: inviter.map(str::to_owned),
+                organization: "Acme".into(),
+            },
+            Some(locale),
+            None,
+        ))
+        .unwrap()
+    };
+    let m = org_invitation(Some("Ada"), "en");
+    assert_eq!(m.subject, "Ada invited you to join Acme on Roster");
+    assert!(m.text.contains("Ada invited you to join Acme on Roster."), "{}", m.text);
+    assert!(m.text.contains("If you do not have a Roster account yet"), "{}", m.text);
+    for blank in [None, Some(""), Some("  ")] {
+        assert_eq!(org_invitation(blank, "en").subject, "You are invited to join Acme on Roster", "{blank:?}");
+    }
+    assert_eq!(org_invitation(Some("Ada"), "fr").subject, "Ada vous invite à rejoindre Acme sur Roster");
+    assert_eq!(org_invitation(Some("Ada"), "de").subject, "Ada hat Sie eingeladen, Acme auf Roster beizutreten");
+    assert_eq!(org_invitation(None, "da").subject, "Du er inviteret til at blive medlem af Acme på Roster");
 }
 
 #[test]

@@ -118,6 +118,7 @@ pub const MATRIX: &[Row] = &[
     r("POST",   "/api/v1/auth/email/verify",                     Nobody, "{}",                                               [P, P, P, P, P, P, P]),
     r("POST",   "/api/v1/auth/email/resend",                     Nobody, "{}",                                               [P, P, P, P, P, P, P]),
     r("POST",   "/api/v1/auth/invitations/accept",               Nobody, "{}",                                               [P, P, P, P, P, P, P]),
+    r("POST",   "/api/v1/auth/org-invitations/accept",           Nobody, "{}",                                               [P, P, P, P, P, P, P]),
 
     r("GET",    "/api/v1/me",                                    Nobody, "",                                                 [U, A, A, A, A, F, F]),
     r("PATCH",  "/api/v1/me",                                    Nobody, "{}",                                               [U, A, A, A, A, F, F]),
@@ -197,6 +198,9 @@ pub const MATRIX: &[Row] = &[
     r("POST",   "/api/v1/orgs/{id}/members/{user}/activate",     Other,  "",                                                 [U, F, A, H, A, A, F]),
     r("POST",   "/api/v1/orgs/{id}/members/{user}/deactivate",   Own,    "",                                                 [U, F, F, H, NOT_A_MEMBER, X, X]),
     r("POST",   "/api/v1/orgs/{id}/members/{user}/deactivate",   Other,  "",                                                 [U, F, A, H, A, A, F]),
+    r("GET",    "/api/v1/orgs/{id}/invitations",                 Nobody, "",                                                 [U, F, A, H, A, A, F]),
+    r("POST",   "/api/v1/orgs/{id}/invitations",                 Nobody, r#"{"email": "{email}"}"#,                          [U, F, A, H, A, A, F]),
+    r("DELETE", "/api/v1/orgs/{id}/invitations/{invitation}",    Nobody, "",                                                 [U, F, A, H, A, A, F]),
     r("GET",    "/api/v1/orgs/{id}/api-keys",                    Nobody, "",                                                 [U, F, A, H, A, A, F]),
     r("POST",   "/api/v1/orgs/{id}/api-keys",                    Nobody, r#"{"name": "matrix"}"#,                            [U, F, A, H, A, A, F]),
     r("GET",    "/api/v1/orgs/{id}/api-keys/{key}",              Nobody, "",                                                 [U, F, A, H, A, A, F]),

@@ -207,6 +207,9 @@ impl World {
                 let location = if destructive { self.fresh_location().await } else { self.location.clone() };
                 path = path.replace("{location}", &location);
             }
+            if path.contains("{invitation}") {
+                path = path.replace("{invitation}", &self.fresh_org_invitation().await);
+            }
             if path.contains("{key}") {
                 let key =
                     if destructive { self.fresh_key(&self.org_a, &[]).await.0 } else { self.keys.fixture.clone() };
@@ -307,6 +310,11 @@ impl World {
             default: self.fresh_key(&default, &every).await.1,
             default_without: self.fresh_key(&default, &[]).await.1,
         }
+    }
+
+    async fn fresh_org_invitation(&self) -> String {
+        let body = json!({"email": unique_email("joiner")});
+        id_of(&self.root_post(&format!("/api/v1/orgs/{}/invitations", self.org_a), body).await)
     }
 
     async fn fresh_invitation(&self) -> String {

@@ -15,10 +15,11 @@ pub enum MailTemplate {
     PasswordReset,
     PasswordChanged,
     Invitation,
+    OrgInvitation,
 }
 
 impl MailTemplate {
-    pub const ALL: [MailTemplate; 7] = [
+    pub const ALL: [MailTemplate; 8] = [
         MailTemplate::VerifyEmail,
         MailTemplate::ConfirmEmailChange,
         MailTemplate::EmailChangeNotice,
@@ -26,6 +27,7 @@ impl MailTemplate {
         MailTemplate::PasswordReset,
         MailTemplate::PasswordChanged,
         MailTemplate::Invitation,
+        MailTemplate::OrgInvitation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -37,6 +39,7 @@ impl MailTemplate {
             MailTemplate::PasswordReset => "password_reset",
             MailTemplate::PasswordChanged => "password_changed",
             MailTemplate::Invitation => "invitation",
+            MailTemplate::OrgInvitation => "org_invitation",
         }
     }
 
@@ -64,6 +67,9 @@ pub enum LetterBody {
     PasswordChanged { reset: bool },
     /// "You are invited": set a password to activate the account.
     Invitation { token: OneTimeToken, valid_for: Duration, inviter: Option<String> },
+    /// "Join {organization}": accept to become a member (creating an account
+    /// if the address has none). Sent alike whether it has one or not.
+    OrgInvitation { token: OneTimeToken, valid_for: Duration, inviter: Option<String>, organization: String },
 }
 
 impl LetterBody {
@@ -76,6 +82,7 @@ impl LetterBody {
             LetterBody::PasswordReset { .. } => MailTemplate::PasswordReset,
             LetterBody::PasswordChanged { .. } => MailTemplate::PasswordChanged,
             LetterBody::Invitation { .. } => MailTemplate::Invitation,
+            LetterBody::OrgInvitation { .. } => MailTemplate::OrgInvitation,
         }
     }
 }

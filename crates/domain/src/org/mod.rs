@@ -4,6 +4,7 @@
 
 mod api_key;
 mod input;
+mod invitation;
 mod model;
 mod permission;
 mod policy;
@@ -13,6 +14,7 @@ pub use input::{
     AddMemberInput, LocationInput, LocationPatch, MemberPatch, MemberPermissionsInput, NewOrgInput, NewRoleInput,
     OrgPatch, PermissionInput, RolePatch,
 };
+pub use invitation::{AcceptOutcome, Acceptance, NewOrgInvitation, OrgInvitation, OrgInvitationTicket, OrgInviteInput};
 pub use model::{Location, Member, MemberChange, MemberOutcome, Membership, OrgPermission, Organization, Role};
 pub use permission::{Permission, CATALOGUE};
 pub use policy::{authorize, Access};

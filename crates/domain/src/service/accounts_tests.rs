@@ -27,10 +27,6 @@ fn token_record(purpose: TokenPurpose, u: User) -> TokenRecord {
     }
 }
 
-fn meta() -> ClientMeta {
-    ClientMeta { user_agent: None, ip: Some("192.0.2.7".into()) }
-}
-
 #[tokio::test]
 async fn forgot_answers_alike_and_mails_only_active_accounts() {
     for (status, mails) in [(None, false), (Some(UserStatus::Active), true), (Some(UserStatus::Banned), false)] {

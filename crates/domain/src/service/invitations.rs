@@ -71,6 +71,14 @@ pub(super) async fn may_grant(ports: &Ports, principal: &Principal, role: Builti
     }
 }
 
+/// How a letter names its sender: the user's name or address; nobody for an API key.
+pub(super) fn inviter_name(principal: &Principal) -> Option<String> {
+    match &principal.actor {
+        Actor::User { user, .. } => user.name.clone().or_else(|| Some(user.email.clone())),
+        Actor::ApiKey { .. } => None,
+    }
+}
+
 impl InvitationService {
     pub fn new(ports: Ports, policy: Arc<AuthPolicy>) -> InvitationService {
         InvitationService { ports, policy }
@@ -141,10 +149,7 @@ impl InvitationService {
         let ttl = self.policy.accounts.invitation_ttl;
         let id = Uuid::now_v7();
         let (token, record) = new_token(TokenPurpose::Invitation, user.id, user.email.clone(), Some(id), ttl, now);
-        let inviter = match &principal.actor {
-            Actor::User { user, .. } => user.name.clone().or_else(|| Some(user.email.clone())),
-            Actor::ApiKey { .. } => None,
-        };
+        let inviter = inviter_name(principal);
         let letter = letter_to_new(&user, LetterBody::Invitation { token, valid_for: ttl, inviter });
         let effects = Effects::token_and_mail(record, queue(&self.ports, letter, now)?);
         let invitation = NewInvitation { id, user, invited_by: principal.user_id(), expires_at: now + ttl, reinvite };

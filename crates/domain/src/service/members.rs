@@ -29,7 +29,7 @@ use super::{
 };
 use crate::org::Access;
 
-const MEMBERS_MANAGE: &str = "members:manage";
+pub(super) const MEMBERS_MANAGE: &str = "members:manage";
 const LOCATIONS_MANAGE: &str = "locations:manage";
 const USERS_READ: &str = "users:read";
 const USERS_WRITE: &str = "users:write";
@@ -51,6 +51,36 @@ fn is_owner(principal: &Principal, membership: Option<&Membership>) -> bool {
     principal.is_superadmin || membership.is_some_and(|m| m.role == "owner")
 }
 
+/// The role called `name` in `org`, checked against the location it
+/// would be held with; `Validation` on `role` / `location_id`.
+pub(super) async fn role_with_location(
+    ports: &Ports,
+    org: Uuid,
+    name: &str,
+    location: Option<Uuid>,
+) -> Result<Role, Error> {
+    let role = ports
+        .orgs
+        .role_by_name(org, name)
+        .await?
+        .ok_or_else(|| invalid("role", "is not a role of this organization"))?;
+    match location {
+        Some(id) if ports.orgs.get_location(org, id).await?.is_none() => {
+            Err(invalid("location_id", "is not a location of this organization"))
+        }
+        None if role.requires_location => Err(invalid("location_id", "is required by this role")),
+        _ => Ok(role),
+    }
+}
+
+/// Who may hand out `role`: owners for `owner`, else whoever holds its permissions.
+pub(super) fn may_assign(principal: &Principal, membership: Option<&Membership>, role: &Role) -> Result<(), Error> {
+    if role.name == "owner" && !is_owner(principal, membership) {
+        return Err(Error::Forbidden("only owners make owners"));
+    }
+    may_grant(principal, membership, &role.permissions)
+}
+
 impl MemberService {
     pub fn new(ports: Ports, users: UserService) -> MemberService {
         MemberService { ports, users }
@@ -68,32 +98,6 @@ impl MemberService {
         self.ports.orgs.get_member(org, user).await?.ok_or(Error::NotFound("member"))
     }
 
-    /// The role called `name` in `org`, checked against the location it
-    /// would be held with; `Validation` on `role` / `location_id`.
-    async fn role_with_location(&self, org: Uuid, name: &str, location: Option<Uuid>) -> Result<Role, Error> {
-        let role = self
-            .ports
-            .orgs
-            .role_by_name(org, name)
-            .await?
-            .ok_or_else(|| invalid("role", "is not a role of this organization"))?;
-        match location {
-            Some(id) if self.ports.orgs.get_location(org, id).await?.is_none() => {
-                Err(invalid("location_id", "is not a location of this organization"))
-            }
-            None if role.requires_location => Err(invalid("location_id", "is required by this role")),
-            _ => Ok(role),
-        }
-    }
-
-    /// Who may hand out `role`: owners for `owner`, else whoever holds its permissions.
-    fn may_assign(principal: &Principal, membership: Option<&Membership>, role: &Role) -> Result<(), Error> {
-        if role.name == "owner" && !is_owner(principal, membership) {
-            return Err(Error::Forbidden("only owners make owners"));
-        }
-        may_grant(principal, membership, &role.permissions)
-    }
-
     /// Adds an existing user by id. Needs `members:manage` there, and —
     /// because it hands the organization the user's profile — platform
     /// authority over users: a superadmin, or a user administrator of the
@@ -108,8 +112,8 @@ impl MemberService {
         }
         self.ports.users.get(input.user_id).await?.ok_or(Error::NotFound("user"))?;
         let role_name = input.role.as_deref().unwrap_or("member");
-        let role = self.role_with_location(org, role_name, input.location_id).await?;
-        Self::may_assign(principal, membership.as_ref(), &role)?;
+        let role = role_with_location(&self.ports, org, role_name, input.location_id).await?;
+        may_assign(principal, membership.as_ref(), &role)?;
         let now = self.ports.clock.now();
         Ok(self.ports.orgs.add_member(org, input.user_id, role.id, input.location_id, now).await?)
     }
@@ -156,9 +160,9 @@ impl MemberService {
             Patch::Set(id) => Some(id),
         };
         let role_name = patch.role.as_deref().unwrap_or(&current.role);
-        let role = self.role_with_location(org, role_name, location).await?;
+        let role = role_with_location(&self.ports, org, role_name, location).await?;
         if patch.role.is_some() {
-            Self::may_assign(principal, membership.as_ref(), &role)?;
+            may_assign(principal, membership.as_ref(), &role)?;
         }
         let change = MemberChange {
             role_id: patch.role.is_some().then_some(role.id),

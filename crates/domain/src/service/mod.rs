@@ -7,6 +7,7 @@ mod auth;
 mod invitations;
 mod mail;
 mod members;
+mod org_invitations;
 mod orgs;
 mod outbox;
 mod users;
@@ -16,6 +17,7 @@ pub use api_keys::ApiKeyService;
 pub use auth::{AuthService, ClientMeta, Credentials, RegisterInput, Registered, SignedIn};
 pub use invitations::{InvitationService, InviteInput};
 pub use members::MemberService;
+pub use org_invitations::{AcceptOrgInvitationInput, OrgAccepted, OrgInvitationService};
 pub use orgs::OrgService;
 pub use outbox::{DispatchReport, OutboxService};
 pub use users::{UserList, UserService};
@@ -25,8 +27,8 @@ use std::sync::Arc;
 use crate::{
     auth::{AuthPolicy, Principal},
     ports::{
-        AccountRepository, ApiKeyRepository, Clock, MailComposer, Mailer, OrgRepository, OutboxRepository,
-        PasswordHasher, RateLimitStore, Sealer, SessionRepository, TokenSigner, UserRepository,
+        AccountRepository, ApiKeyRepository, Clock, MailComposer, Mailer, OrgInvitationRepository, OrgRepository,
+        OutboxRepository, PasswordHasher, RateLimitStore, Sealer, SessionRepository, TokenSigner, UserRepository,
     },
     Error, ValidationErrors,
 };
@@ -39,6 +41,7 @@ pub struct Ports {
     pub accounts: Arc<dyn AccountRepository>,
     pub orgs: Arc<dyn OrgRepository>,
     pub api_keys: Arc<dyn ApiKeyRepository>,
+    pub org_invitations: Arc<dyn OrgInvitationRepository>,
     pub outbox: Arc<dyn OutboxRepository>,
     pub rate_limits: Arc<dyn RateLimitStore>,
     pub hasher: Arc<dyn PasswordHasher>,
@@ -60,6 +63,7 @@ pub struct Services {
     pub orgs: OrgService,
     pub members: MemberService,
     pub api_keys: ApiKeyService,
+    pub org_invitations: OrgInvitationService,
 }
 
 impl Services {
@@ -71,10 +75,11 @@ impl Services {
         let invitations = InvitationService::new(ports.clone(), policy.clone());
         let users = UserService::new(ports.clone(), policy.clone(), cursors, invitations.clone());
         Services {
-            accounts: AccountService::new(ports.clone(), policy, auth.clone()),
+            accounts: AccountService::new(ports.clone(), policy.clone(), auth.clone()),
             members: MemberService::new(ports.clone(), users.clone()),
             orgs: OrgService::new(ports.clone()),
             api_keys: ApiKeyService::new(ports.clone()),
+            org_invitations: OrgInvitationService::new(ports.clone(), policy.clone(), auth.clone()),
             outbox: OutboxService::new(ports, retry),
             users,
             invitations,

@@ -10,9 +10,9 @@ use crate::{
     mail::{Letter, LetterBody},
     org::Membership,
     ports::{
-        MockAccountRepository, MockApiKeyRepository, MockClock, MockMailComposer, MockMailer, MockOrgRepository,
-        MockOutboxRepository, MockPasswordHasher, MockRateLimitStore, MockSealer, MockSessionRepository,
-        MockTokenSigner, MockUserRepository, OutgoingMail,
+        MockAccountRepository, MockApiKeyRepository, MockClock, MockMailComposer, MockMailer,
+        MockOrgInvitationRepository, MockOrgRepository, MockOutboxRepository, MockPasswordHasher, MockRateLimitStore,
+        MockSealer, MockSessionRepository, MockTokenSigner, MockUserRepository, OutgoingMail,
     },
     user::{Profile, User, UserStatus},
 };
@@ -45,6 +45,11 @@ pub fn user(email: &str, role: &str) -> User {
     }
 }
 
+/// A client with an address, as the rate limits see it.
+pub fn meta() -> super::ClientMeta {
+    super::ClientMeta { user_agent: None, ip: Some("192.0.2.7".into()) }
+}
+
 pub fn admin_perms() -> Vec<String> {
     [perms::USERS_READ, perms::USERS_WRITE, perms::USERS_DELETE, perms::USERS_MANAGE_STATUS].map(String::from).to_vec()
 }
@@ -59,7 +64,8 @@ pub fn token_of(letter: &Letter) -> Option<&str> {
         LetterBody::VerifyEmail { token, .. }
         | LetterBody::ConfirmEmailChange { token, .. }
         | LetterBody::PasswordReset { token, .. }
-        | LetterBody::Invitation { token, .. } => Some(token.expose()),
+        | LetterBody::Invitation { token, .. }
+        | LetterBody::OrgInvitation { token, .. } => Some(token.expose()),
         LetterBody::EmailChangeNotice { .. } | LetterBody::EmailInUse | LetterBody::PasswordChanged { .. } => None,
     }
 }
@@ -90,6 +96,7 @@ pub struct Mocks {
     pub accounts: MockAccountRepository,
     pub orgs: MockOrgRepository,
     pub api_keys: MockApiKeyRepository,
+    pub org_invitations: MockOrgInvitationRepository,
     pub outbox: MockOutboxRepository,
     pub rate_limits: MockRateLimitStore,
     pub hasher: MockPasswordHasher,
@@ -113,6 +120,7 @@ impl Mocks {
             accounts: MockAccountRepository::new(),
             orgs: MockOrgRepository::new(),
             api_keys: MockApiKeyRepository::new(),
+            org_invitations: MockOrgInvitationRepository::new(),
             outbox: MockOutboxRepository::new(),
             rate_limits: MockRateLimitStore::new(),
             hasher,
@@ -161,6 +169,7 @@ impl Mocks {
             accounts: Arc::new(self.accounts),
             orgs: Arc::new(self.orgs),
             api_keys: Arc::new(self.api_keys),
+            org_invitations: Arc::new(self.org_invitations),
             outbox: Arc::new(self.outbox),
             rate_limits: Arc::new(self.rate_limits),
             hasher: Arc::new(self.hasher),

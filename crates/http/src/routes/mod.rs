@@ -7,6 +7,7 @@ pub mod auth;
 pub mod invitations;
 pub mod me;
 pub mod ops;
+pub mod org_invitations;
 pub mod org_members;
 pub mod orgs;
 pub mod outbox;

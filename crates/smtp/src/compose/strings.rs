@@ -64,6 +64,11 @@ pub(crate) struct Messages {
     pub password_changed_by_reset: Notice,
     pub invitation: TokenMessage,
     pub invitation_from: TokenMessage,
+    /// `{organization}`: an invitation into an organization, sent alike
+    /// whether the address has an account or not.
+    pub org_invitation: TokenMessage,
+    /// `{inviter}`, `{organization}`.
+    pub org_invitation_from: TokenMessage,
 }
 
 /// A letter with a link: subject, paragraphs, button label, closing line.
