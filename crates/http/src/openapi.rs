@@ -1,10 +1,15 @@
 //! The OpenAPI 3.1 document: every route, its bodies, its problem responses
 //! (one shared [`Problem`] schema) and the bearer security scheme.
 
+use std::collections::BTreeMap;
+
 use actix_web::web::Bytes;
 use utoipa::{
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
-    Modify, OpenApi, ToResponse,
+    openapi::{
+        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+        Ref, RefOr, Response,
+    },
+    IntoResponses, Modify, OpenApi, ToResponse,
 };
 
 use crate::{
@@ -94,6 +99,32 @@ pub struct InternalError(#[allow(dead_code)] Problem);
     headers(("Retry-After" = String, description = "Seconds to wait before retrying"))
 )]
 pub struct ServiceUnavailable(#[allow(dead_code)] Problem);
+
+/// The references to `components.responses` entries, by status.
+fn refs(pairs: &[(&str, &str)]) -> BTreeMap<String, RefOr<Response>> {
+    pairs.iter().map(|(status, name)| (status.to_string(), RefOr::Ref(Ref::from_response_name(*name)))).collect()
+}
+
+/// What any route can answer when the server or a dependency fails: `500`
+/// ([`InternalError`]) and `503` ([`ServiceUnavailable`]).
+pub struct ServerErrors;
+
+impl IntoResponses for ServerErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        refs(&[("500", "InternalError"), ("503", "ServiceUnavailable")])
+    }
+}
+
+/// What any route with a JSON body can answer about the body: `413`
+/// ([`PayloadTooLarge`]), `415` ([`UnsupportedMediaType`]) and `422`
+/// ([`UnprocessableEntity`]).
+pub struct BodyErrors;
+
+impl IntoResponses for BodyErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        refs(&[("413", "PayloadTooLarge"), ("415", "UnsupportedMediaType"), ("422", "UnprocessableEntity")])
+    }
+}
 
 struct BearerAuth;
 

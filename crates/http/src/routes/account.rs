@@ -60,12 +60,9 @@ async fn no_sooner_than(started: Instant, floor: std::time::Duration) {
     responses(
         (status = 202, description = "If an active account has this address, a link is on its way"),
         (status = 400, response = crate::openapi::BadRequest),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::UnprocessableEntity),
+        crate::openapi::BodyErrors,
         (status = 429, response = crate::openapi::TooManyRequests),
-        (status = 500, response = crate::openapi::InternalError),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        crate::openapi::ServerErrors,
     )
 )]
 pub(crate) async fn forgot_password(
@@ -87,11 +84,8 @@ pub(crate) async fn forgot_password(
         (status = 204, description = "Password set; sign in with it"),
         (status = 400, response = crate::openapi::BadRequest),
         (status = 410, response = crate::openapi::Gone),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::UnprocessableEntity),
-        (status = 500, response = crate::openapi::InternalError),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        crate::openapi::BodyErrors,
+        crate::openapi::ServerErrors,
     )
 )]
 pub(crate) async fn reset_password(
@@ -112,11 +106,8 @@ pub(crate) async fn reset_password(
         (status = 400, response = crate::openapi::BadRequest),
         (status = 409, response = crate::openapi::Conflict),
         (status = 410, response = crate::openapi::Gone),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::UnprocessableEntity),
-        (status = 500, response = crate::openapi::InternalError),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        crate::openapi::BodyErrors,
+        crate::openapi::ServerErrors,
     )
 )]
 pub(crate) async fn verify_email(
@@ -133,12 +124,9 @@ pub(crate) async fn verify_email(
     responses(
         (status = 202, description = "If an account with this unverified address exists, a link is on its way"),
         (status = 400, response = crate::openapi::BadRequest),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::UnprocessableEntity),
+        crate::openapi::BodyErrors,
         (status = 429, response = crate::openapi::TooManyRequests),
-        (status = 500, response = crate::openapi::InternalError),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        crate::openapi::ServerErrors,
     )
 )]
 pub(crate) async fn resend_verification(
@@ -160,11 +148,8 @@ pub(crate) async fn resend_verification(
         (status = 200, description = "Account activated and signed in", body = crate::routes::auth::SignedInResponse),
         (status = 400, response = crate::openapi::BadRequest),
         (status = 410, response = crate::openapi::Gone),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::UnprocessableEntity),
-        (status = 500, response = crate::openapi::InternalError),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        crate::openapi::BodyErrors,
+        crate::openapi::ServerErrors,
     )
 )]
 pub(crate) async fn accept_invitation(

@@ -112,8 +112,7 @@ pub struct PermissionListResponse {
         (status = 200, description = "One page of organizations", body = OrgListResponse),
         (status = 400, response = crate::openapi::BadRequest),
         (status = 401, response = crate::openapi::Unauthorized),
-        (status = 500, response = crate::openapi::InternalError),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        crate::openapi::ServerErrors,
     )
 )]
 pub(crate) async fn list_orgs(
@@ -141,11 +140,8 @@ pub(crate) async fn list_orgs(
         (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::UnprocessableEntity),
-        (status = 500, response = crate::openapi::InternalError),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        crate::openapi::BodyErrors,
+        crate::openapi::ServerErrors,
     )
 )]
 pub(crate) async fn create_org(
@@ -167,8 +163,7 @@ pub(crate) async fn create_org(
         (status = 200, description = "The organization", body = Organization),
         (status = 401, response = crate::openapi::Unauthorized),
         (status = 404, response = crate::openapi::NotFound),
-        (status = 500, response = crate::openapi::InternalError),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        crate::openapi::ServerErrors,
     )
 )]
 pub(crate) async fn get_org(
@@ -191,11 +186,8 @@ pub(crate) async fn get_org(
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
         (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::UnprocessableEntity),
-        (status = 500, response = crate::openapi::InternalError),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        crate::openapi::BodyErrors,
+        crate::openapi::ServerErrors,
     )
 )]
 pub(crate) async fn update_org(
@@ -220,8 +212,7 @@ pub(crate) async fn update_org(
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
         (status = 409, response = crate::openapi::Conflict),
-        (status = 500, response = crate::openapi::InternalError),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        crate::openapi::ServerErrors,
     )
 )]
 pub(crate) async fn delete_org(
@@ -242,8 +233,7 @@ pub(crate) async fn delete_org(
         (status = 200, description = "Every role", body = RoleListResponse),
         (status = 401, response = crate::openapi::Unauthorized),
         (status = 404, response = crate::openapi::NotFound),
-        (status = 500, response = crate::openapi::InternalError),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        crate::openapi::ServerErrors,
     )
 )]
 pub(crate) async fn list_roles(
@@ -268,11 +258,8 @@ pub(crate) async fn list_roles(
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
         (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::UnprocessableEntity),
-        (status = 500, response = crate::openapi::InternalError),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        crate::openapi::BodyErrors,
+        crate::openapi::ServerErrors,
     )
 )]
 pub(crate) async fn create_role(
@@ -300,8 +287,7 @@ pub(crate) async fn create_role(
         (status = 200, description = "The role", body = Role),
         (status = 401, response = crate::openapi::Unauthorized),
         (status = 404, response = crate::openapi::NotFound),
-        (status = 500, response = crate::openapi::InternalError),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        crate::openapi::ServerErrors,
     )
 )]
 pub(crate) async fn get_role(
@@ -330,11 +316,8 @@ pub(crate) async fn get_role(
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
         (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::UnprocessableEntity),
-        (status = 500, response = crate::openapi::InternalError),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        crate::openapi::BodyErrors,
+        crate::openapi::ServerErrors,
     )
 )]
 pub(crate) async fn update_role(
@@ -362,8 +345,7 @@ pub(crate) async fn update_role(
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
         (status = 409, response = crate::openapi::Conflict),
-        (status = 500, response = crate::openapi::InternalError),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        crate::openapi::ServerErrors,
     )
 )]
 pub(crate) async fn delete_role(
@@ -386,8 +368,7 @@ pub(crate) async fn delete_role(
         (status = 400, response = crate::openapi::BadRequest),
         (status = 401, response = crate::openapi::Unauthorized),
         (status = 404, response = crate::openapi::NotFound),
-        (status = 500, response = crate::openapi::InternalError),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        crate::openapi::ServerErrors,
     )
 )]
 pub(crate) async fn list_permissions(
@@ -421,8 +402,7 @@ pub(crate) async fn list_permissions(
         (status = 200, description = "The permissions", body = PermissionListResponse),
         (status = 401, response = crate::openapi::Unauthorized),
         (status = 404, response = crate::openapi::NotFound),
-        (status = 500, response = crate::openapi::InternalError),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        crate::openapi::ServerErrors,
     )
 )]
 pub(crate) async fn org_permissions(
@@ -447,11 +427,8 @@ pub(crate) async fn org_permissions(
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
         (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::UnprocessableEntity),
-        (status = 500, response = crate::openapi::InternalError),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        crate::openapi::BodyErrors,
+        crate::openapi::ServerErrors,
     )
 )]
 pub(crate) async fn register_permission(
@@ -478,8 +455,7 @@ pub(crate) async fn register_permission(
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
         (status = 409, response = crate::openapi::Conflict),
-        (status = 500, response = crate::openapi::InternalError),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        crate::openapi::ServerErrors,
     )
 )]
 pub(crate) async fn delete_permission(

@@ -169,8 +169,7 @@ fn project(user: &User, list: &UserList) -> Result<serde_json::Value, ApiError> 
         (status = 400, response = crate::openapi::BadRequest),
         (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
-        (status = 500, response = crate::openapi::InternalError),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        crate::openapi::ServerErrors,
     )
 )]
 pub(crate) async fn list_users(
@@ -213,8 +212,7 @@ pub(crate) fn list_response(list: &UserList, pairs: &[(String, String)], path: &
         (status = 400, response = crate::openapi::BadRequest),
         (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
-        (status = 500, response = crate::openapi::InternalError),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        crate::openapi::ServerErrors,
     )
 )]
 pub(crate) async fn count_users(
