@@ -26,6 +26,13 @@ impl ValidationErrors {
         }
     }
 
+    /// Records every message of `other`, field by field.
+    pub fn absorb(&mut self, other: ValidationErrors) {
+        for (field, messages) in other.0 {
+            self.extend(&field, messages);
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

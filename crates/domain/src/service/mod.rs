@@ -109,9 +109,7 @@ pub(super) fn merge_errors<T>(mut refused: ValidationErrors, result: Result<T, V
         Ok(v) if refused.is_empty() => Ok(v),
         Ok(_) => Err(Error::Validation(refused)),
         Err(e) => {
-            for (field, msgs) in e.as_map() {
-                refused.extend(field, msgs.iter().cloned());
-            }
+            refused.absorb(e);
             Err(Error::Validation(refused))
         }
     }

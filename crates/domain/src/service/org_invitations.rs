@@ -93,9 +93,7 @@ impl OrgInvitationService {
         let role = match role_with_location(&self.ports, org, role_name, input.location_id).await {
             Ok(role) => Some(role),
             Err(Error::Validation(e)) => {
-                for (field, messages) in e.as_map() {
-                    errors.extend(field, messages.iter().cloned());
-                }
+                errors.absorb(e);
                 None
             }
             Err(e) => return Err(e),

@@ -59,9 +59,7 @@ fn user_patch(mut body: serde_json::Map<String, serde_json::Value>) -> Result<Us
         (head, fields) => {
             let mut errors = ValidationErrors::new();
             for e in [head.err(), fields.err()].into_iter().flatten() {
-                for (field, msgs) in e.as_map() {
-                    errors.extend(field, msgs.iter().cloned());
-                }
+                errors.absorb(e);
             }
             Err(errors.into())
         }
