@@ -1,6 +1,6 @@
 //! The `roster` binary's library half: configuration, wiring of the
 //! adapters into the domain services, and start-up. `main.rs` is the CLI;
-//! the end-to-end tests build the very same app through [`Roster::start`].
+//! the end-to-end tests build the very same app through [`Roster::build`].
 
 pub mod adapters;
 pub mod config;
@@ -14,18 +14,17 @@ use anyhow::Context;
 use async_trait::async_trait;
 use chrono::Duration as Span;
 use roster_domain::{
-    auth::AuthPolicy,
     mail::{AccountPolicy, RateLimit, RateLimits, RetryPolicy},
     ports::{Mailer, SystemClock},
-    service::{Ports, Services},
+    service::{AuthPolicy, Ports, Services},
 };
 use roster_http::{AppState, HttpConfig, PoolStats, Readiness};
 use roster_postgres::{
     embedded::{EmbeddedOptions, EmbeddedPostgres},
     pool::{build_pool, ping, pool_status, PgPool, PoolConfig},
     signing_keys::PgSigningKeyStore,
-    PgAccountRepository, PgApiKeyRepository, PgOrgInvitationRepository, PgOrgRepository, PgOutboxRepository,
-    PgRateLimits, PgSessionRepository, PgUserRepository,
+    PgAccountRepository, PgApiKeyRepository, PgLocationRepository, PgMemberRepository, PgOrgInvitationRepository,
+    PgOrgRepository, PgOutboxRepository, PgRateLimits, PgRoleRepository, PgSessionRepository, PgUserRepository,
 };
 use roster_smtp::{Composer, ComposerConfig, LinkTemplates, MailerConfig};
 
@@ -214,6 +213,9 @@ impl Roster {
             sessions: Arc::new(PgSessionRepository::new(pool.clone())),
             accounts: Arc::new(PgAccountRepository::new(pool.clone())),
             orgs: Arc::new(PgOrgRepository::new(pool.clone())),
+            roles: Arc::new(PgRoleRepository::new(pool.clone())),
+            locations: Arc::new(PgLocationRepository::new(pool.clone())),
+            members: Arc::new(PgMemberRepository::new(pool.clone())),
             api_keys: Arc::new(PgApiKeyRepository::new(pool.clone())),
             org_invitations: Arc::new(PgOrgInvitationRepository::new(pool.clone())),
             outbox: Arc::new(PgOutboxRepository::new(pool.clone())),

@@ -97,3 +97,27 @@ async fn a_database_that_goes_away_gives_503_with_retry_after() {
     }
     assert!(ok, "recovers once the database is back");
 }
+
+#[tokio::test]
+async fn a_refusal_names_its_rule_and_the_missing_permission() {
+    let app = TestApp::spawn().await;
+    let member = app.member().await;
+    let r = app
+        .post("/api/v1/users", Some(&member.access), json!({"email": unique_email("x"), "password": PASSWORD}))
+        .await;
+    let body = problem(r, StatusCode::FORBIDDEN, "forbidden").await;
+    assert_eq!(body["reason"], "missing_permission", "{body}");
+    assert_eq!(body["permission"], "users:write", "{body}");
+    // A rule that is not a permission names only itself.
+    let admin = app.admin().await;
+    let r = app.call(Method::POST, &format!("/api/v1/users/{}/ban", admin.id), Some(&admin.access), None).await;
+    let body = problem(r, StatusCode::FORBIDDEN, "forbidden").await;
+    assert_eq!(body["reason"], "not_yourself", "{body}");
+    assert!(body.get("permission").is_none(), "{body}");
+    // An impossible state names its rule too.
+    let root = app.superadmin().await;
+    let default_org = roster_domain::DEFAULT_ORG_ID;
+    let r = app.call(Method::DELETE, &format!("/api/v1/orgs/{default_org}"), Some(&root.access), None).await;
+    let body = problem(r, StatusCode::CONFLICT, "invalid_state").await;
+    assert_eq!(body["reason"], "default_org_permanent", "{body}");
+}

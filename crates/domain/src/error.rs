@@ -4,7 +4,7 @@
 //! can produce. Adapters translate their own failures into [`RepoError`]
 //! exactly once, and the HTTP crate maps [`Error`] to status codes in one place.
 
-use crate::{mail::TokenState, user::UserStatus, validation::ValidationErrors};
+use crate::{auth::Refusal, mail::TokenState, user::UserStatus, validation::ValidationErrors};
 
 /// What a repository can fail with, independent of the storage technology.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -52,6 +52,28 @@ impl std::fmt::Display for Conflict {
     }
 }
 
+/// Why the resource is not in a state that allows the request (a `409
+/// invalid_state`): one variant per rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateConflict {
+    /// The invitation was accepted already: manage the member or the user it
+    /// made instead.
+    InvitationAccepted,
+    /// The user has not accepted their invitation yet (no password to reset).
+    UserPending,
+    /// The user is banned.
+    UserBanned,
+    /// The default organization cannot be deleted.
+    DefaultOrgPermanent,
+    /// Members of the default organization are the platform's users: they
+    /// are activated and deactivated as users, not as members.
+    DefaultOrgMembership,
+    /// Built-in roles keep their names and cannot be deleted.
+    BuiltinRole,
+    /// The owner role always holds every permission.
+    OwnerRoleFixed,
+}
+
 /// Why a bearer token was refused. All of these answer `401`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenRejection {
@@ -96,9 +118,9 @@ pub enum Error {
     /// Self-service registration is turned off.
     #[error("registration is closed")]
     RegistrationClosed,
-    /// The caller is authenticated but not allowed to do this.
-    #[error("forbidden: {0}")]
-    Forbidden(&'static str),
+    /// The caller is authenticated but not allowed to do this, by this rule.
+    #[error("forbidden: {0:?}")]
+    Forbidden(Refusal),
     /// The resource does not exist (or the caller may not know it exists).
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -107,8 +129,8 @@ pub enum Error {
     Conflict(Conflict),
     /// The resource is not in a state that allows this (an accepted
     /// invitation, a pending user's password reset).
-    #[error("invalid state: {0}")]
-    InvalidState(&'static str),
+    #[error("invalid state: {0:?}")]
+    InvalidState(StateConflict),
     /// A mailed token that is malformed, unknown, or for another purpose.
     #[error("invalid token")]
     InvalidToken,
@@ -146,6 +168,12 @@ impl From<crate::user::ListQueryError> for Error {
             crate::user::ListQueryError::Filter(f) => Error::InvalidFilter(f),
             crate::user::ListQueryError::Cursor(m) => Error::InvalidCursor(m),
         }
+    }
+}
+
+impl From<Refusal> for Error {
+    fn from(r: Refusal) -> Self {
+        Error::Forbidden(r)
     }
 }
 

@@ -16,7 +16,7 @@ pub mod user;
 pub mod validation;
 pub mod values;
 
-pub use error::{Conflict, Error, RepoError};
+pub use error::{Conflict, Error, RepoError, StateConflict};
 pub use validation::{Patch, ValidationErrors};
 
 /// The fixed id of the default organization created by the first migration.

@@ -2,35 +2,35 @@
 //! `application/problem+json` with a stable snake_case `code`.
 //!
 //! [`ApiError`] wraps the domain's [`roster_domain::Error`] and the failures of
-//! the HTTP layer itself (body, media type, routing). Internal and
-//! unavailable causes are logged here with the request id and never shown.
-//! [`ensure_problem`] turns any other error response (from actix or a
-//! third-party service) into a problem as well.
+//! the HTTP layer itself (body, media type, routing); `parts` decides what
+//! each renders to, and a refusal (`403`) or an impossible state (`409
+//! invalid_state`) adds its typed [`Reason`]. Internal and unavailable causes
+//! are logged here with the request id and never shown. The problem types
+//! the OpenAPI document refers to, each with its status, are in `responses`.
+//! Error responses made outside this crate are re-rendered as problems by
+//! the request middleware (`crate::middleware::ensure_problem`).
+
+mod parts;
+mod responses;
+
+pub use responses::{
+    BadRequest, BodyErrors, Conflict, Forbidden, Gone, InternalError, NotFound, PayloadTooLarge, ServerErrors,
+    ServiceUnavailable, TooManyRequests, Unauthorized, UnprocessableEntity, UnsupportedMediaType,
+};
 
 use std::collections::BTreeMap;
 
-use actix_web::{
-    body::BoxBody,
-    dev::ServiceResponse,
-    http::{
-        header::{self, HeaderMap},
-        StatusCode,
-    },
-    HttpResponse, ResponseError,
-};
-use roster_domain::{error::TokenRejection, mail::TokenState, Conflict, Error as DomainError, ValidationErrors};
-use serde::Serialize;
+use actix_web::{body::BoxBody, http::header, http::StatusCode, HttpResponse, ResponseError};
+use roster_domain::{auth::Refusal, Error as DomainError, ValidationErrors};
+use serde::{Deserialize, Serialize};
+
+use crate::request_id;
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// `WWW-Authenticate` of a `401` without a usable token.
-const BEARER_CHALLENGE: &str = r#"Bearer realm="roster""#;
-/// `WWW-Authenticate` of a `401` for a token that was refused.
-const BEARER_INVALID: &str = r#"Bearer realm="roster", error="invalid_token""#;
-
 /// An RFC 9457 problem document, as every error response carries it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Problem {
     /// A URI naming the kind of problem: `urn:roster:problem:<code>`.
     #[serde(rename = "type")]
@@ -51,8 +51,54 @@ pub struct Problem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(example = json!({"email": ["must be a valid email address"]}))]
     pub errors: Option<BTreeMap<String, Vec<String>>>,
+    /// Which rule refused the caller (`403 forbidden`) or makes the request
+    /// impossible in the resource's state (`409 invalid_state`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Reason>,
+    /// The permission the caller lacks, with `reason: missing_permission`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "users:write")]
+    pub permission: Option<String>,
     /// Equals the `X-Request-Id` response header; quote it when reporting a problem.
     pub request_id: String,
+}
+
+/// The machine-readable reason of a `403 forbidden` or `409 invalid_state`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// `403`: the caller lacks the permission named in `permission`.
+    MissingPermission,
+    /// `403`: only owners grant the owner role and act on owners.
+    OwnerOnly,
+    /// `403`: only superadmins may do this.
+    SuperadminOnly,
+    /// `403`: nobody does this to their own account or membership.
+    NotYourself,
+    /// `403`: the platform's users are administered from a session in the default organization.
+    DefaultOrgSessionRequired,
+    /// `403`: only a signed-in user can do this, not an API key.
+    SignedInUserOnly,
+    /// `403`: a role or permission is granted only by one who holds it.
+    GrantBeyondOwn,
+    /// `403`: adding an existing user by id takes a platform user administrator.
+    PlatformAdminOnly,
+    /// `403`: the organization would be left without an active owner.
+    LastOwner,
+    /// `409`: the invitation was accepted already.
+    InvitationAccepted,
+    /// `409`: the user has not accepted their invitation yet.
+    UserPending,
+    /// `409`: the user is banned.
+    UserBanned,
+    /// `409`: the default organization cannot be deleted.
+    DefaultOrgPermanent,
+    /// `409`: default-organization members are (de)activated as users.
+    DefaultOrgMembership,
+    /// `409`: built-in roles keep their names and cannot be deleted.
+    BuiltinRole,
+    /// `409`: the owner role always holds every permission.
+    OwnerRoleFixed,
 }
 
 /// Every error a handler or extractor can answer with.
@@ -84,304 +130,7 @@ pub enum ApiError {
     Status(StatusCode),
 }
 
-/// The parts of a problem before the request id is added.
-struct Parts {
-    status: StatusCode,
-    code: &'static str,
-    title: &'static str,
-    detail: String,
-    errors: Option<BTreeMap<String, Vec<String>>>,
-    www_authenticate: Option<&'static str>,
-    /// Seconds for `Retry-After`.
-    retry_after: Option<u64>,
-    allow: Option<&'static str>,
-}
-
-impl Parts {
-    fn new(status: StatusCode, code: &'static str, title: &'static str, detail: impl Into<String>) -> Parts {
-        Parts {
-            status,
-            code,
-            title,
-            detail: detail.into(),
-            errors: None,
-            www_authenticate: None,
-            retry_after: None,
-            allow: None,
-        }
-    }
-
-    fn errors(mut self, errors: &ValidationErrors) -> Parts {
-        self.errors = Some(errors.as_map().clone());
-        self
-    }
-}
-
-fn domain_parts(e: &DomainError) -> Parts {
-    use StatusCode as S;
-    match e {
-        DomainError::Validation(errs) => Parts::new(
-            S::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-            "Validation failed",
-            "One or more fields are invalid; see `errors`.",
-        )
-        .errors(errs),
-        DomainError::InvalidQuery(errs) => Parts::new(
-            S::BAD_REQUEST,
-            "invalid_query",
-            "Invalid query",
-            "One or more query parameters are invalid; see `errors`.",
-        )
-        .errors(errs),
-        DomainError::InvalidFilter(f) => {
-            let mut errs = ValidationErrors::new();
-            errs.add("filter", f.to_string());
-            Parts::new(S::BAD_REQUEST, "invalid_filter", "Invalid filter", format!("The filter is invalid: {f}."))
-                .errors(&errs)
-        }
-        DomainError::InvalidCursor(m) => {
-            let mut errs = ValidationErrors::new();
-            errs.add("after", m.clone());
-            Parts::new(S::BAD_REQUEST, "invalid_cursor", "Invalid cursor", format!("The cursor {m}.")).errors(&errs)
-        }
-        DomainError::InvalidCredentials => Parts::new(
-            S::UNAUTHORIZED,
-            "invalid_credentials",
-            "Invalid credentials",
-            "The email address or password is incorrect.",
-        ),
-        DomainError::InvalidRefreshToken => Parts::new(
-            S::UNAUTHORIZED,
-            "invalid_refresh_token",
-            "Invalid refresh token",
-            "The refresh token is unknown, expired or revoked; sign in again.",
-        ),
-        DomainError::Unauthenticated(rejection) => {
-            let (code, title, detail) = match rejection {
-                TokenRejection::Missing => (
-                    "unauthenticated",
-                    "Authentication required",
-                    "Send an access token as `Authorization: Bearer <token>`.",
-                ),
-                TokenRejection::Invalid => (
-                    "invalid_token",
-                    "Invalid access token",
-                    "The access token is malformed or its signature, issuer or audience is wrong; or the API key is \
-                     unknown, revoked or expired.",
-                ),
-                TokenRejection::Expired => {
-                    ("token_expired", "Access token expired", "The access token has expired; refresh it.")
-                }
-                TokenRejection::Revoked => {
-                    ("session_revoked", "Session revoked", "The session of this access token has ended; sign in again.")
-                }
-            };
-            let mut p = Parts::new(S::UNAUTHORIZED, code, title, detail);
-            p.www_authenticate =
-                Some(if *rejection == TokenRejection::Missing { BEARER_CHALLENGE } else { BEARER_INVALID });
-            p
-        }
-        DomainError::AccountDisabled(status) => Parts::new(
-            S::FORBIDDEN,
-            "account_disabled",
-            "Account disabled",
-            format!("The account is {status} and cannot sign in."),
-        ),
-        DomainError::RegistrationClosed => Parts::new(
-            S::FORBIDDEN,
-            "registration_closed",
-            "Registration closed",
-            "Self-service registration is turned off; ask an administrator for an account.",
-        ),
-        DomainError::Forbidden(reason) => Parts::new(S::FORBIDDEN, "forbidden", "Forbidden", forbidden_detail(reason)),
-        DomainError::NotFound(what) => {
-            Parts::new(S::NOT_FOUND, "not_found", "Not found", format!("The {what} does not exist."))
-        }
-        DomainError::Conflict(c) => {
-            let (code, title, detail) = match c {
-                Conflict::EmailTaken => {
-                    ("email_taken", "Email already in use", "Another account already uses this email address.")
-                }
-                Conflict::SlugTaken => {
-                    ("slug_taken", "Slug already in use", "Another organization already has this slug.")
-                }
-                Conflict::RoleNameTaken => (
-                    "role_name_taken",
-                    "Role name already in use",
-                    "The organization already has a role with this name.",
-                ),
-                Conflict::PermissionTaken => (
-                    "permission_taken",
-                    "Permission already registered",
-                    "The organization already registered this permission.",
-                ),
-                Conflict::AlreadyMember => {
-                    ("already_member", "Already a member", "The user is already a member of the organization.")
-                }
-                Conflict::InUse => {
-                    ("in_use", "Still in use", "Members or roles still refer to it; reassign them first.")
-                }
-            };
-            Parts::new(S::CONFLICT, code, title, detail)
-        }
-        DomainError::InvalidState(why) => {
-            Parts::new(S::CONFLICT, "invalid_state", "Not possible in this state", forbidden_detail(why))
-        }
-        DomainError::InvalidToken => Parts::new(
-            S::BAD_REQUEST,
-            "link_token_invalid",
-            "Invalid link",
-            "This link is not valid. Check that it was copied whole, or ask for a new one.",
-        ),
-        DomainError::TokenGone(state) => {
-            let (code, title, detail) = match state {
-                TokenState::Used => {
-                    ("link_token_used", "Link already used", "This link has been used already; ask for a new one.")
-                }
-                TokenState::Expired => {
-                    ("link_token_expired", "Link expired", "This link has expired; ask for a new one.")
-                }
-                TokenState::Superseded | TokenState::Live => (
-                    "link_token_superseded",
-                    "Link replaced",
-                    "A newer link was sent, or what this link was for has changed; use the newest one.",
-                ),
-            };
-            Parts::new(S::GONE, code, title, detail)
-        }
-        DomainError::EmailNotVerified => Parts::new(
-            S::FORBIDDEN,
-            "email_not_verified",
-            "Email address not verified",
-            "Confirm your email address with the link we sent before signing in; you can ask for a new link.",
-        ),
-        DomainError::RateLimited { retry_after_secs } => {
-            let mut p = Parts::new(
-                S::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "Too many requests",
-                "Too many requests for this address or from this client; retry later.",
-            );
-            p.retry_after = Some(*retry_after_secs);
-            p
-        }
-        DomainError::Unavailable(_) => {
-            let mut p = Parts::new(
-                S::SERVICE_UNAVAILABLE,
-                "service_unavailable",
-                "Service unavailable",
-                "A dependency is temporarily unavailable; retry later.",
-            );
-            p.retry_after = Some(5);
-            p
-        }
-        DomainError::Internal(_) => internal(),
-    }
-}
-
-fn internal() -> Parts {
-    Parts::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal_error",
-        "Internal server error",
-        "An unexpected error occurred; quote the request id when reporting it.",
-    )
-}
-
-/// A permission name becomes a sentence; the domain's sentences are kept.
-fn forbidden_detail(reason: &str) -> String {
-    if reason.contains(':') && !reason.contains(' ') {
-        format!("This requires the `{reason}` permission.")
-    } else {
-        let mut chars = reason.chars();
-        match chars.next() {
-            Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
-            None => "You may not do this.".into(),
-        }
-    }
-}
-
-/// A problem for a bare status code (responses built outside this crate).
-fn status_parts(status: StatusCode) -> Parts {
-    use StatusCode as S;
-    match status {
-        S::BAD_REQUEST => Parts::new(status, "bad_request", "Bad request", "The request could not be understood."),
-        S::UNAUTHORIZED => {
-            let mut p =
-                Parts::new(status, "unauthenticated", "Authentication required", "This resource needs authentication.");
-            p.www_authenticate = Some(BEARER_CHALLENGE);
-            p
-        }
-        S::FORBIDDEN => Parts::new(status, "forbidden", "Forbidden", "You may not do this."),
-        S::NOT_FOUND => Parts::new(status, "not_found", "Not found", "No resource at this path."),
-        S::METHOD_NOT_ALLOWED => {
-            Parts::new(status, "method_not_allowed", "Method not allowed", "This resource does not support the method.")
-        }
-        S::PAYLOAD_TOO_LARGE => {
-            Parts::new(status, "payload_too_large", "Payload too large", "The request body is too large.")
-        }
-        S::UNSUPPORTED_MEDIA_TYPE => Parts::new(
-            status,
-            "unsupported_media_type",
-            "Unsupported media type",
-            "The request body has an unsupported media type.",
-        ),
-        S::SERVICE_UNAVAILABLE => {
-            let mut p = Parts::new(
-                status,
-                "service_unavailable",
-                "Service unavailable",
-                "The service is temporarily unavailable; retry later.",
-            );
-            p.retry_after = Some(5);
-            p
-        }
-        s if s.is_server_error() => internal(),
-        s => {
-            Parts::new(s, "http_error", "HTTP error", s.canonical_reason().unwrap_or("The request failed.").to_string())
-        }
-    }
-}
-
 impl ApiError {
-    fn parts(&self) -> Parts {
-        use StatusCode as S;
-        match self {
-            ApiError::Domain(e) => domain_parts(e),
-            ApiError::MalformedJson(msg) => Parts::new(
-                S::BAD_REQUEST,
-                "malformed_json",
-                "Malformed JSON",
-                format!("The body is not valid JSON: {msg}."),
-            ),
-            ApiError::UnreadableBody(_) => {
-                Parts::new(S::BAD_REQUEST, "bad_request", "Bad request", "The request body could not be read.")
-            }
-            ApiError::UnsupportedMediaType(detail) => {
-                Parts::new(S::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Unsupported media type", *detail)
-            }
-            ApiError::PayloadTooLarge { limit } => Parts::new(
-                S::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "Payload too large",
-                format!("The request body must be at most {limit} bytes."),
-            ),
-            ApiError::RouteNotFound => status_parts(S::NOT_FOUND),
-            ApiError::MethodNotAllowed(allow) => {
-                let mut p = Parts::new(
-                    S::METHOD_NOT_ALLOWED,
-                    "method_not_allowed",
-                    "Method not allowed",
-                    format!("This resource supports only {allow}."),
-                );
-                p.allow = Some(allow);
-                p
-            }
-            ApiError::Status(status) => status_parts(*status),
-        }
-    }
-
     /// Logs what the caller will not see. Called once, when the response is built.
     fn log(&self, request_id: &str) {
         match self {
@@ -404,8 +153,16 @@ impl ApiError {
             detail: p.detail,
             code: p.code.into(),
             errors: p.errors,
+            reason: p.reason,
+            permission: p.permission.map(str::to_owned),
             request_id: request_id.into(),
         }
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(r: Refusal) -> Self {
+        ApiError::Domain(DomainError::Forbidden(r))
     }
 }
 
@@ -421,7 +178,7 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse<BoxBody> {
-        self.response_with_id(crate::request_id::current_or_new().as_str())
+        self.response_with_id(request_id::current_or_new().as_str())
     }
 }
 
@@ -449,29 +206,4 @@ impl ApiError {
             Err(_) => res.body(r#"{"status":500,"code":"internal_error"}"#),
         }
     }
-}
-
-fn is_problem(headers: &HeaderMap) -> bool {
-    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with(PROBLEM_JSON))
-}
-
-/// Re-renders an error response that is not already a problem (actix's own
-/// plain-text errors, Swagger UI's empty `404`) as one, keeping its headers.
-pub fn ensure_problem(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
-    let status = res.status();
-    if !(status.is_client_error() || status.is_server_error()) || is_problem(res.headers()) {
-        return res;
-    }
-    let (req, old) = res.into_parts();
-    if status.is_server_error() {
-        let cause = old.error().map(|e| e.to_string()).unwrap_or_default();
-        tracing::error!(request_id = %crate::request_id::current_or_new(), status = status.as_u16(), error = %cause, "error response from outside the problem mapping");
-    }
-    let mut new = ApiError::Status(status).error_response();
-    for (name, value) in old.headers() {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH && !new.headers().contains_key(name) {
-            new.headers_mut().append(name.clone(), value.clone());
-        }
-    }
-    ServiceResponse::new(req, new)
 }

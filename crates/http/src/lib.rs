@@ -6,12 +6,14 @@
 //!   place: [`error`].
 //! - Request bodies go through [`extract::ValidJson`], bearer tokens through
 //!   [`extract::Authenticated`].
-//! - Every response carries `X-Request-Id` ([`request_id`]); Prometheus
-//!   metrics live in a per-server registry ([`metrics`]).
+//! - Every response carries `X-Request-Id` ([`request_id`], set by
+//!   [`middleware`]); Prometheus metrics live in a per-server registry
+//!   ([`metrics`]).
 
 pub mod error;
 pub mod extract;
 pub mod metrics;
+pub mod middleware;
 pub mod openapi;
 pub mod request_id;
 pub mod routes;
@@ -120,7 +122,7 @@ pub fn app(
     App::new()
         .app_data(web::Data::new(state))
         .app_data(web::Data::new(metrics))
-        .app_data(web::Data::new(openapi::OpenApiJson::build()))
+        .app_data(web::Data::new(routes::ops::OpenApiJson::new(&openapi::document())))
         // Registered before the `/api/v1` scope, which would otherwise claim
         // `/api/v1/openapi.json`.
         .configure(routes::ops::configure)
@@ -139,5 +141,5 @@ pub fn app(
         )
         .default_service(web::to(routes::not_found))
         .wrap(from_fn(metrics::middleware))
-        .wrap(from_fn(request_id::middleware))
+        .wrap(from_fn(middleware::request))
 }

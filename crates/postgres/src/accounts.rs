@@ -1,5 +1,6 @@
 //! [`AccountRepository`] on PostgreSQL: issuing, finding and redeeming
-//! one-time tokens. Invitations are in [`crate::invitations`].
+//! one-time tokens; the invitations it writes, lists and revokes are in
+//! the `invitations` module.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -16,7 +17,7 @@ use roster_domain::user::{Page, User, UserStatus};
 use roster_domain::RepoError;
 use uuid::Uuid;
 
-use crate::db::{conn, transaction};
+use crate::db::Db;
 use crate::effects::{supersede_tokens, write_effects};
 use crate::error::DbError;
 use crate::invitations;
@@ -29,21 +30,15 @@ use crate::users::{revoke_sessions, upsert_password};
 pub const RESET_REVOKED_REASON: &str = "password_reset";
 
 /// One-time tokens and invitations in PostgreSQL.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct PgAccountRepository {
-    pool: PgPool,
+    db: Db,
 }
 
 impl PgAccountRepository {
     /// A repository taking its connections from `pool`.
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
-    }
-}
-
-impl std::fmt::Debug for PgAccountRepository {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PgAccountRepository").finish_non_exhaustive()
+        Self { db: Db::new(pool) }
     }
 }
 
@@ -236,20 +231,19 @@ async fn redeem_tx(conn: &mut AsyncPgConnection, r: &Redemption, effects: &Effec
 #[async_trait]
 impl AccountRepository for PgAccountRepository {
     async fn issue(&self, effects: &Effects) -> Result<(), RepoError> {
-        Ok(transaction(&self.pool, |c| write_effects(c, effects).scope_boxed()).await?)
+        self.db.transaction(|c| write_effects(c, effects).scope_boxed()).await
     }
 
     async fn find_token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        Ok(find_token(&mut c, hash).await?)
+        self.db.run(|c| find_token(c, hash).scope_boxed()).await
     }
 
     async fn redeem(&self, redemption: &Redemption, effects: &Effects) -> Result<RedeemOutcome, RepoError> {
-        Ok(transaction(&self.pool, |c| redeem_tx(c, redemption, effects).scope_boxed()).await?)
+        self.db.transaction(|c| redeem_tx(c, redemption, effects).scope_boxed()).await
     }
 
     async fn invite(&self, invitation: &NewInvitation, effects: &Effects) -> Result<(Invitation, User), RepoError> {
-        Ok(transaction(&self.pool, |c| invitations::invite_tx(c, invitation, effects).scope_boxed()).await?)
+        self.db.transaction(|c| invitations::invite_tx(c, invitation, effects).scope_boxed()).await
     }
 
     async fn list_invitations(
@@ -259,11 +253,10 @@ impl AccountRepository for PgAccountRepository {
         per_page: u32,
         now: DateTime<Utc>,
     ) -> Result<Page<Invitation>, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        Ok(invitations::list(&mut c, status, page, per_page, now).await?)
+        self.db.run(|c| invitations::list(c, status, page, per_page, now).scope_boxed()).await
     }
 
     async fn revoke_invitation(&self, id: Uuid, now: DateTime<Utc>) -> Result<RevokeOutcome, RepoError> {
-        Ok(transaction(&self.pool, |c| invitations::revoke_tx(c, id, now).scope_boxed()).await?)
+        self.db.transaction(|c| invitations::revoke_tx(c, id, now).scope_boxed()).await
     }
 }

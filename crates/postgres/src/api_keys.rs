@@ -21,7 +21,7 @@ use roster_domain::user::Page;
 use roster_domain::RepoError;
 use uuid::Uuid;
 
-use crate::db::conn;
+use crate::db::Db;
 use crate::error::DbError;
 use crate::pool::PgPool;
 use crate::rows::{limit_offset, to_u64};
@@ -31,21 +31,15 @@ use crate::schema::api_keys;
 const TOUCH_EVERY: Duration = Duration::seconds(60);
 
 /// Organizations' API keys in PostgreSQL.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct PgApiKeyRepository {
-    pool: PgPool,
+    db: Db,
 }
 
 impl PgApiKeyRepository {
     /// A repository taking its connections from `pool`.
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
-    }
-}
-
-impl std::fmt::Debug for PgApiKeyRepository {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PgApiKeyRepository").finish_non_exhaustive()
+        Self { db: Db::new(pool) }
     }
 }
 
@@ -193,27 +187,22 @@ async fn authenticate(
 #[async_trait]
 impl ApiKeyRepository for PgApiKeyRepository {
     async fn create(&self, key: &NewApiKey) -> Result<ApiKey, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        Ok(create(&mut c, key).await?)
+        self.db.run(|c| create(c, key).scope_boxed()).await
     }
 
     async fn list(&self, org: Uuid, page: u32, per_page: u32) -> Result<Page<ApiKey>, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        Ok(list(&mut c, org, page, per_page).await?)
+        self.db.run(|c| list(c, org, page, per_page).scope_boxed()).await
     }
 
     async fn get(&self, org: Uuid, id: Uuid) -> Result<Option<ApiKey>, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        Ok(get(&mut c, org, id).await?)
+        self.db.run(|c| get(c, org, id).scope_boxed()).await
     }
 
     async fn revoke(&self, org: Uuid, id: Uuid, now: DateTime<Utc>) -> Result<bool, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        Ok(revoke(&mut c, org, id, now).await?)
+        self.db.run(|c| revoke(c, org, id, now).scope_boxed()).await
     }
 
     async fn authenticate(&self, hash: &TokenHash, now: DateTime<Utc>) -> Result<Option<ApiKey>, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        Ok(authenticate(&mut c, hash, now).await?)
+        self.db.run(|c| authenticate(c, hash, now).scope_boxed()).await
     }
 }

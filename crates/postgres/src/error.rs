@@ -81,8 +81,8 @@ fn conflict(kind: &DatabaseErrorKind, info: &(dyn DatabaseErrorInformation + Sen
     }
 }
 
-/// An adapter failure not yet translated. Internal code returns this and
-/// the port methods convert it with `?` / `From` exactly once.
+/// An adapter failure not yet translated. Internal code returns this; the
+/// repositories' `Db` converts it with `From`, once, as a port method returns.
 #[derive(Debug)]
 pub enum DbError {
     /// A query (or the transaction around it) failed.

@@ -1,6 +1,6 @@
 //! Invitations: writing them with their pending user, listing them with a
-//! status computed in SQL, and revoking them. The trait methods are in
-//! [`crate::accounts`].
+//! status computed in SQL, and revoking them. The account repository's
+//! invitation methods run these.
 //!
 //! An invitation is *open* at `now` when it is neither accepted, revoked nor
 //! superseded, and has not expired: the `pending` status.

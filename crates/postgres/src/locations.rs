@@ -1,20 +1,39 @@
-//! The locations of an organization, for [`crate::orgs::PgOrgRepository`].
+//! [`LocationRepository`] on PostgreSQL: the locations of an organization.
 //! Every query is scoped by `org_id`. Deleting a location members still
-//! have violates the `RESTRICT` foreign key `memberships_location_fkey`,
-//! which [`crate::error`] reports as `Conflict(InUse)`.
+//! have is `Conflict(InUse)`, checked under a lock on the location; the
+//! `RESTRICT` foreign key `memberships_location_fkey`, which
+//! [`crate::error`] reports the same way, remains as the backstop.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use roster_domain::org::{Location, LocationPatch};
+use roster_domain::ports::LocationRepository;
 use roster_domain::user::Page;
+use roster_domain::RepoError;
 use uuid::Uuid;
 
+use crate::db::Db;
 use crate::error::DbError;
+use crate::pool::PgPool;
 use crate::rows::{contains_pattern, limit_offset, to_u64, Count};
 use crate::schema::{locations, memberships};
+
+/// Organizations' locations in PostgreSQL.
+#[derive(Clone, Debug)]
+pub struct PgLocationRepository {
+    db: Db,
+}
+
+impl PgLocationRepository {
+    /// A repository taking its connections from `pool`.
+    pub fn new(pool: PgPool) -> Self {
+        Self { db: Db::new(pool) }
+    }
+}
 
 /// One row of `locations`.
 #[derive(Queryable, Selectable, QueryableByName)]
@@ -76,7 +95,7 @@ const COUNT_SQL: &str = concat!("SELECT count(*) AS n", locations_where!());
 /// One page of `org`'s locations by name whose name or a keyword contains
 /// `q` (case-insensitively, `%` and `_` taken literally), and the total,
 /// read in one read-only repeatable-read transaction so that they agree.
-pub(crate) async fn list(
+async fn list(
     conn: &mut AsyncPgConnection,
     org: Uuid,
     q: Option<&str>,
@@ -114,7 +133,7 @@ pub(crate) async fn list(
 }
 
 /// Location `id` if it is one of `org`'s.
-pub(crate) async fn get(conn: &mut AsyncPgConnection, org: Uuid, id: Uuid) -> Result<Option<Location>, DbError> {
+async fn get(conn: &mut AsyncPgConnection, org: Uuid, id: Uuid) -> Result<Option<Location>, DbError> {
     let row: Option<LocationRow> = locations::table
         .filter(locations::org_id.eq(org).and(locations::id.eq(id)))
         .select(LocationRow::as_select())
@@ -125,7 +144,7 @@ pub(crate) async fn get(conn: &mut AsyncPgConnection, org: Uuid, id: Uuid) -> Re
 }
 
 /// Inserts the location as given.
-pub(crate) async fn create(conn: &mut AsyncPgConnection, l: &Location) -> Result<Location, DbError> {
+async fn create(conn: &mut AsyncPgConnection, l: &Location) -> Result<Location, DbError> {
     let row: LocationRow = diesel::insert_into(locations::table)
         .values((
             locations::id.eq(l.id),
@@ -144,7 +163,7 @@ pub(crate) async fn create(conn: &mut AsyncPgConnection, l: &Location) -> Result
 
 /// Applies the patch (keywords replaced whole) to `org`'s location `id`;
 /// `None` if there is no such location.
-pub(crate) async fn update(
+async fn update(
     conn: &mut AsyncPgConnection,
     org: Uuid,
     id: Uuid,
@@ -171,7 +190,7 @@ pub(crate) async fn update(
 ///
 /// Run in a transaction: the location row is locked, then a member still
 /// having it is `Conflict(InUse)` — decided here, not from the server's message.
-pub(crate) async fn delete(conn: &mut AsyncPgConnection, org: Uuid, id: Uuid) -> Result<bool, DbError> {
+async fn delete(conn: &mut AsyncPgConnection, org: Uuid, id: Uuid) -> Result<bool, DbError> {
     let found: Option<Uuid> = locations::table
         .filter(locations::org_id.eq(org).and(locations::id.eq(id)))
         .select(locations::id)
@@ -194,4 +213,39 @@ pub(crate) async fn delete(conn: &mut AsyncPgConnection, org: Uuid, id: Uuid) ->
         .execute(conn)
         .await?;
     Ok(n > 0)
+}
+
+#[async_trait]
+impl LocationRepository for PgLocationRepository {
+    async fn list_locations(
+        &self,
+        org: Uuid,
+        q: Option<String>,
+        page: u32,
+        per_page: u32,
+    ) -> Result<Page<Location>, RepoError> {
+        self.db.run(|c| list(c, org, q.as_deref(), page, per_page).scope_boxed()).await
+    }
+
+    async fn get_location(&self, org: Uuid, id: Uuid) -> Result<Option<Location>, RepoError> {
+        self.db.run(|c| get(c, org, id).scope_boxed()).await
+    }
+
+    async fn create_location(&self, location: &Location) -> Result<Location, RepoError> {
+        self.db.run(|c| create(c, location).scope_boxed()).await
+    }
+
+    async fn update_location(
+        &self,
+        org: Uuid,
+        id: Uuid,
+        patch: &LocationPatch,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Location>, RepoError> {
+        self.db.run(|c| update(c, org, id, patch, now).scope_boxed()).await
+    }
+
+    async fn delete_location(&self, org: Uuid, id: Uuid) -> Result<bool, RepoError> {
+        self.db.transaction(|c| delete(c, org, id).scope_boxed()).await
+    }
 }

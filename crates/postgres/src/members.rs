@@ -1,4 +1,4 @@
-//! The members of an organization, for [`crate::orgs::PgOrgRepository`].
+//! [`MemberRepository`] on PostgreSQL: the members of an organization.
 //!
 //! Changing or removing a member first locks the organization's owner
 //! memberships, in the order of their user ids, so that of two concurrent
@@ -10,23 +10,42 @@
 //! `memberships_location_fkey`.
 //!
 //! A deactivated membership (`deactivated_at` set) is listed and managed
-//! like any other but is no membership to [`membership`]: no permission
-//! there, no session there.
+//! like any other but is no membership to
+//! [`MemberRepository::membership`]: no permission there, no session there.
 
 use std::collections::BTreeSet;
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use roster_domain::org::{Member, MemberChange, MemberOutcome, Membership};
+use roster_domain::ports::MemberRepository;
+use roster_domain::RepoError;
 use uuid::Uuid;
 
+use crate::db::Db;
 use crate::error::DbError;
+use crate::pool::PgPool;
 use crate::schema::{memberships, roles, sessions};
 
 /// Why a member's sessions in an organization are revoked when they are
 /// deactivated there.
 pub(crate) const MEMBER_DEACTIVATED_REASON: &str = "member_deactivated";
+
+/// Organizations' members in PostgreSQL.
+#[derive(Clone, Debug)]
+pub struct PgMemberRepository {
+    db: Db,
+}
+
+impl PgMemberRepository {
+    /// A repository taking its connections from `pool`.
+    pub fn new(pool: PgPool) -> Self {
+        Self { db: Db::new(pool) }
+    }
+}
 
 /// Locks the owner memberships of `$1` (the built-in role `owner`), active
 /// or not, in a fixed order; returns their users and whether each is
@@ -85,11 +104,7 @@ struct MemberChangeset<'a> {
 
 /// The user's role and the union of its permissions and the membership's
 /// extra ones, sorted and without duplicates; `None` if deactivated.
-pub(crate) async fn membership(
-    conn: &mut AsyncPgConnection,
-    org: Uuid,
-    user: Uuid,
-) -> Result<Option<Membership>, DbError> {
+async fn membership(conn: &mut AsyncPgConnection, org: Uuid, user: Uuid) -> Result<Option<Membership>, DbError> {
     let row: Option<(String, Vec<String>, Vec<String>)> = memberships::table
         .inner_join(roles::table)
         .filter(memberships::org_id.eq(org).and(memberships::user_id.eq(user)))
@@ -105,7 +120,7 @@ pub(crate) async fn membership(
 }
 
 /// The user's membership of `org` as administrators see it.
-pub(crate) async fn get_member(conn: &mut AsyncPgConnection, org: Uuid, user: Uuid) -> Result<Option<Member>, DbError> {
+async fn get_member(conn: &mut AsyncPgConnection, org: Uuid, user: Uuid) -> Result<Option<Member>, DbError> {
     let row: Option<MemberRow> = memberships::table
         .inner_join(roles::table)
         .filter(memberships::org_id.eq(org).and(memberships::user_id.eq(user)))
@@ -131,7 +146,7 @@ async fn load_member(conn: &mut AsyncPgConnection, org: Uuid, user: Uuid) -> Res
 }
 
 /// Makes the user a member, inside a transaction.
-pub(crate) async fn add_member_tx(
+async fn add_member_tx(
     conn: &mut AsyncPgConnection,
     org: Uuid,
     user: Uuid,
@@ -169,7 +184,7 @@ async fn lock_for_change(
 
 /// Applies the change unless it moves the last owner to another role,
 /// inside a transaction.
-pub(crate) async fn update_member_tx(
+async fn update_member_tx(
     conn: &mut AsyncPgConnection,
     org: Uuid,
     user: Uuid,
@@ -195,11 +210,7 @@ pub(crate) async fn update_member_tx(
 }
 
 /// Removes the membership unless it is the last owner's, inside a transaction.
-pub(crate) async fn remove_member_tx(
-    conn: &mut AsyncPgConnection,
-    org: Uuid,
-    user: Uuid,
-) -> Result<MemberOutcome<()>, DbError> {
+async fn remove_member_tx(conn: &mut AsyncPgConnection, org: Uuid, user: Uuid) -> Result<MemberOutcome<()>, DbError> {
     let (owners, role) = lock_for_change(conn, org, user).await?;
     if role.is_none() {
         return Ok(MemberOutcome::NotFound);
@@ -214,7 +225,7 @@ pub(crate) async fn remove_member_tx(
 /// Activates or deactivates the membership, inside a transaction.
 /// Deactivating refuses the last active owner and revokes the user's
 /// sessions acting in `org`; an unchanged state keeps its timestamp.
-pub(crate) async fn set_member_active_tx(
+async fn set_member_active_tx(
     conn: &mut AsyncPgConnection,
     org: Uuid,
     user: Uuid,
@@ -248,4 +259,49 @@ pub(crate) async fn set_member_active_tx(
             .await?;
     }
     Ok(MemberOutcome::Done(load_member(conn, org, user).await?))
+}
+
+#[async_trait]
+impl MemberRepository for PgMemberRepository {
+    async fn membership(&self, org: Uuid, user: Uuid) -> Result<Option<Membership>, RepoError> {
+        self.db.run(|c| membership(c, org, user).scope_boxed()).await
+    }
+
+    async fn get_member(&self, org: Uuid, user: Uuid) -> Result<Option<Member>, RepoError> {
+        self.db.run(|c| get_member(c, org, user).scope_boxed()).await
+    }
+
+    async fn add_member(
+        &self,
+        org: Uuid,
+        user: Uuid,
+        role_id: Uuid,
+        location_id: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> Result<Member, RepoError> {
+        self.db.transaction(|c| add_member_tx(c, org, user, role_id, location_id, now).scope_boxed()).await
+    }
+
+    async fn update_member(
+        &self,
+        org: Uuid,
+        user: Uuid,
+        change: &MemberChange,
+    ) -> Result<MemberOutcome<Member>, RepoError> {
+        self.db.transaction(|c| update_member_tx(c, org, user, change).scope_boxed()).await
+    }
+
+    async fn remove_member(&self, org: Uuid, user: Uuid) -> Result<MemberOutcome<()>, RepoError> {
+        self.db.transaction(|c| remove_member_tx(c, org, user).scope_boxed()).await
+    }
+
+    async fn set_member_active(
+        &self,
+        org: Uuid,
+        user: Uuid,
+        active: bool,
+        now: DateTime<Utc>,
+    ) -> Result<MemberOutcome<Member>, RepoError> {
+        self.db.transaction(|c| set_member_active_tx(c, org, user, active, now).scope_boxed()).await
+    }
 }

@@ -15,8 +15,8 @@
 //! Deleting a role or location cascades to the invitations naming it. A
 //! deletion racing an acceptance of such an invitation may deadlock (the
 //! acceptance holds the invitation and waits on the role for its
-//! membership; the deletion the reverse); [`transaction`] reruns the loser,
-//! which then finds the invitation gone or the role in use.
+//! membership; the deletion the reverse); [`Db::transaction`] reruns the
+//! loser, which then finds the invitation gone or the role in use.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -33,7 +33,7 @@ use roster_domain::user::Page;
 use roster_domain::{Conflict, RepoError};
 use uuid::Uuid;
 
-use crate::db::{conn, transaction};
+use crate::db::Db;
 use crate::effects::write_effects;
 use crate::error::DbError;
 use crate::invitations::invitation_status_sql;
@@ -43,21 +43,15 @@ use crate::schema::{memberships, org_invitations as oi, users};
 use crate::users::insert_user;
 
 /// Organizations' invitations in PostgreSQL.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct PgOrgInvitationRepository {
-    pool: PgPool,
+    db: Db,
 }
 
 impl PgOrgInvitationRepository {
     /// A repository taking its connections from `pool`.
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
-    }
-}
-
-impl std::fmt::Debug for PgOrgInvitationRepository {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PgOrgInvitationRepository").finish_non_exhaustive()
+        Self { db: Db::new(pool) }
     }
 }
 
@@ -402,7 +396,7 @@ async fn accept_tx(
 #[async_trait]
 impl OrgInvitationRepository for PgOrgInvitationRepository {
     async fn create(&self, invitation: &NewOrgInvitation, effects: &Effects) -> Result<OrgInvitation, RepoError> {
-        Ok(transaction(&self.pool, |c| create_tx(c, invitation, effects).scope_boxed()).await?)
+        self.db.transaction(|c| create_tx(c, invitation, effects).scope_boxed()).await
     }
 
     async fn list(
@@ -413,17 +407,15 @@ impl OrgInvitationRepository for PgOrgInvitationRepository {
         per_page: u32,
         now: DateTime<Utc>,
     ) -> Result<Page<OrgInvitation>, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        Ok(list(&mut c, org, status, page, per_page, now).await?)
+        self.db.run(|c| list(c, org, status, page, per_page, now).scope_boxed()).await
     }
 
     async fn revoke(&self, org: Uuid, id: Uuid, now: DateTime<Utc>) -> Result<RevokeOutcome, RepoError> {
-        Ok(transaction(&self.pool, |c| revoke_tx(c, org, id, now).scope_boxed()).await?)
+        self.db.transaction(|c| revoke_tx(c, org, id, now).scope_boxed()).await
     }
 
     async fn find(&self, token: &TokenHash) -> Result<Option<OrgInvitationTicket>, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        Ok(find(&mut c, token).await?)
+        self.db.run(|c| find(c, token).scope_boxed()).await
     }
 
     async fn accept(
@@ -432,6 +424,6 @@ impl OrgInvitationRepository for PgOrgInvitationRepository {
         acceptance: &Acceptance,
         now: DateTime<Utc>,
     ) -> Result<AcceptOutcome, RepoError> {
-        Ok(transaction(&self.pool, |c| accept_tx(c, token, acceptance, now).scope_boxed()).await?)
+        self.db.transaction(|c| accept_tx(c, token, acceptance, now).scope_boxed()).await
     }
 }

@@ -1,7 +1,7 @@
-//! [`OrgRepository`] on PostgreSQL, and the organizations themselves with
-//! their built-in roles. Roles and registered permissions are in
-//! [`crate::org_roles`], locations in [`crate::locations`] and members in
-//! [`crate::members`]; the trait implementation here delegates to them.
+//! [`OrganizationRepository`] on PostgreSQL: the organizations themselves,
+//! created with their built-in roles. What belongs to an organization has a
+//! repository of its own (roles and registered permissions, locations,
+//! members), each in its module.
 //!
 //! Every query of an organization's rows is scoped by its `org_id`, so an
 //! id of another organization is "not found"; the composite foreign keys
@@ -14,37 +14,39 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable};
 use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use roster_domain::org::{
-    Location, LocationPatch, Member, MemberChange, MemberOutcome, Membership, OrgPatch, OrgPermission, Organization,
-    Role, RolePatch, CATALOGUE,
-};
-use roster_domain::ports::{NewRole, OrgRepository};
+use roster_domain::auth::Permission;
+use roster_domain::org::{OrgPatch, Organization};
+use roster_domain::ports::OrganizationRepository;
 use roster_domain::user::Page;
 use roster_domain::{RepoError, DEFAULT_ORG_ID};
 use uuid::Uuid;
 
-use crate::db::{conn, transaction};
+use crate::db::Db;
 use crate::error::DbError;
 use crate::pool::PgPool;
 use crate::rows::{limit_offset, to_u64, Count};
 use crate::schema::{invitations, memberships, organizations, roles};
-use crate::{locations, members, org_roles};
 
 /// The built-in permissions of the built-in `admin` role: managing users,
 /// their sessions, the members and the locations.
-pub const ADMIN_PERMISSIONS: &[&str] = &[
-    "users:read",
-    "users:write",
-    "users:delete",
-    "users:manage_status",
-    "sessions:revoke",
-    "members:manage",
-    "locations:manage",
+pub const ADMIN_PERMISSIONS: [Permission; 7] = [
+    Permission::UsersRead,
+    Permission::UsersWrite,
+    Permission::UsersDelete,
+    Permission::UsersManageStatus,
+    Permission::SessionsRevoke,
+    Permission::MembersManage,
+    Permission::LocationsManage,
 ];
+
+/// The names of `permissions`, as roles hold them.
+fn names(permissions: &[Permission]) -> Vec<String> {
+    permissions.iter().map(|p| p.as_str().to_owned()).collect()
+}
 
 /// The permissions of the built-in `owner` role: the whole built-in catalogue.
 pub fn owner_permissions() -> Vec<String> {
-    CATALOGUE.iter().map(|(name, _)| (*name).to_owned()).collect()
+    names(&Permission::ALL)
 }
 
 /// The built-in roles every organization has, as `(name, description,
@@ -53,28 +55,21 @@ pub fn owner_permissions() -> Vec<String> {
 pub fn builtin_roles() -> [(&'static str, &'static str, Vec<String>); 3] {
     [
         ("owner", "Full control of the organization", owner_permissions()),
-        ("admin", "Manages the users of the organization", ADMIN_PERMISSIONS.iter().map(|p| (*p).to_owned()).collect()),
+        ("admin", "Manages the users of the organization", names(&ADMIN_PERMISSIONS)),
         ("member", "Reads and edits only itself", Vec::new()),
     ]
 }
 
-/// Organizations, their roles, registered permissions, locations and
-/// members in PostgreSQL.
-#[derive(Clone)]
+/// Organizations in PostgreSQL.
+#[derive(Clone, Debug)]
 pub struct PgOrgRepository {
-    pool: PgPool,
+    db: Db,
 }
 
 impl PgOrgRepository {
     /// A repository taking its connections from `pool`.
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
-    }
-}
-
-impl std::fmt::Debug for PgOrgRepository {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PgOrgRepository").finish_non_exhaustive()
+        Self { db: Db::new(pool) }
     }
 }
 
@@ -252,7 +247,7 @@ async fn delete_org_tx(conn: &mut AsyncPgConnection, id: Uuid) -> Result<bool, D
 }
 
 #[async_trait]
-impl OrgRepository for PgOrgRepository {
+impl OrganizationRepository for PgOrgRepository {
     async fn create_org(
         &self,
         id: Uuid,
@@ -261,17 +256,15 @@ impl OrgRepository for PgOrgRepository {
         owner: Option<Uuid>,
         now: DateTime<Utc>,
     ) -> Result<Organization, RepoError> {
-        Ok(transaction(&self.pool, |c| create_org_tx(c, id, name, slug, owner, now).scope_boxed()).await?)
+        self.db.transaction(|c| create_org_tx(c, id, name, slug, owner, now).scope_boxed()).await
     }
 
     async fn get_org(&self, id: Uuid) -> Result<Option<Organization>, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        Ok(get_org(&mut c, id).await?)
+        self.db.run(|c| get_org(c, id).scope_boxed()).await
     }
 
     async fn list_orgs(&self, member: Option<Uuid>, page: u32, per_page: u32) -> Result<Page<Organization>, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        Ok(list_orgs(&mut c, member, page, per_page).await?)
+        self.db.run(|c| list_orgs(c, member, page, per_page).scope_boxed()).await
     }
 
     async fn update_org(
@@ -280,142 +273,11 @@ impl OrgRepository for PgOrgRepository {
         patch: &OrgPatch,
         now: DateTime<Utc>,
     ) -> Result<Option<Organization>, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        Ok(update_org(&mut c, id, patch, now).await?)
+        self.db.run(|c| update_org(c, id, patch, now).scope_boxed()).await
     }
 
     async fn delete_org(&self, id: Uuid) -> Result<bool, RepoError> {
-        Ok(transaction(&self.pool, |c| delete_org_tx(c, id).scope_boxed()).await?)
-    }
-
-    async fn membership(&self, org: Uuid, user: Uuid) -> Result<Option<Membership>, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        Ok(members::membership(&mut c, org, user).await?)
-    }
-
-    async fn list_roles(&self, org: Uuid) -> Result<Vec<Role>, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        Ok(org_roles::list_roles(&mut c, org).await?)
-    }
-
-    async fn get_role(&self, org: Uuid, id: Uuid) -> Result<Option<Role>, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        Ok(org_roles::get_role(&mut c, org, id).await?)
-    }
-
-    async fn role_by_name(&self, org: Uuid, name: &str) -> Result<Option<Role>, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        Ok(org_roles::role_by_name(&mut c, org, name).await?)
-    }
-
-    async fn create_role(&self, role: &NewRole) -> Result<Role, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        Ok(org_roles::create_role(&mut c, role).await?)
-    }
-
-    async fn update_role(&self, org: Uuid, id: Uuid, patch: &RolePatch) -> Result<Option<Role>, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        Ok(org_roles::update_role(&mut c, org, id, patch).await?)
-    }
-
-    async fn delete_role(&self, org: Uuid, id: Uuid) -> Result<bool, RepoError> {
-        Ok(transaction(&self.pool, |c| org_roles::delete_role(c, org, id).scope_boxed()).await?)
-    }
-
-    async fn list_permissions(&self, org: Uuid) -> Result<Vec<OrgPermission>, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        Ok(org_roles::list_permissions(&mut c, org).await?)
-    }
-
-    async fn register_permission(
-        &self,
-        org: Uuid,
-        name: &str,
-        description: Option<String>,
-        now: DateTime<Utc>,
-    ) -> Result<OrgPermission, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        Ok(org_roles::register_permission(&mut c, org, name, description.as_deref(), now).await?)
-    }
-
-    async fn delete_permission(&self, org: Uuid, name: &str) -> Result<bool, RepoError> {
-        Ok(transaction(&self.pool, |c| org_roles::delete_permission_tx(c, org, name).scope_boxed()).await?)
-    }
-
-    async fn list_locations(
-        &self,
-        org: Uuid,
-        q: Option<String>,
-        page: u32,
-        per_page: u32,
-    ) -> Result<Page<Location>, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        Ok(locations::list(&mut c, org, q.as_deref(), page, per_page).await?)
-    }
-
-    async fn get_location(&self, org: Uuid, id: Uuid) -> Result<Option<Location>, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        Ok(locations::get(&mut c, org, id).await?)
-    }
-
-    async fn create_location(&self, location: &Location) -> Result<Location, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        Ok(locations::create(&mut c, location).await?)
-    }
-
-    async fn update_location(
-        &self,
-        org: Uuid,
-        id: Uuid,
-        patch: &LocationPatch,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Location>, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        Ok(locations::update(&mut c, org, id, patch, now).await?)
-    }
-
-    async fn delete_location(&self, org: Uuid, id: Uuid) -> Result<bool, RepoError> {
-        Ok(transaction(&self.pool, |c| locations::delete(c, org, id).scope_boxed()).await?)
-    }
-
-    async fn get_member(&self, org: Uuid, user: Uuid) -> Result<Option<Member>, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        Ok(members::get_member(&mut c, org, user).await?)
-    }
-
-    async fn add_member(
-        &self,
-        org: Uuid,
-        user: Uuid,
-        role_id: Uuid,
-        location_id: Option<Uuid>,
-        now: DateTime<Utc>,
-    ) -> Result<Member, RepoError> {
-        Ok(transaction(&self.pool, |c| members::add_member_tx(c, org, user, role_id, location_id, now).scope_boxed())
-            .await?)
-    }
-
-    async fn update_member(
-        &self,
-        org: Uuid,
-        user: Uuid,
-        change: &MemberChange,
-    ) -> Result<MemberOutcome<Member>, RepoError> {
-        Ok(transaction(&self.pool, |c| members::update_member_tx(c, org, user, change).scope_boxed()).await?)
-    }
-
-    async fn remove_member(&self, org: Uuid, user: Uuid) -> Result<MemberOutcome<()>, RepoError> {
-        Ok(transaction(&self.pool, |c| members::remove_member_tx(c, org, user).scope_boxed()).await?)
-    }
-
-    async fn set_member_active(
-        &self,
-        org: Uuid,
-        user: Uuid,
-        active: bool,
-        now: DateTime<Utc>,
-    ) -> Result<MemberOutcome<Member>, RepoError> {
-        Ok(transaction(&self.pool, |c| members::set_member_active_tx(c, org, user, active, now).scope_boxed()).await?)
+        self.db.transaction(|c| delete_org_tx(c, id).scope_boxed()).await
     }
 }
 
@@ -425,9 +287,9 @@ mod tests {
 
     #[test]
     fn builtin_permissions_come_from_the_catalogue() {
-        let catalogue: Vec<&str> = CATALOGUE.iter().map(|(n, _)| *n).collect();
+        let catalogue: Vec<&str> = Permission::ALL.iter().map(|p| p.as_str()).collect();
         assert_eq!(owner_permissions(), catalogue);
-        assert!(ADMIN_PERMISSIONS.iter().all(|p| catalogue.contains(p)));
+        assert!(ADMIN_PERMISSIONS.iter().all(|p| Permission::ALL.contains(p)));
         let names: Vec<&str> = builtin_roles().iter().map(|(n, _, _)| *n).collect();
         assert_eq!(names, ["owner", "admin", "member"]);
     }

@@ -1,5 +1,5 @@
 //! [`OutboxRepository`] on PostgreSQL: the worker's side of the outbox that
-//! [`crate::effects`] fills.
+//! the `effects` module fills.
 //!
 //! A claim counts the attempt and pushes `next_attempt_at` to the end of the
 //! claimer's lease, so the row is invisible to other workers until then;
@@ -12,14 +12,14 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bytea, Integer, Nullable, Timestamptz};
 use diesel_async::scoped_futures::ScopedFutureExt;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use roster_domain::mail::{ClaimedMail, OutboxEntry, OutboxStats, OutboxStatus};
 use roster_domain::ports::OutboxRepository;
 use roster_domain::user::Page;
 use roster_domain::RepoError;
 use uuid::Uuid;
 
-use crate::db::conn;
+use crate::db::Db;
 use crate::error::DbError;
 use crate::pool::PgPool;
 use crate::rows::{limit_offset, to_u64};
@@ -53,21 +53,15 @@ pub const STATS_SQL: &str = "\
            (SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1) AS oldest_due";
 
 /// The outbox in PostgreSQL.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct PgOutboxRepository {
-    pool: PgPool,
+    db: Db,
 }
 
 impl PgOutboxRepository {
     /// A repository taking its connections from `pool`.
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
-    }
-}
-
-impl std::fmt::Debug for PgOutboxRepository {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PgOutboxRepository").finish_non_exhaustive()
+        Self { db: Db::new(pool) }
     }
 }
 
@@ -143,44 +137,155 @@ fn truncated(error: &str) -> &str {
     }
 }
 
+/// Claims up to `limit` due messages for a lease ending at `lease_end`.
+async fn claim(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+    limit: u32,
+    lease_end: DateTime<Utc>,
+) -> Result<Vec<ClaimedMail>, DbError> {
+    let rows: Vec<ClaimedRow> = diesel::sql_query(CLAIM_SQL)
+        .bind::<Timestamptz, _>(now)
+        .bind::<Timestamptz, _>(lease_end)
+        .bind::<BigInt, _>(i64::from(limit))
+        .load(conn)
+        .await?;
+    rows.into_iter()
+        .map(|r| {
+            let sealed =
+                r.payload.ok_or_else(|| DbError::Corrupt(format!("pending outbox message {} has no content", r.id)))?;
+            Ok(ClaimedMail { id: r.id, attempt: attempts(r.id, r.attempts)?, sealed })
+        })
+        .collect()
+}
+
+/// Marks attempt `attempt` of message `id` sent and erases its content;
+/// `false` if the message is no longer pending at that attempt.
+async fn mark_sent(conn: &mut AsyncPgConnection, id: Uuid, attempt: u32, now: DateTime<Utc>) -> Result<bool, DbError> {
+    let n = diesel::update(outbox::table.find(id))
+        .filter(outbox::status.eq(OutboxStatus::Pending.as_str()))
+        .filter(outbox::attempts.eq(attempt_bind(attempt)))
+        .set((
+            outbox::status.eq(OutboxStatus::Sent.as_str()),
+            outbox::payload.eq(None::<Vec<u8>>),
+            outbox::sent_at.eq(now),
+            outbox::last_error.eq(None::<String>),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(n > 0)
+}
+
+/// Records the failure of attempt `attempt` of message `id`: due again at
+/// `retry_at`, or dead without one; `false` if the message is no longer
+/// pending at that attempt.
+async fn mark_failed(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    attempt: u32,
+    error: &str,
+    retry_at: Option<DateTime<Utc>>,
+) -> Result<bool, DbError> {
+    let target = diesel::update(outbox::table.find(id))
+        .filter(outbox::status.eq(OutboxStatus::Pending.as_str()))
+        .filter(outbox::attempts.eq(attempt_bind(attempt)));
+    let error = truncated(error);
+    let n = match retry_at {
+        Some(at) => target.set((outbox::next_attempt_at.eq(at), outbox::last_error.eq(error))).execute(conn).await?,
+        None => {
+            target
+                .set((outbox::status.eq(OutboxStatus::Dead.as_str()), outbox::last_error.eq(error)))
+                .execute(conn)
+                .await?
+        }
+    };
+    Ok(n > 0)
+}
+
+/// One page of messages, newest first, and the total, read in one
+/// read-only repeatable-read transaction so that they agree.
+async fn list(
+    conn: &mut AsyncPgConnection,
+    status: Option<OutboxStatus>,
+    page: u32,
+    per_page: u32,
+) -> Result<Page<OutboxEntry>, DbError> {
+    let (limit, offset) = limit_offset(page, per_page)?;
+    conn.build_transaction()
+        .read_only()
+        .repeatable_read()
+        .run(|c| {
+            async move {
+                let mut q = outbox::table.select(EntryRow::as_select()).into_boxed();
+                let mut count = outbox::table.count().into_boxed();
+                if let Some(s) = status {
+                    q = q.filter(outbox::status.eq(s.as_str()));
+                    count = count.filter(outbox::status.eq(s.as_str()));
+                }
+                let mut rows: Vec<EntryRow> = q
+                    .order_by((outbox::created_at.desc(), outbox::id.desc()))
+                    .limit(limit)
+                    .offset(offset)
+                    .load(c)
+                    .await?;
+                let has_more = rows.len() > per_page as usize;
+                rows.truncate(per_page as usize);
+                let total: i64 = count.get_result(c).await?;
+                let items = rows.into_iter().map(EntryRow::into_entry).collect::<Result<Vec<_>, _>>()?;
+                Ok(Page { items, total: Some(to_u64(total)?), page: Some(page), per_page, has_more })
+            }
+            .scope_boxed()
+        })
+        .await
+}
+
+/// Makes dead message `id` pending again, due at `now`, with no attempts;
+/// `false` if it is not dead.
+async fn requeue(conn: &mut AsyncPgConnection, id: Uuid, now: DateTime<Utc>) -> Result<bool, DbError> {
+    let n = diesel::update(outbox::table.find(id))
+        .filter(outbox::status.eq(OutboxStatus::Dead.as_str()))
+        .set((
+            outbox::status.eq(OutboxStatus::Pending.as_str()),
+            outbox::attempts.eq(0),
+            outbox::next_attempt_at.eq(now),
+            outbox::last_error.eq(None::<String>),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(n > 0)
+}
+
+/// The figures of [`STATS_SQL`] as of `now`.
+async fn stats(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> Result<OutboxStats, DbError> {
+    let row: StatsRow = diesel::sql_query(STATS_SQL).bind::<Timestamptz, _>(now).get_result(conn).await?;
+    // Since it fell due: how far delivery lags behind.
+    let oldest_due_seconds = row.oldest_due.map_or(0.0, |t| ((now - t).num_milliseconds() as f64 / 1000.0).max(0.0));
+    Ok(OutboxStats {
+        pending: to_u64(row.pending)?,
+        due: to_u64(row.due)?,
+        dead: to_u64(row.dead)?,
+        oldest_due_seconds,
+    })
+}
+
+/// Deletes the messages sent before `before`; returns how many.
+async fn prune_sent(conn: &mut AsyncPgConnection, before: DateTime<Utc>) -> Result<u64, DbError> {
+    let n = diesel::delete(outbox::table)
+        .filter(outbox::status.eq(OutboxStatus::Sent.as_str()))
+        .filter(outbox::sent_at.lt(before))
+        .execute(conn)
+        .await?;
+    Ok(n as u64)
+}
+
 #[async_trait]
 impl OutboxRepository for PgOutboxRepository {
     async fn claim(&self, now: DateTime<Utc>, limit: u32, lease: Duration) -> Result<Vec<ClaimedMail>, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        let rows: Vec<ClaimedRow> = diesel::sql_query(CLAIM_SQL)
-            .bind::<Timestamptz, _>(now)
-            .bind::<Timestamptz, _>(now + lease)
-            .bind::<BigInt, _>(i64::from(limit))
-            .load(&mut c)
-            .await
-            .map_err(DbError::from)?;
-        let claimed = rows
-            .into_iter()
-            .map(|r| {
-                let sealed = r
-                    .payload
-                    .ok_or_else(|| DbError::Corrupt(format!("pending outbox message {} has no content", r.id)))?;
-                Ok(ClaimedMail { id: r.id, attempt: attempts(r.id, r.attempts)?, sealed })
-            })
-            .collect::<Result<Vec<_>, DbError>>()?;
-        Ok(claimed)
+        self.db.run(|c| claim(c, now, limit, now + lease).scope_boxed()).await
     }
 
     async fn mark_sent(&self, id: Uuid, attempt: u32, now: DateTime<Utc>) -> Result<bool, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        let n = diesel::update(outbox::table.find(id))
-            .filter(outbox::status.eq(OutboxStatus::Pending.as_str()))
-            .filter(outbox::attempts.eq(attempt_bind(attempt)))
-            .set((
-                outbox::status.eq(OutboxStatus::Sent.as_str()),
-                outbox::payload.eq(None::<Vec<u8>>),
-                outbox::sent_at.eq(now),
-                outbox::last_error.eq(None::<String>),
-            ))
-            .execute(&mut c)
-            .await
-            .map_err(DbError::from)?;
-        Ok(n > 0)
+        self.db.run(|c| mark_sent(c, id, attempt, now).scope_boxed()).await
     }
 
     async fn mark_failed(
@@ -191,24 +296,7 @@ impl OutboxRepository for PgOutboxRepository {
         retry_at: Option<DateTime<Utc>>,
         _now: DateTime<Utc>,
     ) -> Result<bool, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        let target = diesel::update(outbox::table.find(id))
-            .filter(outbox::status.eq(OutboxStatus::Pending.as_str()))
-            .filter(outbox::attempts.eq(attempt_bind(attempt)));
-        let error = truncated(error);
-        let n = match retry_at {
-            Some(at) => {
-                target.set((outbox::next_attempt_at.eq(at), outbox::last_error.eq(error))).execute(&mut c).await
-            }
-            None => {
-                target
-                    .set((outbox::status.eq(OutboxStatus::Dead.as_str()), outbox::last_error.eq(error)))
-                    .execute(&mut c)
-                    .await
-            }
-        }
-        .map_err(DbError::from)?;
-        Ok(n > 0)
+        self.db.run(|c| mark_failed(c, id, attempt, error, retry_at).scope_boxed()).await
     }
 
     async fn list(
@@ -217,78 +305,19 @@ impl OutboxRepository for PgOutboxRepository {
         page: u32,
         per_page: u32,
     ) -> Result<Page<OutboxEntry>, RepoError> {
-        let (limit, offset) = limit_offset(page, per_page)?;
-        let mut c = conn(&self.pool).await?;
-        let page = c
-            .build_transaction()
-            .read_only()
-            .repeatable_read()
-            .run(|c| {
-                async move {
-                    let mut q = outbox::table.select(EntryRow::as_select()).into_boxed();
-                    let mut count = outbox::table.count().into_boxed();
-                    if let Some(s) = status {
-                        q = q.filter(outbox::status.eq(s.as_str()));
-                        count = count.filter(outbox::status.eq(s.as_str()));
-                    }
-                    let mut rows: Vec<EntryRow> = q
-                        .order_by((outbox::created_at.desc(), outbox::id.desc()))
-                        .limit(limit)
-                        .offset(offset)
-                        .load(c)
-                        .await?;
-                    let has_more = rows.len() > per_page as usize;
-                    rows.truncate(per_page as usize);
-                    let total: i64 = count.get_result(c).await?;
-                    let items = rows.into_iter().map(EntryRow::into_entry).collect::<Result<Vec<_>, _>>()?;
-                    Ok::<_, DbError>(Page { items, total: Some(to_u64(total)?), page: Some(page), per_page, has_more })
-                }
-                .scope_boxed()
-            })
-            .await?;
-        Ok(page)
+        self.db.run(|c| list(c, status, page, per_page).scope_boxed()).await
     }
 
     async fn requeue(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        let n = diesel::update(outbox::table.find(id))
-            .filter(outbox::status.eq(OutboxStatus::Dead.as_str()))
-            .set((
-                outbox::status.eq(OutboxStatus::Pending.as_str()),
-                outbox::attempts.eq(0),
-                outbox::next_attempt_at.eq(now),
-                outbox::last_error.eq(None::<String>),
-            ))
-            .execute(&mut c)
-            .await
-            .map_err(DbError::from)?;
-        Ok(n > 0)
+        self.db.run(|c| requeue(c, id, now).scope_boxed()).await
     }
 
     async fn stats(&self, now: DateTime<Utc>) -> Result<OutboxStats, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        let row: StatsRow =
-            diesel::sql_query(STATS_SQL).bind::<Timestamptz, _>(now).get_result(&mut c).await.map_err(DbError::from)?;
-        // Since it fell due: how far delivery lags behind.
-        let oldest_due_seconds =
-            row.oldest_due.map_or(0.0, |t| ((now - t).num_milliseconds() as f64 / 1000.0).max(0.0));
-        Ok(OutboxStats {
-            pending: to_u64(row.pending)?,
-            due: to_u64(row.due)?,
-            dead: to_u64(row.dead)?,
-            oldest_due_seconds,
-        })
+        self.db.run(|c| stats(c, now).scope_boxed()).await
     }
 
     async fn prune_sent(&self, before: DateTime<Utc>) -> Result<u64, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        let n = diesel::delete(outbox::table)
-            .filter(outbox::status.eq(OutboxStatus::Sent.as_str()))
-            .filter(outbox::sent_at.lt(before))
-            .execute(&mut c)
-            .await
-            .map_err(DbError::from)?;
-        Ok(n as u64)
+        self.db.run(|c| prune_sent(c, before).scope_boxed()).await
     }
 }
 

@@ -5,11 +5,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text, Timestamptz};
-use diesel_async::RunQueryDsl;
+use diesel_async::scoped_futures::ScopedFutureExt;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use roster_domain::ports::RateLimitStore;
 use roster_domain::RepoError;
 
-use crate::db::conn;
+use crate::db::Db;
 use crate::error::DbError;
 use crate::pool::PgPool;
 use crate::schema::rate_limit_hits;
@@ -21,21 +22,15 @@ const HIT_SQL: &str = "\
     RETURNING hits";
 
 /// Rate-limit counters in PostgreSQL, shared by every process.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct PgRateLimits {
-    pool: PgPool,
+    db: Db,
 }
 
 impl PgRateLimits {
     /// A store taking its connections from `pool`.
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
-    }
-}
-
-impl std::fmt::Debug for PgRateLimits {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PgRateLimits").finish_non_exhaustive()
+        Self { db: Db::new(pool) }
     }
 }
 
@@ -45,28 +40,28 @@ struct Hits {
     hits: i32,
 }
 
+/// Counts one hit on `key` in the window starting at `window_start`;
+/// returns the window's hits so far.
+async fn hit(conn: &mut AsyncPgConnection, key: &str, window_start: DateTime<Utc>) -> Result<u32, DbError> {
+    let row: Hits =
+        diesel::sql_query(HIT_SQL).bind::<Text, _>(key).bind::<Timestamptz, _>(window_start).get_result(conn).await?;
+    u32::try_from(row.hits).map_err(|_| DbError::Corrupt(format!("rate limit window has {} hits", row.hits)))
+}
+
+/// Deletes the windows that started before `before`; returns how many.
+async fn prune(conn: &mut AsyncPgConnection, before: DateTime<Utc>) -> Result<u64, DbError> {
+    let n =
+        diesel::delete(rate_limit_hits::table).filter(rate_limit_hits::window_start.lt(before)).execute(conn).await?;
+    Ok(n as u64)
+}
+
 #[async_trait]
 impl RateLimitStore for PgRateLimits {
     async fn hit(&self, key: &str, window_start: DateTime<Utc>) -> Result<u32, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        let row: Hits = diesel::sql_query(HIT_SQL)
-            .bind::<Text, _>(key)
-            .bind::<Timestamptz, _>(window_start)
-            .get_result(&mut c)
-            .await
-            .map_err(DbError::from)?;
-        let hits = u32::try_from(row.hits)
-            .map_err(|_| DbError::Corrupt(format!("rate limit window has {} hits", row.hits)))?;
-        Ok(hits)
+        self.db.run(|c| hit(c, key, window_start).scope_boxed()).await
     }
 
     async fn prune(&self, before: DateTime<Utc>) -> Result<u64, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        let n = diesel::delete(rate_limit_hits::table)
-            .filter(rate_limit_hits::window_start.lt(before))
-            .execute(&mut c)
-            .await
-            .map_err(DbError::from)?;
-        Ok(n as u64)
+        self.db.run(|c| prune(c, before).scope_boxed()).await
     }
 }

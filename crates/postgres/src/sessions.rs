@@ -12,7 +12,7 @@ use roster_domain::user::UserStatus;
 use roster_domain::RepoError;
 use uuid::Uuid;
 
-use crate::db::{conn, transaction};
+use crate::db::Db;
 use crate::error::DbError;
 use crate::pool::PgPool;
 use crate::rows::{into_subject, load_subject, subject_in_org, users_with_role, SubjectRow, UserRow};
@@ -24,21 +24,15 @@ use crate::users::revoke_sessions;
 pub const REUSE_REVOKED_REASON: &str = "refresh_token_reuse";
 
 /// Sessions in PostgreSQL.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct PgSessionRepository {
-    pool: PgPool,
+    db: Db,
 }
 
 impl PgSessionRepository {
     /// A repository taking its connections from `pool`.
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
-    }
-}
-
-impl std::fmt::Debug for PgSessionRepository {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PgSessionRepository").finish_non_exhaustive()
+        Self { db: Db::new(pool) }
     }
 }
 
@@ -180,10 +174,79 @@ async fn rotate_tx(conn: &mut AsyncPgConnection, r: &Rotation) -> Result<RotateO
     }
 }
 
+/// The live session's user, active, acting in the session's organization
+/// (one query in the default organization; a second for another one).
+async fn subject(
+    conn: &mut AsyncPgConnection,
+    session_id: Uuid,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<SessionSubject>, DbError> {
+    type SessionRow = (UserRow, Option<String>, Option<Vec<String>>, Option<Vec<String>>, Uuid);
+    let row: Option<SessionRow> = users_with_role!()
+        .inner_join(sessions::table.on(sessions::user_id.eq(users::id)))
+        .filter(sessions::id.eq(session_id))
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .filter(users::status.eq(UserStatus::Active.as_str()))
+        .select((
+            UserRow::as_select(),
+            roles::name.nullable(),
+            roles::permissions.nullable(),
+            memberships::permissions.nullable(),
+            sessions::org_id,
+        ))
+        .first(conn)
+        .await
+        .optional()?;
+    let Some((user, role, role_perms, extra, org)) = row else {
+        return Ok(None);
+    };
+    let row: SubjectRow = (user, role, role_perms, extra);
+    subject_in_org(conn, into_subject(row)?, org).await
+}
+
+/// Revokes the live session `session_id` of `user_id`; whether it was live.
+async fn revoke(
+    conn: &mut AsyncPgConnection,
+    session_id: Uuid,
+    user_id: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let n = diesel::update(sessions::table.find(session_id))
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::revoked_at.is_null())
+        .set((sessions::revoked_at.eq(now), sessions::revoked_reason.eq(reason)))
+        .execute(conn)
+        .await?;
+    Ok(n > 0)
+}
+
+/// Revokes the live session the refresh token `hash` belongs to; whether
+/// there was one.
+async fn revoke_by_refresh(
+    conn: &mut AsyncPgConnection,
+    hash: &TokenHash,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let owner =
+        refresh_tokens::table.filter(refresh_tokens::token_hash.eq(hash.as_slice())).select(refresh_tokens::session_id);
+    let n = diesel::update(sessions::table)
+        .filter(sessions::id.eq_any(owner))
+        .filter(sessions::revoked_at.is_null())
+        .set((sessions::revoked_at.eq(now), sessions::revoked_reason.eq(reason)))
+        .execute(conn)
+        .await?;
+    Ok(n > 0)
+}
+
 #[async_trait]
 impl SessionRepository for PgSessionRepository {
     async fn create(&self, session: &NewSession) -> Result<(), RepoError> {
-        Ok(transaction(&self.pool, |c| create_tx(c, session).scope_boxed()).await?)
+        self.db.transaction(|c| create_tx(c, session).scope_boxed()).await
     }
 
     async fn subject(
@@ -192,35 +255,11 @@ impl SessionRepository for PgSessionRepository {
         user_id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<Option<SessionSubject>, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        let row: Option<(UserRow, Option<String>, Option<Vec<String>>, Option<Vec<String>>, Uuid)> = users_with_role!()
-            .inner_join(sessions::table.on(sessions::user_id.eq(users::id)))
-            .filter(sessions::id.eq(session_id))
-            .filter(sessions::user_id.eq(user_id))
-            .filter(sessions::revoked_at.is_null())
-            .filter(sessions::expires_at.gt(now))
-            .filter(users::status.eq(UserStatus::Active.as_str()))
-            .select((
-                UserRow::as_select(),
-                roles::name.nullable(),
-                roles::permissions.nullable(),
-                memberships::permissions.nullable(),
-                sessions::org_id,
-            ))
-            .first(&mut c)
-            .await
-            .optional()
-            .map_err(DbError::from)?;
-        let Some((user, role, role_perms, extra, org)) = row else {
-            return Ok(None);
-        };
-        let row: SubjectRow = (user, role, role_perms, extra);
-        // One query in the default organization; a second for another one.
-        Ok(subject_in_org(&mut c, into_subject(row)?, org).await?)
+        self.db.run(|c| subject(c, session_id, user_id, now).scope_boxed()).await
     }
 
     async fn rotate(&self, rotation: &Rotation) -> Result<RotateOutcome, RepoError> {
-        Ok(transaction(&self.pool, |c| rotate_tx(c, rotation).scope_boxed()).await?)
+        self.db.transaction(|c| rotate_tx(c, rotation).scope_boxed()).await
     }
 
     async fn revoke(
@@ -230,30 +269,11 @@ impl SessionRepository for PgSessionRepository {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        let n = diesel::update(sessions::table.find(session_id))
-            .filter(sessions::user_id.eq(user_id))
-            .filter(sessions::revoked_at.is_null())
-            .set((sessions::revoked_at.eq(now), sessions::revoked_reason.eq(reason)))
-            .execute(&mut c)
-            .await
-            .map_err(DbError::from)?;
-        Ok(n > 0)
+        self.db.run(|c| revoke(c, session_id, user_id, reason, now).scope_boxed()).await
     }
 
     async fn revoke_by_refresh(&self, hash: &TokenHash, reason: &str, now: DateTime<Utc>) -> Result<bool, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        let owner = refresh_tokens::table
-            .filter(refresh_tokens::token_hash.eq(hash.as_slice()))
-            .select(refresh_tokens::session_id);
-        let n = diesel::update(sessions::table)
-            .filter(sessions::id.eq_any(owner))
-            .filter(sessions::revoked_at.is_null())
-            .set((sessions::revoked_at.eq(now), sessions::revoked_reason.eq(reason)))
-            .execute(&mut c)
-            .await
-            .map_err(DbError::from)?;
-        Ok(n > 0)
+        self.db.run(|c| revoke_by_refresh(c, hash, reason, now).scope_boxed()).await
     }
 
     async fn revoke_all_for_user(
@@ -263,7 +283,6 @@ impl SessionRepository for PgSessionRepository {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        Ok(revoke_sessions(&mut c, user_id, except, reason, now).await?)
+        self.db.run(|c| revoke_sessions(c, user_id, except, reason, now).scope_boxed()).await
     }
 }

@@ -3,11 +3,11 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::RunQueryDsl;
 use roster_domain::RepoError;
 
-use crate::db::conn;
-use crate::error::DbError;
+use crate::db::Db;
 use crate::pool::PgPool;
 use crate::schema::signing_keys;
 
@@ -38,40 +38,45 @@ impl std::fmt::Debug for StoredSigningKey {
 }
 
 /// The `signing_keys` table.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct PgSigningKeyStore {
-    pool: PgPool,
-}
-
-impl std::fmt::Debug for PgSigningKeyStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PgSigningKeyStore").finish_non_exhaustive()
-    }
+    db: Db,
 }
 
 impl PgSigningKeyStore {
     /// A store taking its connections from `pool`.
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self { db: Db::new(pool) }
     }
 
     /// The keys not retired, oldest first.
     pub async fn active_keys(&self) -> Result<Vec<StoredSigningKey>, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        let keys = signing_keys::table
-            .filter(signing_keys::retired_at.is_null())
-            .order((signing_keys::created_at.asc(), signing_keys::kid.asc()))
-            .select(StoredSigningKey::as_select())
-            .load(&mut c)
+        self.db
+            .run(|c| {
+                async move {
+                    let keys = signing_keys::table
+                        .filter(signing_keys::retired_at.is_null())
+                        .order((signing_keys::created_at.asc(), signing_keys::kid.asc()))
+                        .select(StoredSigningKey::as_select())
+                        .load(c)
+                        .await?;
+                    Ok(keys)
+                }
+                .scope_boxed()
+            })
             .await
-            .map_err(DbError::from)?;
-        Ok(keys)
     }
 
     /// Stores a new key.
     pub async fn insert(&self, key: &StoredSigningKey) -> Result<(), RepoError> {
-        let mut c = conn(&self.pool).await?;
-        diesel::insert_into(signing_keys::table).values(key).execute(&mut c).await.map_err(DbError::from)?;
-        Ok(())
+        self.db
+            .run(|c| {
+                async move {
+                    diesel::insert_into(signing_keys::table).values(key).execute(c).await?;
+                    Ok(())
+                }
+                .scope_boxed()
+            })
+            .await
     }
 }

@@ -8,13 +8,15 @@ use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use roster_domain::auth::SessionSubject;
 use roster_domain::mail::Effects;
-use roster_domain::ports::{LoginRecord, NewUserRecord, UserRepository};
-use roster_domain::user::{BuiltinRole, Page, Scope, User, UserChanges, UserFilter, UserListQuery, UserStatus};
+use roster_domain::ports::{LoginRecord, UserRepository};
+use roster_domain::user::{
+    BuiltinRole, NewUserRecord, Page, Scope, User, UserChanges, UserFilter, UserListQuery, UserStatus,
+};
 use roster_domain::values::Email;
 use roster_domain::{Patch, RepoError, DEFAULT_ORG_ID};
 use uuid::Uuid;
 
-use crate::db::{conn, transaction};
+use crate::db::Db;
 use crate::effects::write_effects;
 use crate::error::DbError;
 use crate::pool::PgPool;
@@ -24,21 +26,15 @@ use crate::users_query;
 
 /// The user directory in PostgreSQL: `users`, their `password_credentials`
 /// and their membership in the default organization.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct PgUserRepository {
-    pool: PgPool,
+    db: Db,
 }
 
 impl PgUserRepository {
     /// A repository taking its connections from `pool`.
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
-    }
-}
-
-impl std::fmt::Debug for PgUserRepository {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PgUserRepository").finish_non_exhaustive()
+        Self { db: Db::new(pool) }
     }
 }
 
@@ -294,115 +290,131 @@ async fn upsert_superadmin_tx(
     Ok((user, created))
 }
 
+/// The user with `email` (case-insensitively), their default-org role and
+/// permissions, and their password hash if they have one.
+async fn find_login(conn: &mut AsyncPgConnection, email: &Email) -> Result<Option<LoginRecord>, DbError> {
+    type LoginRow = (UserRow, Option<String>, Option<Vec<String>>, Option<Vec<String>>, Option<String>);
+    let row: Option<LoginRow> = users_with_role!()
+        .left_join(password_credentials::table)
+        .filter(lower(users::email).eq(lower(email.as_str())))
+        .select((
+            UserRow::as_select(),
+            roles::name.nullable(),
+            roles::permissions.nullable(),
+            memberships::permissions.nullable(),
+            password_credentials::hash.nullable(),
+        ))
+        .first(conn)
+        .await
+        .optional()?;
+    let record = match row {
+        None => None,
+        Some((user, role, role_perms, extra, password_hash)) => {
+            let subject: SessionSubject = into_subject((user, role, role_perms, extra))?;
+            Some(LoginRecord { subject, password_hash })
+        }
+    };
+    Ok(record)
+}
+
+/// Applies the changes to user `id`; `None` if there is no such user.
+async fn update_user(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    changes: &UserChanges,
+    now: DateTime<Utc>,
+) -> Result<Option<User>, DbError> {
+    let updated: Option<Uuid> = diesel::update(users::table.find(id))
+        .set(UserChangeset::new(changes, now))
+        .returning(users::id)
+        .get_result(conn)
+        .await
+        .optional()?;
+    match updated {
+        None => Ok(None),
+        Some(id) => load_user(conn, id).await,
+    }
+}
+
 #[async_trait]
 impl UserRepository for PgUserRepository {
     async fn create(&self, user: &NewUserRecord, effects: &Effects) -> Result<User, RepoError> {
-        let created = transaction(&self.pool, |c| {
-            async move {
-                // First the user: the token refers to them.
-                let created = insert_user(c, user).await?;
-                write_effects(c, effects).await?;
-                Ok(created)
-            }
-            .scope_boxed()
-        })
-        .await?;
-        Ok(created)
+        self.db
+            .transaction(|c| {
+                async move {
+                    // First the user: the token refers to them.
+                    let created = insert_user(c, user).await?;
+                    write_effects(c, effects).await?;
+                    Ok(created)
+                }
+                .scope_boxed()
+            })
+            .await
     }
 
     async fn get(&self, id: Uuid) -> Result<Option<User>, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        Ok(load_user(&mut c, id).await?)
+        self.db.run(|c| load_user(c, id).scope_boxed()).await
     }
 
     async fn find_login(&self, email: &Email) -> Result<Option<LoginRecord>, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        type LoginRow = (UserRow, Option<String>, Option<Vec<String>>, Option<Vec<String>>, Option<String>);
-        let row: Option<LoginRow> = users_with_role!()
-            .left_join(password_credentials::table)
-            .filter(lower(users::email).eq(lower(email.as_str())))
-            .select((
-                UserRow::as_select(),
-                roles::name.nullable(),
-                roles::permissions.nullable(),
-                memberships::permissions.nullable(),
-                password_credentials::hash.nullable(),
-            ))
-            .first(&mut c)
-            .await
-            .optional()
-            .map_err(DbError::from)?;
-        let record = match row {
-            None => None,
-            Some((user, role, role_perms, extra, password_hash)) => {
-                let subject: SessionSubject = into_subject((user, role, role_perms, extra))?;
-                Some(LoginRecord { subject, password_hash })
-            }
-        };
-        Ok(record)
+        self.db.run(|c| find_login(c, email).scope_boxed()).await
     }
 
     async fn password_hash(&self, id: Uuid) -> Result<Option<String>, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        let hash = password_credentials::table
-            .find(id)
-            .select(password_credentials::hash)
-            .first(&mut c)
+        self.db
+            .run(|c| {
+                async move {
+                    let hash = password_credentials::table
+                        .find(id)
+                        .select(password_credentials::hash)
+                        .first(c)
+                        .await
+                        .optional()?;
+                    Ok(hash)
+                }
+                .scope_boxed()
+            })
             .await
-            .optional()
-            .map_err(DbError::from)?;
-        Ok(hash)
     }
 
     async fn update(&self, id: Uuid, changes: &UserChanges, now: DateTime<Utc>) -> Result<Option<User>, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        let updated: Option<Uuid> = diesel::update(users::table.find(id))
-            .set(UserChangeset::new(changes, now))
-            .returning(users::id)
-            .get_result(&mut c)
-            .await
-            .optional()
-            .map_err(DbError::from)?;
-        match updated {
-            None => Ok(None),
-            Some(id) => Ok(load_user(&mut c, id).await?),
-        }
+        self.db.run(|c| update_user(c, id, changes, now).scope_boxed()).await
     }
 
     async fn set_status(&self, id: Uuid, status: UserStatus, now: DateTime<Utc>) -> Result<Option<User>, RepoError> {
-        let user = transaction(&self.pool, |c| {
-            async move {
-                let updated = diesel::update(users::table.find(id))
-                    .set((users::status.eq(status.as_str()), users::updated_at.eq(now)))
-                    .execute(c)
-                    .await?;
-                if updated == 0 {
-                    return Ok(None);
+        self.db
+            .transaction(|c| {
+                async move {
+                    let updated = diesel::update(users::table.find(id))
+                        .set((users::status.eq(status.as_str()), users::updated_at.eq(now)))
+                        .execute(c)
+                        .await?;
+                    if updated == 0 {
+                        return Ok(None);
+                    }
+                    if !status.can_sign_in() {
+                        revoke_sessions(c, id, None, &format!("status_{status}"), now).await?;
+                    }
+                    load_user(c, id).await
                 }
-                if !status.can_sign_in() {
-                    revoke_sessions(c, id, None, &format!("status_{status}"), now).await?;
-                }
-                load_user(c, id).await
-            }
-            .scope_boxed()
-        })
-        .await?;
-        Ok(user)
+                .scope_boxed()
+            })
+            .await
     }
 
     async fn delete(&self, id: Uuid) -> Result<bool, RepoError> {
-        let deleted = transaction(&self.pool, |c| {
-            async move {
-                // `invitations.user_id` is no foreign key (a revoked
-                // invitation outlives the pending user it removed), so the
-                // user's invitations go here, as a cascade would take them.
-                diesel::delete(invitations::table.filter(invitations::user_id.eq(id))).execute(c).await?;
-                Ok(diesel::delete(users::table.find(id)).execute(c).await? > 0)
-            }
-            .scope_boxed()
-        })
-        .await?;
-        Ok(deleted)
+        self.db
+            .transaction(|c| {
+                async move {
+                    // `invitations.user_id` is no foreign key (a revoked
+                    // invitation outlives the pending user it removed), so the
+                    // user's invitations go here, as a cascade would take them.
+                    diesel::delete(invitations::table.filter(invitations::user_id.eq(id))).execute(c).await?;
+                    Ok(diesel::delete(users::table.find(id)).execute(c).await? > 0)
+                }
+                .scope_boxed()
+            })
+            .await
     }
 
     async fn set_password(
@@ -413,27 +425,25 @@ impl UserRepository for PgUserRepository {
         now: DateTime<Utc>,
         effects: &Effects,
     ) -> Result<(), RepoError> {
-        transaction(&self.pool, |c| {
-            async move {
-                upsert_password(c, id, hash, now).await?;
-                revoke_sessions(c, id, keep_session, "password_changed", now).await?;
-                write_effects(c, effects).await?;
-                Ok(())
-            }
-            .scope_boxed()
-        })
-        .await?;
-        Ok(())
+        self.db
+            .transaction(|c| {
+                async move {
+                    upsert_password(c, id, hash, now).await?;
+                    revoke_sessions(c, id, keep_session, "password_changed", now).await?;
+                    write_effects(c, effects).await?;
+                    Ok(())
+                }
+                .scope_boxed()
+            })
+            .await
     }
 
     async fn list(&self, query: &UserListQuery) -> Result<Page<User>, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        Ok(users_query::list(&mut c, query).await?)
+        self.db.run(|c| users_query::list(c, query).scope_boxed()).await
     }
 
     async fn count(&self, scope: Scope, filter: &UserFilter) -> Result<u64, RepoError> {
-        let mut c = conn(&self.pool).await?;
-        Ok(users_query::count(&mut c, scope, filter).await?)
+        self.db.run(|c| users_query::count(c, scope, filter).scope_boxed()).await
     }
 
     async fn upsert_superadmin(
@@ -443,6 +453,6 @@ impl UserRepository for PgUserRepository {
         hash: &str,
         now: DateTime<Utc>,
     ) -> Result<(User, bool), RepoError> {
-        Ok(transaction(&self.pool, |c| upsert_superadmin_tx(c, id, email, hash, now).scope_boxed()).await?)
+        self.db.transaction(|c| upsert_superadmin_tx(c, id, email, hash, now).scope_boxed()).await
     }
 }

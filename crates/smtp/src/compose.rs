@@ -11,8 +11,8 @@ use minijinja::value::Value;
 use minijinja::{AutoEscape, Environment, Output, State, UndefinedBehavior};
 use roster_domain::auth::OneTimeToken;
 use roster_domain::mail::{Letter, LetterBody};
-use roster_domain::ports::{MailComposer, OutgoingMail};
 use roster_domain::values::Email;
+use roster_domain::{mail::OutgoingMail, ports::MailComposer};
 use serde::Serialize;
 
 use strings::{Notice, Strings, TokenMessage};

@@ -4,7 +4,10 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use lettre::message::Mailbox;
-use roster_domain::ports::{MailError, Mailer, OutgoingMail};
+use roster_domain::{
+    mail::OutgoingMail,
+    ports::{MailError, Mailer},
+};
 
 use crate::config::{ConfigError, MailerConfig};
 use crate::message;

@@ -3,7 +3,10 @@
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
-use roster_domain::ports::{MailError, Mailer, OutgoingMail};
+use roster_domain::{
+    mail::OutgoingMail,
+    ports::{MailError, Mailer},
+};
 
 /// Keeps every sent message; can be told to fail (for retry tests).
 #[derive(Debug, Default)]

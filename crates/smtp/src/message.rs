@@ -2,7 +2,7 @@
 
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{Address, Message};
-use roster_domain::ports::{MailError, OutgoingMail};
+use roster_domain::{mail::OutgoingMail, ports::MailError};
 
 use crate::ConfigError;
 

@@ -16,7 +16,10 @@ use lettre::transport::smtp::client::AsyncNetworkStream;
 use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::Message;
-use roster_domain::ports::{MailError, Mailer, OutgoingMail};
+use roster_domain::{
+    mail::OutgoingMail,
+    ports::{MailError, Mailer},
+};
 use tokio::io::ReadBuf;
 use tokio::net::TcpStream;
 

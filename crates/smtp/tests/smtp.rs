@@ -2,8 +2,11 @@
 
 use std::time::{Duration, Instant};
 
-use roster_domain::ports::{MailError, Mailer, OutgoingMail};
 use roster_domain::values::Email;
+use roster_domain::{
+    mail::OutgoingMail,
+    ports::{MailError, Mailer},
+};
 use roster_smtp::{MailerConfig, SmtpMailer};
 use roster_testkit::smtp::parse;
 use roster_testkit::TestSmtpServer;

@@ -9,8 +9,11 @@ use std::time::Duration as StdDuration;
 use chrono::Duration;
 use roster_domain::auth::OneTimeToken;
 use roster_domain::mail::{Letter, LetterBody, MailTemplate};
-use roster_domain::ports::{MailComposer, Mailer, OutgoingMail};
 use roster_domain::values::Email;
+use roster_domain::{
+    mail::OutgoingMail,
+    ports::{MailComposer, Mailer},
+};
 use roster_smtp::{Composer, ComposerConfig, LinkTemplates, MailerConfig, SmtpMailer, LOCALES};
 use roster_testkit::smtp::parse;
 use roster_testkit::TestSmtpServer;

@@ -299,7 +299,7 @@ impl World {
     }
 
     async fn make_keys(&self) -> Keys {
-        let every: Vec<&str> = roster_domain::org::CATALOGUE.iter().map(|(name, _)| *name).collect();
+        let every: Vec<&str> = roster_domain::auth::Permission::ALL.iter().map(|p| p.as_str()).collect();
         let default = roster_domain::DEFAULT_ORG_ID.to_string();
         let (fixture, a) = self.fresh_key(&self.org_a, &every).await;
         Keys {

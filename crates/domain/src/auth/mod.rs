@@ -1,14 +1,17 @@
 //! Authentication and authorization vocabulary: who is calling, what they may
-//! do, the access-token claims and the refresh-token scheme.
+//! do and why they may not, the permissions, the access-token claims and the
+//! refresh-token scheme.
 
 mod claims;
 mod opaque;
-mod policy;
+mod permission;
 mod principal;
 mod refresh;
+mod refusal;
 
 pub use claims::AccessClaims;
 pub use opaque::{OneTimeToken, TokenHash};
-pub use policy::AuthPolicy;
-pub use principal::{perms, Actor, Principal, SessionSubject};
+pub use permission::{Permission, PermissionName};
+pub use principal::{Actor, Principal, SessionSubject};
 pub use refresh::{RefreshSecret, RefreshToken};
+pub use refusal::Refusal;

@@ -2,16 +2,8 @@ use std::collections::BTreeSet;
 
 use uuid::Uuid;
 
-use crate::{error::Error, org::ApiKey, user::User};
-
-/// Permission strings (`resource:action`) used by the user management use cases.
-pub mod perms {
-    pub const USERS_READ: &str = "users:read";
-    pub const USERS_WRITE: &str = "users:write";
-    pub const USERS_DELETE: &str = "users:delete";
-    pub const USERS_MANAGE_STATUS: &str = "users:manage_status";
-    pub const SESSIONS_REVOKE: &str = "sessions:revoke";
-}
+use super::{Permission, Refusal};
+use crate::user::User;
 
 /// A user with a live session, as the store returns it: the user (whose
 /// `role` is their role in the default organization), the organization the
@@ -72,14 +64,15 @@ impl Principal {
         }
     }
 
-    /// A host service acting with `key`, in the key's organization.
-    pub fn api_key(key: &ApiKey) -> Principal {
+    /// A host service acting with the API key `key_id` in its organization
+    /// `org_id`, holding exactly the key's permissions.
+    pub fn api_key(key_id: Uuid, name: String, org_id: Uuid, permissions: &[String]) -> Principal {
         Principal {
-            actor: Actor::ApiKey { key_id: key.id, name: key.name.clone() },
+            actor: Actor::ApiKey { key_id, name },
             is_superadmin: false,
-            org_id: key.org_id,
+            org_id,
             role: None,
-            permissions: key.permissions.iter().cloned().collect(),
+            permissions: permissions.iter().cloned().collect(),
         }
     }
 
@@ -101,17 +94,24 @@ impl Principal {
     }
 
     /// The signed-in user and their session, for what only a user can do
-    /// (their own profile, password, sessions). An API key is `Forbidden`.
-    pub fn signed_in(&self) -> Result<(&User, Uuid), Error> {
+    /// (their own profile, password, sessions). An API key is refused with
+    /// [`Refusal::SignedInUserOnly`].
+    pub fn signed_in(&self) -> Result<(&User, Uuid), Refusal> {
         match &self.actor {
             Actor::User { user, session_id } => Ok((user, *session_id)),
-            Actor::ApiKey { .. } => Err(Error::Forbidden("an API key acts for a service, not a user")),
+            Actor::ApiKey { .. } => Err(Refusal::SignedInUserOnly),
         }
     }
 
-    /// Superadmins hold every permission.
+    /// Whether the caller holds the permission named `permission` (built in
+    /// or registered) where it acts. Superadmins hold every permission.
     pub fn has(&self, permission: &str) -> bool {
         self.is_superadmin || self.permissions.contains(permission)
+    }
+
+    /// Whether the caller holds a built-in permission where it acts.
+    pub fn holds(&self, permission: Permission) -> bool {
+        self.has(permission.as_str())
     }
 
     /// Whether the caller acts in the default organization, where the

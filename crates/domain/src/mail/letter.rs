@@ -2,7 +2,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{auth::OneTimeToken, ports::OutgoingMail, values::Email};
+use crate::{auth::OneTimeToken, values::Email};
 
 /// Which message a letter is. Each has an HTML and a plain-text template in
 /// every supported locale.
@@ -97,6 +97,22 @@ pub struct Letter {
     /// The recipient's BCP 47 locale; the composer falls back to English.
     pub locale: Option<String>,
     pub body: LetterBody,
+}
+
+/// A rendered message, ready to hand to a relay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingMail {
+    /// Stable per message (`<uuid@host>`), so a retried send is recognisably
+    /// the same message.
+    pub message_id: String,
+    pub to: Email,
+    /// The recipient's display name, if known.
+    pub to_name: Option<String>,
+    pub subject: String,
+    /// The plain-text part.
+    pub text: String,
+    /// The HTML part.
+    pub html: String,
 }
 
 /// A rendered message as it travels sealed through the outbox.

@@ -16,7 +16,7 @@ mod policy;
 mod token;
 
 pub use invitation::{Invitation, InvitationStatus, NewInvitation, RevokeOutcome};
-pub use letter::{Letter, LetterBody, MailTemplate, QueuedMail, SealedMail};
+pub use letter::{Letter, LetterBody, MailTemplate, OutgoingMail, QueuedMail, SealedMail};
 pub use outbox::{ClaimedMail, OutboxEntry, OutboxStats, OutboxStatus};
 pub use policy::{AccountPolicy, RateLimit, RateLimits, RetryPolicy};
 pub use token::{NewToken, RedeemAction, RedeemOutcome, Redemption, TokenPurpose, TokenRecord, TokenState};

@@ -13,7 +13,10 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use crate::{auth::TokenHash, validation::ValidationErrors};
+use crate::{
+    auth::{Principal, TokenHash},
+    validation::ValidationErrors,
+};
 
 use super::input::{permissions, text};
 
@@ -43,6 +46,14 @@ pub struct ApiKey {
     pub last_used_at: Option<DateTime<Utc>>,
     /// After this the key is refused; `null` for a key that does not expire.
     pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl ApiKey {
+    /// The caller a request with this key is: a host service acting in the
+    /// key's organization with exactly its permissions.
+    pub fn principal(&self) -> Principal {
+        Principal::api_key(self.id, self.name.clone(), self.org_id, &self.permissions)
+    }
 }
 
 /// A new key's secret. Shown to its creator once, then only its hash is kept.

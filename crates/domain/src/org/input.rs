@@ -4,11 +4,10 @@
 use serde::Deserialize;
 
 use crate::{
+    auth::PermissionName,
     validation::{Patch, ValidationErrors},
     values::{BoundedText, Invalid, TimeZone},
 };
-
-use super::Permission;
 
 /// Most keywords on a location, and most permissions on a role.
 pub const MAX_ITEMS: usize = 100;
@@ -51,7 +50,7 @@ pub(super) fn permissions(errors: &mut ValidationErrors, field: &str, raw: &[Str
     }
     let mut out: Vec<String> = Vec::new();
     for (i, p) in raw.iter().enumerate() {
-        match Permission::parse(p) {
+        match PermissionName::parse(p) {
             Ok(p) if out.iter().any(|q| q == p.as_str()) => {}
             Ok(p) => out.push(p.into_inner()),
             Err(e) => errors.add(format!("{field}[{i}]"), e.to_string()),
@@ -281,7 +280,7 @@ pub struct PermissionInput {
 impl PermissionInput {
     pub fn validate(self) -> Result<PermissionInput, ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        let name = match Permission::parse(&self.name) {
+        let name = match PermissionName::parse(&self.name) {
             Ok(p) if p.is_builtin() => {
                 errors.add("name", "is a built-in permission");
                 String::new()

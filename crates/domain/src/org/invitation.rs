@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::{
     auth::TokenHash,
     mail::{InvitationStatus, TokenState},
-    ports::NewUserRecord,
+    user::NewUserRecord,
     values::Email,
 };
 

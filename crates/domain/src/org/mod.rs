@@ -1,4 +1,4 @@
-//! Organizations (tenants), their roles, the permission vocabulary and their
+//! Organizations (tenants), their roles, API keys, invitations and their
 //! locations, and the one policy function every organization-scoped use case
 //! asks.
 
@@ -6,7 +6,6 @@ mod api_key;
 mod input;
 mod invitation;
 mod model;
-mod permission;
 mod policy;
 
 pub use api_key::{ApiKey, ApiKeySecret, NewApiKey, NewApiKeyInput, KEY_PREFIX, PREFIX_LEN};
@@ -16,5 +15,4 @@ pub use input::{
 };
 pub use invitation::{AcceptOutcome, Acceptance, NewOrgInvitation, OrgInvitation, OrgInvitationTicket, OrgInviteInput};
 pub use model::{Location, Member, MemberChange, MemberOutcome, Membership, OrgPermission, Organization, Role};
-pub use permission::{Permission, CATALOGUE};
 pub use policy::{authorize, Access};

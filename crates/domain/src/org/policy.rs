@@ -2,7 +2,10 @@
 
 use uuid::Uuid;
 
-use crate::{auth::Principal, error::Error};
+use crate::{
+    auth::{Permission, Principal, Refusal},
+    error::Error,
+};
 
 use super::Membership;
 
@@ -13,7 +16,7 @@ pub enum Access {
     /// any member.
     Read,
     /// Anything else: a member holding this permission.
-    Permission(&'static str),
+    Permission(Permission),
     /// Platform administration (creating and deleting organizations).
     Superadmin,
 }
@@ -42,7 +45,7 @@ pub fn authorize(
     };
     // Reading takes no permission, only belonging: the empty name is held by nobody.
     let Some(held) = holds(match access {
-        Access::Permission(p) => p,
+        Access::Permission(p) => p.as_str(),
         Access::Read | Access::Superadmin => "",
     }) else {
         return Err(Error::NotFound("organization"));
@@ -50,8 +53,8 @@ pub fn authorize(
     match access {
         Access::Read => Ok(()),
         Access::Permission(_) if held => Ok(()),
-        Access::Permission(p) => Err(Error::Forbidden(p)),
-        Access::Superadmin => Err(Error::Forbidden("only superadmins manage organizations")),
+        Access::Permission(p) => Err(Error::Forbidden(Refusal::MissingPermission(p))),
+        Access::Superadmin => Err(Error::Forbidden(Refusal::SuperadminOnly)),
     }
 }
 
@@ -92,7 +95,7 @@ mod tests {
             Membership { org_id: org, user_id: p.user_id().unwrap(), role: "member".into(), permissions: vec![] };
         let admin = Membership { permissions: vec!["roles:manage".into()], ..member.clone() };
         let elsewhere = Membership { org_id: Uuid::now_v7(), ..admin.clone() };
-        let manage = Access::Permission("roles:manage");
+        let manage = Access::Permission(Permission::RolesManage);
         assert!(matches!(authorize(&p, org, None, Access::Read), Err(Error::NotFound(_))));
         assert!(matches!(authorize(&p, org, Some(&elsewhere), manage), Err(Error::NotFound(_))));
         assert!(authorize(&p, org, Some(&member), Access::Read).is_ok());
@@ -116,12 +119,15 @@ mod tests {
             last_used_at: None,
             expires_at: None,
         };
-        let p = Principal::api_key(&key);
+        let p = key.principal();
         // A membership handed in for a key is ignored: keys are not members.
         let m = Membership { org_id: org, user_id: key.id, role: "owner".into(), permissions: vec![] };
         assert!(authorize(&p, org, None, Access::Read).is_ok());
-        assert!(authorize(&p, org, Some(&m), Access::Permission("users:write")).is_ok());
-        assert!(matches!(authorize(&p, org, None, Access::Permission("roles:manage")), Err(Error::Forbidden(_))));
+        assert!(authorize(&p, org, Some(&m), Access::Permission(Permission::UsersWrite)).is_ok());
+        assert!(matches!(
+            authorize(&p, org, None, Access::Permission(Permission::RolesManage)),
+            Err(Error::Forbidden(_))
+        ));
         assert!(matches!(authorize(&p, org, None, Access::Superadmin), Err(Error::Forbidden(_))));
         let other = Uuid::now_v7();
         assert!(matches!(authorize(&p, other, None, Access::Read), Err(Error::NotFound(_))));

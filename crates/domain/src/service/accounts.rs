@@ -9,10 +9,10 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use crate::{
-    auth::{AuthPolicy, OneTimeToken, Principal},
+    auth::{OneTimeToken, Principal},
     error::Error,
     mail::{Effects, LetterBody, RedeemAction, RedeemOutcome, Redemption, TokenPurpose, TokenRecord, TokenState},
-    ports::NewUserRecord,
+    ports::{AccountRepository, Clock, PasswordHasher, UserRepository},
     user::User,
     validation::ValidationErrors,
     values::{BoundedText, Email, Password},
@@ -20,8 +20,8 @@ use crate::{
 
 use super::{
     hash_error,
-    mail::{letter_to, letter_to_new, new_token, queue, throttle},
-    AuthService, ClientMeta, Ports, SignedIn,
+    mail::{letter_to, new_token},
+    AuthPolicy, ClientMeta, Letters, SessionIssuer, SignedIn, Throttle,
 };
 
 /// A mailed token and a new password (`POST /auth/password/reset`).
@@ -65,17 +65,30 @@ macro_rules! redacted_debug {
 }
 redacted_debug!(ResetPasswordInput, AcceptInvitationInput, ChangeEmailInput);
 
+/// What [`AccountService`] calls.
+#[derive(Clone)]
+pub struct AccountPorts {
+    pub users: Arc<dyn UserRepository>,
+    /// The mailed tokens and what redeeming them does.
+    pub accounts: Arc<dyn AccountRepository>,
+    pub hasher: Arc<dyn PasswordHasher>,
+    pub letters: Letters,
+    pub throttle: Throttle,
+    /// Signs in a user who accepted an invitation.
+    pub issuer: SessionIssuer,
+    pub clock: Arc<dyn Clock>,
+}
+
 /// Account flows driven by mailed tokens.
 #[derive(Clone)]
 pub struct AccountService {
-    ports: Ports,
+    ports: AccountPorts,
     policy: Arc<AuthPolicy>,
-    auth: AuthService,
 }
 
 impl AccountService {
-    pub fn new(ports: Ports, policy: Arc<AuthPolicy>, auth: AuthService) -> AccountService {
-        AccountService { ports, policy, auth }
+    pub fn new(ports: AccountPorts, policy: Arc<AuthPolicy>) -> AccountService {
+        AccountService { ports, policy }
     }
 
     /// Mails a password-reset link if an active account has the address.
@@ -84,8 +97,8 @@ impl AccountService {
     pub async fn forgot_password(&self, email: &str, meta: &ClientMeta) -> Result<(), Error> {
         let email = parse_email(email)?;
         let now = self.ports.clock.now();
-        throttle(&self.ports, "forgot", &self.policy.accounts.limits.forgot, email.as_str(), meta.ip.as_deref(), now)
-            .await?;
+        let limit = &self.policy.accounts.limits.forgot;
+        self.ports.throttle.check("forgot", limit, email.as_str(), meta.ip.as_deref(), now).await?;
         let Some(record) = self.ports.users.find_login(&email).await? else {
             return Ok(());
         };
@@ -97,7 +110,7 @@ impl AccountService {
         let email = Email::from_trusted(user.email.clone());
         let (token, record) = new_token(TokenPurpose::ResetPassword, user.id, email, None, ttl, now);
         let body = LetterBody::PasswordReset { token, valid_for: ttl, by_admin: false };
-        let mail = queue(&self.ports, letter_to(&user, body), now)?;
+        let mail = self.ports.letters.queue(letter_to(&user, body), now)?;
         Ok(self.ports.accounts.issue(&Effects::token_and_mail(record, mail)).await?)
     }
 
@@ -112,7 +125,8 @@ impl AccountService {
         let password = new_password(&self.policy, &input.password, &record.user.email)?;
         let password_hash = self.ports.hasher.hash(&password).await.map_err(hash_error)?;
         let now = self.ports.clock.now();
-        let notice = queue(&self.ports, letter_to(&record.user, LetterBody::PasswordChanged { reset: true }), now)?;
+        let notice =
+            self.ports.letters.queue(letter_to(&record.user, LetterBody::PasswordChanged { reset: true }), now)?;
         let action = RedeemAction::ResetPassword { password_hash };
         self.redeem(&input.token, action, Effects::mail(notice)).await.map(|_| ())
     }
@@ -136,11 +150,11 @@ impl AccountService {
     pub async fn resend_verification(&self, email: &str, meta: &ClientMeta) -> Result<(), Error> {
         let email = parse_email(email)?;
         let now = self.ports.clock.now();
-        throttle(&self.ports, "resend", &self.policy.accounts.limits.resend, email.as_str(), meta.ip.as_deref(), now)
-            .await?;
+        let limit = &self.policy.accounts.limits.resend;
+        self.ports.throttle.check("resend", limit, email.as_str(), meta.ip.as_deref(), now).await?;
         match self.ports.users.find_login(&email).await? {
             Some(r) if r.subject.user.status.can_sign_in() && !r.subject.user.email_verified => {
-                let effects = verification(&self.ports, &self.policy, &r.subject.user)?;
+                let effects = self.verification(&r.subject.user)?;
                 Ok(self.ports.accounts.issue(&effects).await?)
             }
             _ => Ok(()),
@@ -177,7 +191,7 @@ impl AccountService {
             letter
         };
         let effects = if self.ports.users.find_login(&email).await?.is_some() {
-            Effects::mail(queue(&self.ports, newcomer(LetterBody::EmailInUse), now)?)
+            Effects::mail(self.ports.letters.queue(newcomer(LetterBody::EmailInUse), now)?)
         } else {
             let ttl = self.policy.accounts.change_email_ttl;
             let (token, record) = new_token(TokenPurpose::ChangeEmail, user.id, email.clone(), None, ttl, now);
@@ -187,8 +201,8 @@ impl AccountService {
             Effects {
                 token: Some(record),
                 mails: vec![
-                    queue(&self.ports, newcomer(confirm), now)?,
-                    queue(&self.ports, letter_to(user, notice), now)?,
+                    self.ports.letters.queue(newcomer(confirm), now)?,
+                    self.ports.letters.queue(letter_to(user, notice), now)?,
                 ],
             }
         };
@@ -224,7 +238,17 @@ impl AccountService {
             self.redeem(&input.token, RedeemAction::AcceptInvitation { password_hash, name }, Effects::none()).await?;
         let email = Email::from_trusted(user.email.clone());
         let record = self.ports.users.find_login(&email).await?.ok_or(Error::NotFound("user"))?;
-        self.auth.open_session(record.subject, meta).await
+        self.ports.issuer.open(record.subject, meta).await
+    }
+
+    /// A verification token for `user`'s current address and its letter.
+    fn verification(&self, user: &User) -> Result<Effects, Error> {
+        let now = self.ports.clock.now();
+        let ttl = self.policy.accounts.verify_email_ttl;
+        let (token, record) =
+            new_token(TokenPurpose::VerifyEmail, user.id, Email::from_trusted(user.email.clone()), None, ttl, now);
+        let mail = self.ports.letters.queue(letter_to(user, LetterBody::VerifyEmail { token, valid_for: ttl }), now)?;
+        Ok(Effects::token_and_mail(record, mail))
     }
 
     /// The record of a token that is live and for one of `purposes`.
@@ -255,24 +279,6 @@ impl AccountService {
             },
         }
     }
-}
-
-/// A verification token for `user`'s current address and its letter.
-fn verification(ports: &Ports, policy: &AuthPolicy, user: &User) -> Result<Effects, Error> {
-    let now = ports.clock.now();
-    let ttl = policy.accounts.verify_email_ttl;
-    let (token, record) =
-        new_token(TokenPurpose::VerifyEmail, user.id, Email::from_trusted(user.email.clone()), None, ttl, now);
-    let mail = queue(ports, letter_to(user, LetterBody::VerifyEmail { token, valid_for: ttl }), now)?;
-    Ok(Effects::token_and_mail(record, mail))
-}
-
-/// A verification token for a user about to be created, and its letter.
-pub(super) fn verification_for_new(ports: &Ports, policy: &AuthPolicy, user: &NewUserRecord) -> Result<Effects, Error> {
-    let ttl = policy.accounts.verify_email_ttl;
-    let (token, record) = new_token(TokenPurpose::VerifyEmail, user.id, user.email.clone(), None, ttl, user.now);
-    let mail = queue(ports, letter_to_new(user, LetterBody::VerifyEmail { token, valid_for: ttl }), user.now)?;
-    Ok(Effects::token_and_mail(record, mail))
 }
 
 fn parse_email(raw: &str) -> Result<Email, Error> {

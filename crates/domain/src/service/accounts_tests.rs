@@ -3,7 +3,7 @@ use mockall::predicate::*;
 
 use super::*;
 use crate::{
-    auth::{AuthPolicy, OneTimeToken, SessionSubject},
+    auth::{OneTimeToken, SessionSubject},
     mail::{MailTemplate, RateLimit, RateLimits, TokenRecord},
     ports::LoginRecord,
     service::test_support::*,

@@ -1,36 +1,48 @@
 //! API keys of an organization: created by a member holding
 //! `api_keys:manage` with permissions they hold themselves, shown once,
 //! listed by prefix, revoked. Every decision goes through [`authorize`] (via
-//! [`authorized`]), so a key of another organization does not exist.
+//! the [`OrgGate`]), so a key of another organization does not exist.
 //!
 //! [`authorize`]: crate::org::authorize
+
+use std::sync::Arc;
 
 use uuid::Uuid;
 
 use crate::{
-    auth::Principal,
+    auth::{Permission, Principal},
     error::Error,
     org::{Access, ApiKey, ApiKeySecret, NewApiKey, NewApiKeyInput},
+    ports::{ApiKeyRepository, Clock, RoleRepository},
     user::Page,
     validation::ValidationErrors,
 };
 
 use super::{
-    merge_errors,
-    orgs::{authorized, may_grant, unknown_permissions},
-    Ports,
+    grants::{may_grant, unknown_permissions},
+    merge_errors, OrgGate,
 };
 
-pub(super) const API_KEYS_MANAGE: &str = "api_keys:manage";
+const API_KEYS_MANAGE: Access = Access::Permission(Permission::ApiKeysManage);
+
+/// What [`ApiKeyService`] calls.
+#[derive(Clone)]
+pub struct ApiKeyPorts {
+    pub gate: OrgGate,
+    /// The permissions the organization registered, which a key may hold.
+    pub roles: Arc<dyn RoleRepository>,
+    pub api_keys: Arc<dyn ApiKeyRepository>,
+    pub clock: Arc<dyn Clock>,
+}
 
 /// API key use cases.
 #[derive(Clone)]
 pub struct ApiKeyService {
-    ports: Ports,
+    ports: ApiKeyPorts,
 }
 
 impl ApiKeyService {
-    pub fn new(ports: Ports) -> ApiKeyService {
+    pub fn new(ports: ApiKeyPorts) -> ApiKeyService {
         ApiKeyService { ports }
     }
 
@@ -44,11 +56,11 @@ impl ApiKeyService {
         org: Uuid,
         input: NewApiKeyInput,
     ) -> Result<(ApiKey, ApiKeySecret), Error> {
-        let membership = authorized(&self.ports, principal, org, Access::Permission(API_KEYS_MANAGE)).await?;
+        let membership = self.ports.gate.authorized(principal, org, API_KEYS_MANAGE).await?;
         let now = self.ports.clock.now();
         // Every bad field at once: the shape, and permissions the organization does not have.
         let mut unknown = ValidationErrors::new();
-        unknown_permissions(&self.ports, org, "permissions", &input.permissions, &mut unknown).await?;
+        unknown_permissions(&*self.ports.roles, org, "permissions", &input.permissions, &mut unknown).await?;
         let input = merge_errors(unknown, input.validate(now))?;
         may_grant(principal, membership.as_ref(), &input.permissions)?;
         let secret = ApiKeySecret::generate();
@@ -76,19 +88,19 @@ impl ApiKeyService {
         page: u32,
         per_page: u32,
     ) -> Result<Page<ApiKey>, Error> {
-        authorized(&self.ports, principal, org, Access::Permission(API_KEYS_MANAGE)).await?;
+        self.ports.gate.authorized(principal, org, API_KEYS_MANAGE).await?;
         Ok(self.ports.api_keys.list(org, page, per_page).await?)
     }
 
     pub async fn get(&self, principal: &Principal, org: Uuid, id: Uuid) -> Result<ApiKey, Error> {
-        authorized(&self.ports, principal, org, Access::Permission(API_KEYS_MANAGE)).await?;
+        self.ports.gate.authorized(principal, org, API_KEYS_MANAGE).await?;
         self.ports.api_keys.get(org, id).await?.ok_or(Error::NotFound("api key"))
     }
 
     /// Revokes a key at once: the next request with it is `401`. Needs
     /// `api_keys:manage`. Errors: `NotFound` (also an already revoked key).
     pub async fn revoke(&self, principal: &Principal, org: Uuid, id: Uuid) -> Result<(), Error> {
-        authorized(&self.ports, principal, org, Access::Permission(API_KEYS_MANAGE)).await?;
+        self.ports.gate.authorized(principal, org, API_KEYS_MANAGE).await?;
         let now = self.ports.clock.now();
         if self.ports.api_keys.revoke(org, id, now).await? {
             tracing::info!(key_id = %id, org_id = %org, "API key revoked");

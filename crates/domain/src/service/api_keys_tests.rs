@@ -1,8 +1,11 @@
+use std::sync::Arc;
+
 use chrono::Utc;
+use mockall::predicate::{always, eq};
 use uuid::Uuid;
 
+use super::*;
 use crate::{
-    auth::{AuthPolicy, Principal},
     error::{Error, TokenRejection},
     org::{ApiKey, NewApiKeyInput},
     service::test_support::*,
@@ -70,7 +73,10 @@ async fn keys_need_the_permission_and_other_organizations_keys_do_not_exist() {
     m.api_keys.expect_revoke().never();
     m.api_keys.expect_list().never();
     let s = m.services(AuthPolicy::default());
-    assert!(matches!(s.api_keys.create(&p, org, input(&[])).await, Err(Error::Forbidden("api_keys:manage"))));
+    assert!(matches!(
+        s.api_keys.create(&p, org, input(&[])).await,
+        Err(Error::Forbidden(Refusal::MissingPermission(Permission::ApiKeysManage)))
+    ));
     assert!(matches!(s.api_keys.list(&p, org, 1, 20).await, Err(Error::Forbidden(_))));
     let elsewhere = Uuid::now_v7();
     assert!(matches!(s.api_keys.revoke(&p, elsewhere, Uuid::now_v7()).await, Err(Error::NotFound("organization"))));
@@ -80,14 +86,14 @@ async fn keys_need_the_permission_and_other_organizations_keys_do_not_exist() {
 async fn a_key_acts_in_its_organization_only_and_never_as_a_user() {
     let org = Uuid::now_v7();
     let mut m = Mocks::new();
-    m.orgs.expect_membership().never();
-    m.orgs.expect_list_permissions().returning(|_| Ok(vec![]));
+    m.members.expect_membership().never();
+    m.roles.expect_list_permissions().returning(|_| Ok(vec![]));
     m.orgs.expect_get_org().returning(|_| Ok(None));
     m.api_keys.expect_create().never();
     let s = m.services(AuthPolicy::default());
-    let p = Principal::api_key(&key(org, &["api_keys:manage", "users:read"]));
+    let p = key(org, &["api_keys:manage", "users:read"]).principal();
     assert!(p.user().is_none() && !p.is_superadmin);
-    assert!(matches!(s.orgs.roles(&p, Uuid::now_v7()).await, Err(Error::NotFound("organization"))));
+    assert!(matches!(s.roles.list(&p, Uuid::now_v7()).await, Err(Error::NotFound("organization"))));
     // Keys it makes may hold no more than it does.
     assert!(matches!(s.api_keys.create(&p, org, input(&["users:write"])).await, Err(Error::Forbidden(_))));
     assert!(matches!(s.auth.logout(&p).await, Err(Error::Forbidden(_))));
@@ -112,4 +118,20 @@ async fn bearer_keys_are_looked_up_by_hash_and_refused_when_unknown() {
     let other = crate::org::ApiKeySecret::generate();
     assert!(matches!(s.auth.authenticate(other.expose()).await, Err(Error::Unauthenticated(TokenRejection::Invalid))));
     assert!(matches!(s.auth.authenticate("rsk_garbage").await, Err(Error::Unauthenticated(TokenRejection::Invalid))));
+}
+
+#[tokio::test]
+async fn the_service_reaches_only_the_ports_it_names() {
+    // Built from its own four ports, not from every port of the app.
+    let org = Uuid::now_v7();
+    let id = Uuid::now_v7();
+    let (Mocks { orgs, members, roles, mut api_keys, .. }, p) = caller(org, "admin", &["api_keys:manage"]);
+    api_keys.expect_revoke().with(eq(org), eq(id), always()).times(1).returning(|_, _, _| Ok(true));
+    let service = ApiKeyService::new(ApiKeyPorts {
+        gate: OrgGate::new(Arc::new(orgs), Arc::new(members)),
+        roles: Arc::new(roles),
+        api_keys: Arc::new(api_keys),
+        clock: clock(),
+    });
+    service.revoke(&p, org, id).await.unwrap();
 }

@@ -7,22 +7,20 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::{
-    auth::{AccessClaims, AuthPolicy, Principal, RefreshSecret, RefreshToken, SessionSubject},
+    auth::{Principal, RefreshSecret, RefreshToken, SessionSubject},
     error::{Error, TokenRejection},
+    mail::{Effects, LetterBody},
     org::ApiKeySecret,
-    ports::{NewSession, NewUserRecord, RotateOutcome, Rotation},
-    user::{MePatch, NewUserInput, User},
+    ports::{
+        ApiKeyRepository, Clock, MemberRepository, PasswordHasher, RotateOutcome, Rotation, SessionRepository,
+        TokenSigner, UserRepository,
+    },
+    user::{MePatch, NewUserInput, NewUserRecord, User},
     values::{Email, Password},
     DEFAULT_ORG_ID,
 };
 
-use super::{
-    accounts::verification_for_new,
-    hash_error,
-    mail::{letter_to, queue},
-    Ports,
-};
-use crate::mail::{Effects, LetterBody};
+use super::{hash_error, mail::letter_to, AuthPolicy, ClientMeta, Letters, SessionIssuer, SignedIn};
 
 /// Self-registration: the public subset of a new user.
 #[derive(Debug, Clone, Deserialize)]
@@ -65,23 +63,6 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
-/// Where a request came from, recorded on the session.
-#[derive(Debug, Clone, Default)]
-pub struct ClientMeta {
-    pub user_agent: Option<String>,
-    pub ip: Option<String>,
-}
-
-/// The outcome of register, login and refresh.
-#[derive(Debug, Clone)]
-pub struct SignedIn {
-    pub user: User,
-    pub access_token: String,
-    /// Seconds until the access token expires.
-    pub expires_in: i64,
-    pub refresh_token: RefreshToken,
-}
-
 /// The outcome of registration.
 #[derive(Debug, Clone)]
 pub enum Registered {
@@ -91,16 +72,34 @@ pub enum Registered {
     VerificationRequired(User),
 }
 
+/// What [`AuthService`] calls.
+#[derive(Clone)]
+pub struct AuthPorts {
+    pub users: Arc<dyn UserRepository>,
+    /// Where a login or refresh asks to act in another organization.
+    pub members: Arc<dyn MemberRepository>,
+    /// Bearer tokens that are API keys.
+    pub api_keys: Arc<dyn ApiKeyRepository>,
+    /// Rotation, lookup and revocation of sessions.
+    pub sessions: Arc<dyn SessionRepository>,
+    pub hasher: Arc<dyn PasswordHasher>,
+    /// Verifies access tokens.
+    pub signer: Arc<dyn TokenSigner>,
+    pub letters: Letters,
+    pub issuer: SessionIssuer,
+    pub clock: Arc<dyn Clock>,
+}
+
 /// Authentication use cases.
 #[derive(Clone)]
 pub struct AuthService {
-    ports: Ports,
+    ports: AuthPorts,
     policy: Arc<AuthPolicy>,
     secret: RefreshSecret,
 }
 
 impl AuthService {
-    pub fn new(ports: Ports, policy: Arc<AuthPolicy>, secret: RefreshSecret) -> AuthService {
+    pub fn new(ports: AuthPorts, policy: Arc<AuthPolicy>, secret: RefreshSecret) -> AuthService {
         AuthService { ports, policy, secret }
     }
 
@@ -149,12 +148,12 @@ impl AuthService {
             fields: new.fields,
             now,
         };
-        let effects = verification_for_new(&self.ports, &self.policy, &record)?;
+        let effects = self.ports.letters.verification_for_new(&self.policy, &record)?;
         let user = self.ports.users.create(&record, &effects).await?;
         if self.policy.accounts.require_verified_email {
             return Ok(Registered::VerificationRequired(user));
         }
-        self.open_session(SessionSubject::in_default_org(user, Vec::new()), meta).await.map(Registered::SignedIn)
+        self.ports.issuer.open(SessionSubject::in_default_org(user, Vec::new()), meta).await.map(Registered::SignedIn)
     }
 
     /// Password login. Unknown email and wrong password give the same
@@ -185,72 +184,19 @@ impl AuthService {
             None => record.subject,
             Some(org) => self.subject_in(record.subject, org).await?,
         };
-        self.open_session(subject, meta).await
+        self.ports.issuer.open(subject, meta).await
     }
 
     /// The subject acting in `org`, where they must be a member
     /// (`NotFound("organization")` otherwise: no existence leak).
     async fn subject_in(&self, subject: SessionSubject, org: Uuid) -> Result<SessionSubject, Error> {
         let membership =
-            self.ports.orgs.membership(org, subject.user.id).await?.ok_or(Error::NotFound("organization"))?;
+            self.ports.members.membership(org, subject.user.id).await?.ok_or(Error::NotFound("organization"))?;
         Ok(SessionSubject {
             user: subject.user,
             permissions: membership.permissions,
             org_id: org,
             org_role: Some(membership.role),
-        })
-    }
-
-    pub(super) async fn open_session(&self, mut subject: SessionSubject, meta: ClientMeta) -> Result<SignedIn, Error> {
-        let now = self.ports.clock.now();
-        let session_id = Uuid::now_v7();
-        let refresh = RefreshToken::generate();
-        let expires_at = now + self.policy.session_ttl;
-        self.ports
-            .sessions
-            .create(&NewSession {
-                id: session_id,
-                user_id: subject.user.id,
-                org_id: subject.org_id,
-                refresh_hash: refresh.hash(),
-                refresh_expires_at: (now + self.policy.refresh_ttl).min(expires_at),
-                expires_at,
-                user_agent: meta.user_agent.map(|s| s.chars().take(512).collect()),
-                ip: meta.ip,
-                now,
-            })
-            .await?;
-        subject.user.last_login_at = Some(now);
-        self.signed_in(session_id, subject, refresh)
-    }
-
-    fn signed_in(
-        &self,
-        session_id: Uuid,
-        subject: SessionSubject,
-        refresh_token: RefreshToken,
-    ) -> Result<SignedIn, Error> {
-        let now = self.ports.clock.now();
-        let exp = now + self.policy.access_ttl;
-        let claims = AccessClaims {
-            sub: subject.user.id,
-            sid: session_id,
-            iss: self.policy.issuer.clone(),
-            aud: self.policy.audience.clone(),
-            exp: exp.timestamp(),
-            iat: now.timestamp(),
-            email: subject.user.email.clone(),
-            org: subject.org_id,
-            role: subject.org_role.clone(),
-            perms: subject.permissions,
-            amr: vec!["pwd".into()],
-        };
-        let access_token = self.ports.signer.sign(&claims).map_err(Error::Internal)?;
-        Ok(SignedIn {
-            user: subject.user,
-            access_token,
-            expires_in: self.policy.access_ttl.num_seconds(),
-            refresh_token,
         })
     }
 
@@ -277,7 +223,7 @@ impl AuthService {
             .await?;
         match outcome {
             RotateOutcome::Rotated { session_id, subject } | RotateOutcome::Replayed { session_id, subject } => {
-                self.signed_in(session_id, subject, successor)
+                self.ports.issuer.signed_in(session_id, subject, successor)
             }
             RotateOutcome::Reused { session_id } => {
                 tracing::warn!(%session_id, "refresh token reused after rotation; session revoked");
@@ -296,7 +242,7 @@ impl AuthService {
             let key = ApiKeySecret::parse(token).ok_or(Error::Unauthenticated(TokenRejection::Invalid))?;
             let now = self.ports.clock.now();
             return match self.ports.api_keys.authenticate(&key.hash(), now).await? {
-                Some(key) => Ok(Principal::api_key(&key)),
+                Some(key) => Ok(key.principal()),
                 None => Err(Error::Unauthenticated(TokenRejection::Invalid)),
             };
         }
@@ -366,7 +312,7 @@ impl AuthService {
         };
         let new_hash = self.ports.hasher.hash(&password).await.map_err(hash_error)?;
         let now = self.ports.clock.now();
-        let notice = queue(&self.ports, letter_to(user, LetterBody::PasswordChanged { reset: false }), now)?;
+        let notice = self.ports.letters.queue(letter_to(user, LetterBody::PasswordChanged { reset: false }), now)?;
         let effects = Effects::mail(notice);
         self.ports.users.set_password(user.id, &new_hash, Some(session_id), now, &effects).await?;
         Ok(())

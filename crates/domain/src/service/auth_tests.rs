@@ -2,7 +2,7 @@ use mockall::predicate::*;
 
 use super::*;
 use crate::{
-    auth::{AuthPolicy, RefreshSecret, RefreshToken},
+    auth::{AccessClaims, RefreshSecret, RefreshToken},
     mail::{AccountPolicy, MailTemplate, TokenPurpose},
     ports::{LoginRecord, RotateOutcome},
     service::test_support::*,
@@ -286,7 +286,7 @@ async fn logging_in_to_an_organization_needs_a_membership_there() {
     let mut m = Mocks::new();
     m.users.expect_find_login().returning(|_| Ok(Some(record(UserStatus::Active))));
     m.hasher.expect_verify().returning(|_, _| Ok(true));
-    m.orgs.expect_membership().returning(move |o, u| {
+    m.members.expect_membership().returning(move |o, u| {
         Ok((o == org).then(|| crate::org::Membership {
             org_id: o,
             user_id: u,

@@ -9,19 +9,20 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::{
-    auth::{perms, Actor, AuthPolicy, Principal},
-    error::Error,
+    auth::{Permission, Principal},
+    error::{Error, StateConflict},
     mail::{Effects, Invitation, InvitationStatus, LetterBody, NewInvitation, RevokeOutcome, TokenPurpose},
-    ports::NewUserRecord,
-    user::{BuiltinRole, NewUser, Page, User, UserChanges, UserStatus},
+    ports::{AccountRepository, Clock, RoleRepository},
+    user::{BuiltinRole, NewUser, NewUserRecord, Page, User, UserChanges, UserStatus},
     validation::ValidationErrors,
     values::{BoundedText, Email, Locale},
     Patch,
 };
 
 use super::{
-    mail::{letter_to_new, new_token, queue, throttle},
-    require, ClientMeta, Ports,
+    grants::may_grant_platform_role,
+    mail::{inviter_name, letter_to_new, new_token},
+    require, AuthPolicy, ClientMeta, Letters, Throttle,
 };
 
 /// `POST /invitations`.
@@ -41,46 +42,27 @@ pub struct InviteInput {
     pub locale: Option<String>,
 }
 
+/// What [`InvitationService`] calls.
+#[derive(Clone)]
+pub struct InvitationPorts {
+    /// Invitations, their pending users and tokens.
+    pub accounts: Arc<dyn AccountRepository>,
+    /// The default organization's roles, which an invitation grants.
+    pub roles: Arc<dyn RoleRepository>,
+    pub letters: Letters,
+    pub throttle: Throttle,
+    pub clock: Arc<dyn Clock>,
+}
+
 /// Invitation use cases.
 #[derive(Clone)]
 pub struct InvitationService {
-    ports: Ports,
+    ports: InvitationPorts,
     policy: Arc<AuthPolicy>,
 }
 
-/// Who may give a new user `role` in the default organization: owners (and
-/// superadmins) any; others only a role whose permissions they hold
-/// themselves, never `owner` — so an API key or a custom role with
-/// `users:write` cannot mint an `admin` stronger than itself.
-pub(super) async fn may_grant(ports: &Ports, principal: &Principal, role: BuiltinRole) -> Result<(), Error> {
-    if principal.is_superadmin || (principal.in_default_org() && principal.is_owner()) {
-        return Ok(());
-    }
-    if role == BuiltinRole::Owner {
-        return Err(Error::Forbidden("only owners can grant the owner role"));
-    }
-    let granted = ports
-        .orgs
-        .role_by_name(crate::DEFAULT_ORG_ID, role.as_str())
-        .await?
-        .ok_or_else(|| Error::Internal(format!("the default organization has no {} role", role.as_str())))?;
-    if granted.permissions.iter().all(|p| principal.has(p)) {
-        Ok(())
-    } else {
-        Err(Error::Forbidden("you can only grant a role whose permissions you hold"))
-    }
-}
-
-/// How a letter names its sender: the user's name or address; nobody for an API key.
-pub(super) fn inviter_name(principal: &Principal) -> Option<String> {
-    match &principal.actor {
-        Actor::User { user, .. } => user.name.clone().or_else(|| Some(user.email.clone())),
-        Actor::ApiKey { .. } => None,
-    }
-}
-
 impl InvitationService {
-    pub fn new(ports: Ports, policy: Arc<AuthPolicy>) -> InvitationService {
+    pub fn new(ports: InvitationPorts, policy: Arc<AuthPolicy>) -> InvitationService {
         InvitationService { ports, policy }
     }
 
@@ -94,9 +76,9 @@ impl InvitationService {
         input: InviteInput,
         meta: &ClientMeta,
     ) -> Result<Invitation, Error> {
-        require(principal, perms::USERS_WRITE)?;
+        require(principal, Permission::UsersWrite)?;
         let role = input.role.unwrap_or(BuiltinRole::Member);
-        may_grant(&self.ports, principal, role).await?;
+        may_grant_platform_role(&*self.ports.roles, principal, role).await?;
         let mut errors = ValidationErrors::new();
         let email = errors.check("email", Email::parse(&input.email));
         let name = input.name.map(|n| errors.check("name", BoundedText::<200>::parse(&n).map(BoundedText::into_inner)));
@@ -134,7 +116,7 @@ impl InvitationService {
     ) -> Result<(Invitation, User), Error> {
         let now = self.ports.clock.now();
         let limit = &self.policy.accounts.limits.invite;
-        throttle(&self.ports, "invite", limit, new.email.as_str(), meta.ip.as_deref(), now).await?;
+        self.ports.throttle.check("invite", limit, new.email.as_str(), meta.ip.as_deref(), now).await?;
         let user = NewUserRecord {
             id: Uuid::now_v7(),
             email: new.email,
@@ -151,7 +133,7 @@ impl InvitationService {
         let (token, record) = new_token(TokenPurpose::Invitation, user.id, user.email.clone(), Some(id), ttl, now);
         let inviter = inviter_name(principal);
         let letter = letter_to_new(&user, LetterBody::Invitation { token, valid_for: ttl, inviter });
-        let effects = Effects::token_and_mail(record, queue(&self.ports, letter, now)?);
+        let effects = Effects::token_and_mail(record, self.ports.letters.queue(letter, now)?);
         let invitation = NewInvitation { id, user, invited_by: principal.user_id(), expires_at: now + ttl, reinvite };
         Ok(self.ports.accounts.invite(&invitation, &effects).await?)
     }
@@ -164,7 +146,7 @@ impl InvitationService {
         page: u32,
         per_page: u32,
     ) -> Result<Page<Invitation>, Error> {
-        require(principal, perms::USERS_READ)?;
+        require(principal, Permission::UsersRead)?;
         let now = self.ports.clock.now();
         Ok(self.ports.accounts.list_invitations(status, page, per_page, now).await?)
     }
@@ -173,13 +155,11 @@ impl InvitationService {
     /// still pending, is removed. Idempotent. Needs `users:write`. Errors:
     /// `NotFound`, `InvalidState` (accepted), `Unavailable`.
     pub async fn revoke(&self, principal: &Principal, id: Uuid) -> Result<(), Error> {
-        require(principal, perms::USERS_WRITE)?;
+        require(principal, Permission::UsersWrite)?;
         let now = self.ports.clock.now();
         match self.ports.accounts.revoke_invitation(id, now).await? {
             RevokeOutcome::Revoked | RevokeOutcome::AlreadyClosed => Ok(()),
-            RevokeOutcome::Accepted => {
-                Err(Error::InvalidState("the invitation was accepted; manage the account as a user"))
-            }
+            RevokeOutcome::Accepted => Err(Error::InvalidState(StateConflict::InvitationAccepted)),
             RevokeOutcome::NotFound => Err(Error::NotFound("invitation")),
         }
     }

@@ -1,4 +1,4 @@
-//! Members and locations of an organization.
+//! The members of an organization.
 //!
 //! Rules beyond the permission itself: only owners (and superadmins) make
 //! or unmake owners and act on owners; nobody changes their own role; a
@@ -10,92 +10,65 @@
 //! account and their other organizations are untouched. Nobody
 //! (de)activates themselves, and the last active owner stays active.
 
+use std::sync::Arc;
+
 use uuid::Uuid;
 
 use crate::{
-    auth::Principal,
-    error::Error,
+    auth::{Permission, Principal, Refusal},
+    error::{Error, StateConflict},
     org::{
-        AddMemberInput, Location, LocationInput, LocationPatch, Member, MemberChange, MemberOutcome, MemberPatch,
-        MemberPermissionsInput, Membership, Role,
+        Access, AddMemberInput, Member, MemberChange, MemberOutcome, MemberPatch, MemberPermissionsInput, Membership,
     },
-    user::{ListParams, Page, Scope},
-    validation::{Patch, ValidationErrors},
+    ports::{Clock, LocationRepository, MemberRepository, RoleRepository, UserRepository},
+    user::{ListParams, Scope},
+    validation::Patch,
 };
 
 use super::{
-    orgs::{authorized, known_permissions, may_grant},
-    Ports, UserList, UserService,
+    grants::{is_owner, known_permissions, may_assign, may_grant, role_with_location},
+    Directory, OrgGate, UserList,
 };
-use crate::org::Access;
 
-pub(super) const MEMBERS_MANAGE: &str = "members:manage";
-const LOCATIONS_MANAGE: &str = "locations:manage";
-const USERS_READ: &str = "users:read";
-const USERS_WRITE: &str = "users:write";
+const MEMBERS_MANAGE: Access = Access::Permission(Permission::MembersManage);
 
-/// Member and location use cases.
+/// What [`MemberService`] calls.
+#[derive(Clone)]
+pub struct MemberPorts {
+    pub gate: OrgGate,
+    pub members: Arc<dyn MemberRepository>,
+    /// The role a member is given, and the permissions the organization knows.
+    pub roles: Arc<dyn RoleRepository>,
+    /// The location a member is given.
+    pub locations: Arc<dyn LocationRepository>,
+    /// To check that a user added by id exists.
+    pub users: Arc<dyn UserRepository>,
+    /// The member list.
+    pub directory: Directory,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Member use cases.
 #[derive(Clone)]
 pub struct MemberService {
-    ports: Ports,
-    users: UserService,
-}
-
-fn invalid(field: &str, message: &str) -> Error {
-    let mut errors = ValidationErrors::new();
-    errors.add(field, message);
-    Error::Validation(errors)
-}
-
-fn is_owner(principal: &Principal, membership: Option<&Membership>) -> bool {
-    principal.is_superadmin || membership.is_some_and(|m| m.role == "owner")
-}
-
-/// The role called `name` in `org`, checked against the location it
-/// would be held with; `Validation` on `role` / `location_id`.
-pub(super) async fn role_with_location(
-    ports: &Ports,
-    org: Uuid,
-    name: &str,
-    location: Option<Uuid>,
-) -> Result<Role, Error> {
-    let role = ports
-        .orgs
-        .role_by_name(org, name)
-        .await?
-        .ok_or_else(|| invalid("role", "is not a role of this organization"))?;
-    match location {
-        Some(id) if ports.orgs.get_location(org, id).await?.is_none() => {
-            Err(invalid("location_id", "is not a location of this organization"))
-        }
-        None if role.requires_location => Err(invalid("location_id", "is required by this role")),
-        _ => Ok(role),
-    }
-}
-
-/// Who may hand out `role`: owners for `owner`, else whoever holds its permissions.
-pub(super) fn may_assign(principal: &Principal, membership: Option<&Membership>, role: &Role) -> Result<(), Error> {
-    if role.name == "owner" && !is_owner(principal, membership) {
-        return Err(Error::Forbidden("only owners make owners"));
-    }
-    may_grant(principal, membership, &role.permissions)
+    ports: MemberPorts,
 }
 
 impl MemberService {
-    pub fn new(ports: Ports, users: UserService) -> MemberService {
-        MemberService { ports, users }
+    pub fn new(ports: MemberPorts) -> MemberService {
+        MemberService { ports }
     }
 
     /// The members of an organization, with every feature of `GET /users`
     /// (their `role` is their role here). Needs `users:read` there.
     pub async fn list(&self, principal: &Principal, org: Uuid, params: &ListParams) -> Result<UserList, Error> {
-        authorized(&self.ports, principal, org, Access::Permission(USERS_READ)).await?;
-        self.users.list_in(Scope::Org(org), params).await
+        self.ports.gate.authorized(principal, org, Access::Permission(Permission::UsersRead)).await?;
+        self.ports.directory.list(Scope::Org(org), params).await
     }
 
     pub async fn get(&self, principal: &Principal, org: Uuid, user: Uuid) -> Result<Member, Error> {
-        authorized(&self.ports, principal, org, Access::Read).await?;
-        self.ports.orgs.get_member(org, user).await?.ok_or(Error::NotFound("member"))
+        self.ports.gate.authorized(principal, org, Access::Read).await?;
+        self.ports.members.get_member(org, user).await?.ok_or(Error::NotFound("member"))
     }
 
     /// Adds an existing user by id. Needs `members:manage` there, and —
@@ -105,17 +78,19 @@ impl MemberService {
     /// cannot pull in arbitrary users by id.) Errors: `NotFound` (user),
     /// `Validation` (role, location), `Forbidden`, `Conflict(AlreadyMember)`.
     pub async fn add(&self, principal: &Principal, org: Uuid, input: AddMemberInput) -> Result<Member, Error> {
-        let membership = authorized(&self.ports, principal, org, Access::Permission(MEMBERS_MANAGE)).await?;
-        let platform_admin = principal.is_superadmin || (principal.in_default_org() && principal.has(USERS_WRITE));
+        let membership = self.ports.gate.authorized(principal, org, MEMBERS_MANAGE).await?;
+        let platform_admin =
+            principal.is_superadmin || (principal.in_default_org() && principal.holds(Permission::UsersWrite));
         if !platform_admin {
-            return Err(Error::Forbidden("adding an existing user takes a platform user administrator"));
+            return Err(Error::Forbidden(Refusal::PlatformAdminOnly));
         }
         self.ports.users.get(input.user_id).await?.ok_or(Error::NotFound("user"))?;
         let role_name = input.role.as_deref().unwrap_or("member");
-        let role = role_with_location(&self.ports, org, role_name, input.location_id).await?;
+        let role =
+            role_with_location(&*self.ports.roles, &*self.ports.locations, org, role_name, input.location_id).await?;
         may_assign(principal, membership.as_ref(), &role)?;
         let now = self.ports.clock.now();
-        Ok(self.ports.orgs.add_member(org, input.user_id, role.id, input.location_id, now).await?)
+        Ok(self.ports.members.add_member(org, input.user_id, role.id, input.location_id, now).await?)
     }
 
     async fn target(
@@ -125,9 +100,9 @@ impl MemberService {
         org: Uuid,
         user: Uuid,
     ) -> Result<Member, Error> {
-        let member = self.ports.orgs.get_member(org, user).await?.ok_or(Error::NotFound("member"))?;
+        let member = self.ports.members.get_member(org, user).await?.ok_or(Error::NotFound("member"))?;
         if member.role == "owner" && !is_owner(principal, membership) {
-            return Err(Error::Forbidden("owners are managed by owners"));
+            return Err(Error::Forbidden(Refusal::OwnerOnly));
         }
         Ok(member)
     }
@@ -136,7 +111,7 @@ impl MemberService {
         match outcome {
             MemberOutcome::Done(v) => Ok(v),
             MemberOutcome::NotFound => Err(Error::NotFound("member")),
-            MemberOutcome::LastOwner => Err(Error::Forbidden("an organization keeps at least one owner")),
+            MemberOutcome::LastOwner => Err(Error::Forbidden(Refusal::LastOwner)),
         }
     }
 
@@ -149,10 +124,10 @@ impl MemberService {
         user: Uuid,
         patch: MemberPatch,
     ) -> Result<Member, Error> {
-        let membership = authorized(&self.ports, principal, org, Access::Permission(MEMBERS_MANAGE)).await?;
+        let membership = self.ports.gate.authorized(principal, org, MEMBERS_MANAGE).await?;
         let current = self.target(principal, membership.as_ref(), org, user).await?;
         if patch.role.is_some() && principal.is_user(user) && !principal.is_superadmin {
-            return Err(Error::Forbidden("nobody changes their own role"));
+            return Err(Error::Forbidden(Refusal::NotYourself));
         }
         let location = match patch.location_id {
             Patch::Keep => current.location_id,
@@ -160,7 +135,7 @@ impl MemberService {
             Patch::Set(id) => Some(id),
         };
         let role_name = patch.role.as_deref().unwrap_or(&current.role);
-        let role = role_with_location(&self.ports, org, role_name, location).await?;
+        let role = role_with_location(&*self.ports.roles, &*self.ports.locations, org, role_name, location).await?;
         if patch.role.is_some() {
             may_assign(principal, membership.as_ref(), &role)?;
         }
@@ -169,7 +144,7 @@ impl MemberService {
             location_id: (!patch.location_id.is_keep()).then_some(location),
             extra_permissions: None,
         };
-        Self::outcome(self.ports.orgs.update_member(org, user, &change).await?)
+        Self::outcome(self.ports.members.update_member(org, user, &change).await?)
     }
 
     /// Replaces the permissions granted to one member on top of their role.
@@ -181,16 +156,16 @@ impl MemberService {
         user: Uuid,
         input: MemberPermissionsInput,
     ) -> Result<Member, Error> {
-        let membership = authorized(&self.ports, principal, org, Access::Permission(MEMBERS_MANAGE)).await?;
+        let membership = self.ports.gate.authorized(principal, org, MEMBERS_MANAGE).await?;
         self.target(principal, membership.as_ref(), org, user).await?;
         let permissions = input.validate()?;
-        known_permissions(&self.ports, org, "permissions", &permissions).await?;
+        known_permissions(&*self.ports.roles, org, "permissions", &permissions).await?;
         may_grant(principal, membership.as_ref(), &permissions)?;
         if principal.is_user(user) && !is_owner(principal, membership.as_ref()) {
-            return Err(Error::Forbidden("nobody grants themselves permissions"));
+            return Err(Error::Forbidden(Refusal::NotYourself));
         }
         let change = MemberChange { extra_permissions: Some(permissions), ..MemberChange::default() };
-        Self::outcome(self.ports.orgs.update_member(org, user, &change).await?)
+        Self::outcome(self.ports.members.update_member(org, user, &change).await?)
     }
 
     /// Deactivates a member in this organization only and ends their
@@ -210,89 +185,23 @@ impl MemberService {
     }
 
     async fn set_active(&self, principal: &Principal, org: Uuid, user: Uuid, active: bool) -> Result<Member, Error> {
-        let membership = authorized(&self.ports, principal, org, Access::Permission(MEMBERS_MANAGE)).await?;
+        let membership = self.ports.gate.authorized(principal, org, MEMBERS_MANAGE).await?;
         self.target(principal, membership.as_ref(), org, user).await?;
         if principal.is_user(user) {
-            return Err(Error::Forbidden("nobody activates or deactivates themselves"));
+            return Err(Error::Forbidden(Refusal::NotYourself));
         }
         if org == crate::DEFAULT_ORG_ID {
-            return Err(Error::InvalidState(
-                "members of the default organization are the platform's users: (de)activate the user instead",
-            ));
+            return Err(Error::InvalidState(StateConflict::DefaultOrgMembership));
         }
         let now = self.ports.clock.now();
-        Self::outcome(self.ports.orgs.set_member_active(org, user, active, now).await?)
+        Self::outcome(self.ports.members.set_member_active(org, user, active, now).await?)
     }
 
     /// Removes a member (the user stays). Needs `members:manage`.
     pub async fn remove(&self, principal: &Principal, org: Uuid, user: Uuid) -> Result<(), Error> {
-        let membership = authorized(&self.ports, principal, org, Access::Permission(MEMBERS_MANAGE)).await?;
+        let membership = self.ports.gate.authorized(principal, org, MEMBERS_MANAGE).await?;
         self.target(principal, membership.as_ref(), org, user).await?;
-        Self::outcome(self.ports.orgs.remove_member(org, user).await?)
-    }
-
-    /// Locations by name; `q` searches names and keywords. Any member.
-    pub async fn locations(
-        &self,
-        principal: &Principal,
-        org: Uuid,
-        q: Option<String>,
-        page: u32,
-        per_page: u32,
-    ) -> Result<Page<Location>, Error> {
-        authorized(&self.ports, principal, org, Access::Read).await?;
-        Ok(self.ports.orgs.list_locations(org, q.filter(|q| !q.trim().is_empty()), page, per_page).await?)
-    }
-
-    pub async fn location(&self, principal: &Principal, org: Uuid, id: Uuid) -> Result<Location, Error> {
-        authorized(&self.ports, principal, org, Access::Read).await?;
-        self.ports.orgs.get_location(org, id).await?.ok_or(Error::NotFound("location"))
-    }
-
-    /// Needs `locations:manage`.
-    pub async fn create_location(
-        &self,
-        principal: &Principal,
-        org: Uuid,
-        input: LocationInput,
-    ) -> Result<Location, Error> {
-        authorized(&self.ports, principal, org, Access::Permission(LOCATIONS_MANAGE)).await?;
-        let input = input.validate()?;
-        let now = self.ports.clock.now();
-        let location = Location {
-            id: Uuid::now_v7(),
-            org_id: org,
-            name: input.name,
-            timezone: input.timezone,
-            keywords: input.keywords,
-            created_at: now,
-            updated_at: now,
-        };
-        Ok(self.ports.orgs.create_location(&location).await?)
-    }
-
-    /// Needs `locations:manage`.
-    pub async fn update_location(
-        &self,
-        principal: &Principal,
-        org: Uuid,
-        id: Uuid,
-        patch: LocationPatch,
-    ) -> Result<Location, Error> {
-        authorized(&self.ports, principal, org, Access::Permission(LOCATIONS_MANAGE)).await?;
-        let patch = patch.validate()?;
-        let now = self.ports.clock.now();
-        self.ports.orgs.update_location(org, id, &patch, now).await?.ok_or(Error::NotFound("location"))
-    }
-
-    /// Needs `locations:manage`; refused while members have it.
-    pub async fn delete_location(&self, principal: &Principal, org: Uuid, id: Uuid) -> Result<(), Error> {
-        authorized(&self.ports, principal, org, Access::Permission(LOCATIONS_MANAGE)).await?;
-        if self.ports.orgs.delete_location(org, id).await? {
-            Ok(())
-        } else {
-            Err(Error::NotFound("location"))
-        }
+        Self::outcome(self.ports.members.remove_member(org, user).await?)
     }
 }
 

@@ -6,7 +6,7 @@ use mockall::predicate::eq;
 use uuid::Uuid;
 
 use super::*;
-use crate::{auth::AuthPolicy, org::Member, service::test_support::*};
+use crate::{org::Member, service::test_support::*};
 
 fn member(org: Uuid, user: Uuid, role: &str, active: bool) -> Member {
     Member {
@@ -22,7 +22,9 @@ fn member(org: Uuid, user: Uuid, role: &str, active: bool) -> Member {
 
 /// `get_member` answers `target` as a member with `role`, nobody else.
 fn target_is(m: &mut Mocks, org: Uuid, target: Uuid, role: &'static str) {
-    m.orgs.expect_get_member().returning(move |o, u| Ok((o == org && u == target).then(|| member(o, u, role, true))));
+    m.members
+        .expect_get_member()
+        .returning(move |o, u| Ok((o == org && u == target).then(|| member(o, u, role, true))));
 }
 
 #[tokio::test]
@@ -30,12 +32,12 @@ async fn an_admin_deactivates_and_reactivates_a_member_in_their_organization() {
     let (org, bob) = (Uuid::now_v7(), Uuid::now_v7());
     let (mut m, p) = caller(org, "admin", &["members:manage"]);
     target_is(&mut m, org, bob, "member");
-    m.orgs
+    m.members
         .expect_set_member_active()
         .with(eq(org), eq(bob), eq(false), eq(now()))
         .times(1)
         .returning(|o, u, active, _| Ok(MemberOutcome::Done(member(o, u, "member", active))));
-    m.orgs
+    m.members
         .expect_set_member_active()
         .with(eq(org), eq(bob), eq(true), eq(now()))
         .times(1)
@@ -52,10 +54,16 @@ async fn without_members_manage_it_is_forbidden_and_strangers_see_nothing() {
     let (org, bob) = (Uuid::now_v7(), Uuid::now_v7());
     let (mut m, p) = caller(org, "member", &["users:read"]);
     target_is(&mut m, org, bob, "member");
-    m.orgs.expect_set_member_active().never();
+    m.members.expect_set_member_active().never();
     let s = m.services(AuthPolicy::default());
-    assert!(matches!(s.members.deactivate(&p, org, bob).await, Err(Error::Forbidden("members:manage"))));
-    assert!(matches!(s.members.activate(&p, org, bob).await, Err(Error::Forbidden("members:manage"))));
+    assert!(matches!(
+        s.members.deactivate(&p, org, bob).await,
+        Err(Error::Forbidden(Refusal::MissingPermission(Permission::MembersManage)))
+    ));
+    assert!(matches!(
+        s.members.activate(&p, org, bob).await,
+        Err(Error::Forbidden(Refusal::MissingPermission(Permission::MembersManage)))
+    ));
     // Another organization, where the caller is no member, does not exist.
     let other = Uuid::now_v7();
     assert!(matches!(s.members.deactivate(&p, other, bob).await, Err(Error::NotFound("organization"))));
@@ -67,7 +75,7 @@ async fn nobody_deactivates_themselves_and_owners_are_left_to_owners() {
     let (mut m, owner) = caller(org, "owner", &["members:manage"]);
     let me = owner.user_id().unwrap();
     target_is(&mut m, org, me, "owner");
-    m.orgs.expect_set_member_active().never();
+    m.members.expect_set_member_active().never();
     let s = m.services(AuthPolicy::default());
     assert!(matches!(s.members.deactivate(&owner, org, me).await, Err(Error::Forbidden(_))));
     assert!(matches!(s.members.activate(&owner, org, me).await, Err(Error::Forbidden(_))));
@@ -75,12 +83,9 @@ async fn nobody_deactivates_themselves_and_owners_are_left_to_owners() {
     let boss = Uuid::now_v7();
     let (mut m, admin) = caller(org, "admin", &["members:manage"]);
     target_is(&mut m, org, boss, "owner");
-    m.orgs.expect_set_member_active().never();
+    m.members.expect_set_member_active().never();
     let s = m.services(AuthPolicy::default());
-    assert!(matches!(
-        s.members.deactivate(&admin, org, boss).await,
-        Err(Error::Forbidden("owners are managed by owners"))
-    ));
+    assert!(matches!(s.members.deactivate(&admin, org, boss).await, Err(Error::Forbidden(Refusal::OwnerOnly))));
     // An unknown member is not found.
     assert!(matches!(s.members.deactivate(&admin, org, Uuid::now_v7()).await, Err(Error::NotFound("member"))));
 }
@@ -89,20 +94,17 @@ async fn nobody_deactivates_themselves_and_owners_are_left_to_owners() {
 async fn the_last_active_owner_stays_and_a_vanished_member_is_not_found() {
     let (org, other_owner, gone) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
     let (mut m, p) = caller(org, "owner", &["members:manage"]);
-    m.orgs.expect_get_member().returning(|o, u| Ok(Some(member(o, u, "owner", true))));
-    m.orgs
+    m.members.expect_get_member().returning(|o, u| Ok(Some(member(o, u, "owner", true))));
+    m.members
         .expect_set_member_active()
         .with(eq(org), eq(other_owner), eq(false), eq(now()))
         .returning(|_, _, _, _| Ok(MemberOutcome::LastOwner));
-    m.orgs
+    m.members
         .expect_set_member_active()
         .with(eq(org), eq(gone), eq(false), eq(now()))
         .returning(|_, _, _, _| Ok(MemberOutcome::NotFound));
     let s = m.services(AuthPolicy::default());
-    assert!(matches!(
-        s.members.deactivate(&p, org, other_owner).await,
-        Err(Error::Forbidden("an organization keeps at least one owner"))
-    ));
+    assert!(matches!(s.members.deactivate(&p, org, other_owner).await, Err(Error::Forbidden(Refusal::LastOwner))));
     assert!(matches!(s.members.deactivate(&p, org, gone).await, Err(Error::NotFound("member"))));
 }
 
@@ -111,7 +113,7 @@ async fn the_default_organization_deactivates_users_not_members() {
     let (org, bob) = (crate::DEFAULT_ORG_ID, Uuid::now_v7());
     let (mut m, p) = caller(org, "admin", &["members:manage", "users:manage_status"]);
     target_is(&mut m, org, bob, "member");
-    m.orgs.expect_set_member_active().never();
+    m.members.expect_set_member_active().never();
     let s = m.services(AuthPolicy::default());
     assert!(matches!(s.members.deactivate(&p, org, bob).await, Err(Error::InvalidState(_))));
     assert!(matches!(s.members.activate(&p, org, bob).await, Err(Error::InvalidState(_))));
@@ -125,7 +127,7 @@ async fn a_superadmin_deactivates_anyone_else_but_not_themselves() {
     let root = principal(root, vec![]);
     let me = root.user_id().unwrap();
     let mut m = Mocks::new();
-    m.orgs.expect_membership().returning(move |o, u| Ok((u == me).then(|| membership(o, u, "owner", &[]))));
+    m.members.expect_membership().returning(move |o, u| Ok((u == me).then(|| membership(o, u, "owner", &[]))));
     m.orgs.expect_get_org().returning(|id| {
         Ok(Some(crate::org::Organization {
             id,
@@ -136,8 +138,8 @@ async fn a_superadmin_deactivates_anyone_else_but_not_themselves() {
             updated_at: now(),
         }))
     });
-    m.orgs.expect_get_member().returning(|o, u| Ok(Some(member(o, u, "owner", true))));
-    m.orgs
+    m.members.expect_get_member().returning(|o, u| Ok(Some(member(o, u, "owner", true))));
+    m.members
         .expect_set_member_active()
         .with(eq(org), eq(boss), eq(false), eq(now()))
         .times(1)

@@ -1,45 +1,80 @@
-//! The use cases. Services hold `Arc<dyn Port>`s and the policy; the binary
-//! builds them with the real adapters, unit tests with mocks.
+//! The use cases. Each service names in its constructor only the ports it
+//! calls (its `…Ports` struct, defined beside it), so its reach shows in its
+//! signature and a unit test mocks only what it uses. The parts several
+//! services share sit below them, each with its own few ports:
+//!
+//! - [`Letters`] renders and seals letters for the outbox (composer, sealer);
+//! - [`Throttle`] counts requests against rate limits (rate-limit store);
+//! - [`OrgGate`] loads the caller's membership and asks
+//!   [`authorize`](crate::org::authorize) (organizations, members);
+//! - [`SessionIssuer`] opens sessions and signs access tokens (sessions,
+//!   signer, clock);
+//! - [`Directory`] pages and counts users (users, cursor codec);
+//! - `grants` holds the rules about handing out roles and permissions.
+//!
+//! [`Services::new`] is the one place that hands the adapters in [`Ports`] to
+//! the services; the binary builds `Ports`, unit tests build it from mocks.
 
 mod accounts;
 mod api_keys;
 mod auth;
+mod directory;
+mod gate;
+mod grants;
 mod invitations;
+mod issuer;
+mod locations;
 mod mail;
 mod members;
 mod org_invitations;
 mod orgs;
 mod outbox;
+mod policy;
+mod roles;
+mod throttle;
 mod users;
 
-pub use accounts::{AcceptInvitationInput, AccountService, ChangeEmailInput, ResetPasswordInput};
-pub use api_keys::ApiKeyService;
-pub use auth::{AuthService, ClientMeta, Credentials, RegisterInput, Registered, SignedIn};
-pub use invitations::{InvitationService, InviteInput};
-pub use members::MemberService;
-pub use org_invitations::{AcceptOrgInvitationInput, OrgAccepted, OrgInvitationService};
-pub use orgs::OrgService;
-pub use outbox::{DispatchReport, OutboxService};
-pub use users::{UserList, UserService};
+pub use accounts::{AcceptInvitationInput, AccountPorts, AccountService, ChangeEmailInput, ResetPasswordInput};
+pub use api_keys::{ApiKeyPorts, ApiKeyService};
+pub use auth::{AuthPorts, AuthService, Credentials, RegisterInput, Registered};
+pub use directory::{Directory, UserList};
+pub use gate::OrgGate;
+pub use invitations::{InvitationPorts, InvitationService, InviteInput};
+pub use issuer::{ClientMeta, SessionIssuer, SignedIn};
+pub use locations::{LocationPorts, LocationService};
+pub use mail::Letters;
+pub use members::{MemberPorts, MemberService};
+pub use org_invitations::{AcceptOrgInvitationInput, OrgAccepted, OrgInvitationPorts, OrgInvitationService};
+pub use orgs::{OrgPorts, OrgService};
+pub use outbox::{DispatchReport, OutboxPorts, OutboxService};
+pub use policy::AuthPolicy;
+pub use roles::{RolePorts, RoleService};
+pub use throttle::Throttle;
+pub use users::{UserPorts, UserService};
 
 use std::sync::Arc;
 
 use crate::{
-    auth::{AuthPolicy, Principal},
+    auth::{Permission, Principal, RefreshSecret, Refusal},
     ports::{
-        AccountRepository, ApiKeyRepository, Clock, MailComposer, Mailer, OrgInvitationRepository, OrgRepository,
-        OutboxRepository, PasswordHasher, RateLimitStore, Sealer, SessionRepository, TokenSigner, UserRepository,
+        AccountRepository, ApiKeyRepository, Clock, LocationRepository, MailComposer, Mailer, MemberRepository,
+        OrgInvitationRepository, OrganizationRepository, OutboxRepository, PasswordHasher, RateLimitStore,
+        RoleRepository, Sealer, SessionRepository, TokenSigner, UserRepository,
     },
+    user::CursorCodec,
     Error, ValidationErrors,
 };
 
-/// Every port the services need, built once by the binary.
+/// Every adapter, built once by the binary and handed out by [`Services::new`].
 #[derive(Clone)]
 pub struct Ports {
     pub users: Arc<dyn UserRepository>,
     pub sessions: Arc<dyn SessionRepository>,
     pub accounts: Arc<dyn AccountRepository>,
-    pub orgs: Arc<dyn OrgRepository>,
+    pub orgs: Arc<dyn OrganizationRepository>,
+    pub roles: Arc<dyn RoleRepository>,
+    pub locations: Arc<dyn LocationRepository>,
+    pub members: Arc<dyn MemberRepository>,
     pub api_keys: Arc<dyn ApiKeyRepository>,
     pub org_invitations: Arc<dyn OrgInvitationRepository>,
     pub outbox: Arc<dyn OutboxRepository>,
@@ -61,50 +96,163 @@ pub struct Services {
     pub invitations: InvitationService,
     pub outbox: OutboxService,
     pub orgs: OrgService,
+    pub roles: RoleService,
+    pub locations: LocationService,
     pub members: MemberService,
     pub api_keys: ApiKeyService,
     pub org_invitations: OrgInvitationService,
 }
 
 impl Services {
-    pub fn new(ports: Ports, policy: AuthPolicy, refresh_secret: crate::auth::RefreshSecret) -> Services {
+    /// Hands each service the ports it calls.
+    pub fn new(ports: Ports, policy: AuthPolicy, refresh_secret: RefreshSecret) -> Services {
         let retry = policy.outbox;
         let policy = Arc::new(policy);
-        let cursors = crate::user::CursorCodec::new(refresh_secret.derive("directory cursors"));
-        let auth = AuthService::new(ports.clone(), policy.clone(), refresh_secret);
-        let invitations = InvitationService::new(ports.clone(), policy.clone());
-        let users = UserService::new(ports.clone(), policy.clone(), cursors, invitations.clone());
-        Services {
-            accounts: AccountService::new(ports.clone(), policy.clone(), auth.clone()),
-            members: MemberService::new(ports.clone(), users.clone()),
-            orgs: OrgService::new(ports.clone()),
-            api_keys: ApiKeyService::new(ports.clone()),
-            org_invitations: OrgInvitationService::new(ports.clone(), policy.clone(), auth.clone()),
-            outbox: OutboxService::new(ports, retry),
+        let Ports {
             users,
+            sessions,
+            accounts,
+            orgs,
+            roles,
+            locations,
+            members,
+            api_keys,
+            org_invitations,
+            outbox,
+            rate_limits,
+            hasher,
+            signer,
+            composer,
+            sealer,
+            mailer,
+            clock,
+        } = ports;
+        let letters = Letters::new(composer, sealer.clone());
+        let throttle = Throttle::new(rate_limits.clone());
+        let gate = OrgGate::new(orgs.clone(), members.clone());
+        let issuer = SessionIssuer::new(sessions.clone(), signer.clone(), clock.clone(), policy.clone());
+        let cursors = CursorCodec::new(refresh_secret.derive("directory cursors"));
+        let directory = Directory::new(users.clone(), cursors);
+        let invitations = InvitationService::new(
+            InvitationPorts {
+                accounts: accounts.clone(),
+                roles: roles.clone(),
+                letters: letters.clone(),
+                throttle: throttle.clone(),
+                clock: clock.clone(),
+            },
+            policy.clone(),
+        );
+        Services {
+            auth: AuthService::new(
+                AuthPorts {
+                    users: users.clone(),
+                    members: members.clone(),
+                    api_keys: api_keys.clone(),
+                    sessions,
+                    hasher: hasher.clone(),
+                    signer,
+                    letters: letters.clone(),
+                    issuer: issuer.clone(),
+                    clock: clock.clone(),
+                },
+                policy.clone(),
+                refresh_secret,
+            ),
+            users: UserService::new(
+                UserPorts {
+                    users: users.clone(),
+                    accounts: accounts.clone(),
+                    roles: roles.clone(),
+                    hasher: hasher.clone(),
+                    letters: letters.clone(),
+                    directory: directory.clone(),
+                    invitations: invitations.clone(),
+                    clock: clock.clone(),
+                },
+                policy.clone(),
+            ),
+            accounts: AccountService::new(
+                AccountPorts {
+                    users: users.clone(),
+                    accounts,
+                    hasher: hasher.clone(),
+                    letters: letters.clone(),
+                    throttle: throttle.clone(),
+                    issuer: issuer.clone(),
+                    clock: clock.clone(),
+                },
+                policy.clone(),
+            ),
+            outbox: OutboxService::new(
+                OutboxPorts { outbox, rate_limits, sealer, mailer, clock: clock.clone() },
+                retry,
+            ),
+            orgs: OrgService::new(OrgPorts {
+                gate: gate.clone(),
+                orgs: orgs.clone(),
+                users: users.clone(),
+                clock: clock.clone(),
+            }),
+            roles: RoleService::new(RolePorts { gate: gate.clone(), roles: roles.clone(), clock: clock.clone() }),
+            locations: LocationService::new(LocationPorts {
+                gate: gate.clone(),
+                locations: locations.clone(),
+                clock: clock.clone(),
+            }),
+            members: MemberService::new(MemberPorts {
+                gate: gate.clone(),
+                members,
+                roles: roles.clone(),
+                locations: locations.clone(),
+                users: users.clone(),
+                directory,
+                clock: clock.clone(),
+            }),
+            api_keys: ApiKeyService::new(ApiKeyPorts {
+                gate: gate.clone(),
+                roles: roles.clone(),
+                api_keys,
+                clock: clock.clone(),
+            }),
+            org_invitations: OrgInvitationService::new(
+                OrgInvitationPorts {
+                    gate,
+                    orgs,
+                    roles,
+                    locations,
+                    users,
+                    org_invitations,
+                    hasher,
+                    letters,
+                    throttle,
+                    issuer,
+                    clock,
+                },
+                policy,
+            ),
             invitations,
-            auth,
         }
     }
 }
 
-/// `Forbidden` unless the caller holds `permission` for the platform's user
+/// Refused unless the caller holds `permission` for the platform's user
 /// administration: in the default organization (a session switched to
 /// another organization carries that organization's permissions, which say
 /// nothing about the platform's users), or as a superadmin.
-fn require(principal: &Principal, permission: &'static str) -> Result<(), Error> {
+fn require(principal: &Principal, permission: Permission) -> Result<(), Error> {
     if !principal.is_superadmin && !principal.in_default_org() {
-        return Err(Error::Forbidden("user administration happens in the default organization; switch to it"));
+        return Err(Error::Forbidden(Refusal::DefaultOrgSessionRequired));
     }
-    if principal.has(permission) {
+    if principal.holds(permission) {
         Ok(())
     } else {
-        Err(Error::Forbidden(permission))
+        Err(Error::Forbidden(Refusal::MissingPermission(permission)))
     }
 }
 
 /// `result`'s errors added to those already found; `Validation` unless both are clean.
-pub(super) fn merge_errors<T>(mut refused: ValidationErrors, result: Result<T, ValidationErrors>) -> Result<T, Error> {
+fn merge_errors<T>(mut refused: ValidationErrors, result: Result<T, ValidationErrors>) -> Result<T, Error> {
     match result {
         Ok(v) if refused.is_empty() => Ok(v),
         Ok(_) => Err(Error::Validation(refused)),
@@ -115,10 +263,10 @@ pub(super) fn merge_errors<T>(mut refused: ValidationErrors, result: Result<T, V
     }
 }
 
-fn hash_error(e: crate::ports::HashError) -> crate::Error {
+fn hash_error(e: crate::ports::HashError) -> Error {
     match e {
-        crate::ports::HashError::Unavailable(m) => crate::Error::Unavailable(m),
-        crate::ports::HashError::Internal(m) => crate::Error::Internal(m),
+        crate::ports::HashError::Unavailable(m) => Error::Unavailable(m),
+        crate::ports::HashError::Internal(m) => Error::Internal(m),
     }
 }
 

@@ -10,25 +10,28 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::{
-    auth::{AuthPolicy, OneTimeToken, Principal},
-    error::Error,
+    auth::{OneTimeToken, Permission, Principal, TokenHash},
+    error::{Error, StateConflict},
     mail::{Effects, InvitationStatus, Letter, LetterBody, RevokeOutcome, TokenState},
     org::{AcceptOutcome, Acceptance, Access, NewOrgInvitation, OrgInvitation, OrgInviteInput},
-    ports::NewUserRecord,
-    user::{BuiltinRole, Page, UserChanges, UserStatus},
+    ports::{
+        Clock, LocationRepository, OrgInvitationRepository, OrganizationRepository, PasswordHasher, RoleRepository,
+        UserRepository,
+    },
+    user::{BuiltinRole, NewUserRecord, Page, UserChanges, UserStatus},
     validation::ValidationErrors,
     values::{BoundedText, Email, Locale, Password},
-    Patch,
+    Conflict, Patch, RepoError,
 };
 
 use super::{
+    grants::{may_assign, role_with_location},
     hash_error,
-    invitations::inviter_name,
-    mail::{letter_to, queue, throttle},
-    members::{may_assign, role_with_location, MEMBERS_MANAGE},
-    orgs::authorized,
-    AuthService, ClientMeta, Ports, SignedIn,
+    mail::{inviter_name, letter_to},
+    AuthPolicy, ClientMeta, Letters, OrgGate, SessionIssuer, SignedIn, Throttle,
 };
+
+const MEMBERS_MANAGE: Access = Access::Permission(Permission::MembersManage);
 
 /// `POST /auth/org-invitations/accept`.
 #[derive(Clone, Deserialize)]
@@ -61,16 +64,35 @@ pub enum OrgAccepted {
 }
 
 /// Organization invitation use cases.
+/// What [`OrgInvitationService`] calls.
+#[derive(Clone)]
+pub struct OrgInvitationPorts {
+    pub gate: OrgGate,
+    /// The organization's name, for the letter.
+    pub orgs: Arc<dyn OrganizationRepository>,
+    /// The role an invitation grants, and the location it comes with.
+    pub roles: Arc<dyn RoleRepository>,
+    pub locations: Arc<dyn LocationRepository>,
+    /// Whether the address has an account.
+    pub users: Arc<dyn UserRepository>,
+    pub org_invitations: Arc<dyn OrgInvitationRepository>,
+    pub hasher: Arc<dyn PasswordHasher>,
+    pub letters: Letters,
+    pub throttle: Throttle,
+    /// Signs in a new account made by accepting.
+    pub issuer: SessionIssuer,
+    pub clock: Arc<dyn Clock>,
+}
+
 #[derive(Clone)]
 pub struct OrgInvitationService {
-    ports: Ports,
+    ports: OrgInvitationPorts,
     policy: Arc<AuthPolicy>,
-    auth: AuthService,
 }
 
 impl OrgInvitationService {
-    pub fn new(ports: Ports, policy: Arc<AuthPolicy>, auth: AuthService) -> OrgInvitationService {
-        OrgInvitationService { ports, policy, auth }
+    pub fn new(ports: OrgInvitationPorts, policy: Arc<AuthPolicy>) -> OrgInvitationService {
+        OrgInvitationService { ports, policy }
     }
 
     /// Invites an address into the organization with a role (and location).
@@ -85,19 +107,22 @@ impl OrgInvitationService {
         input: OrgInviteInput,
         meta: &ClientMeta,
     ) -> Result<OrgInvitation, Error> {
-        let membership = authorized(&self.ports, principal, org, Access::Permission(MEMBERS_MANAGE)).await?;
+        let membership = self.ports.gate.authorized(principal, org, MEMBERS_MANAGE).await?;
         let mut errors = ValidationErrors::new();
         let email = errors.check("email", Email::parse(&input.email));
         let locale = input.locale.map(|l| errors.check("locale", Locale::parse(&l).map(Locale::into_inner)));
         let role_name = input.role.as_deref().unwrap_or("member");
-        let role = match role_with_location(&self.ports, org, role_name, input.location_id).await {
-            Ok(role) => Some(role),
-            Err(Error::Validation(e)) => {
-                errors.absorb(e);
-                None
-            }
-            Err(e) => return Err(e),
-        };
+        let role =
+            match role_with_location(&*self.ports.roles, &*self.ports.locations, org, role_name, input.location_id)
+                .await
+            {
+                Ok(role) => Some(role),
+                Err(Error::Validation(e)) => {
+                    errors.absorb(e);
+                    None
+                }
+                Err(e) => return Err(e),
+            };
         let (Some(email), Some(role)) = (email, role) else {
             return Err(Error::Validation(errors));
         };
@@ -107,7 +132,7 @@ impl OrgInvitationService {
         may_assign(principal, membership.as_ref(), &role)?;
         let now = self.ports.clock.now();
         let limit = &self.policy.accounts.limits.invite;
-        throttle(&self.ports, "org-invite", limit, email.as_str(), meta.ip.as_deref(), now).await?;
+        self.ports.throttle.check("org-invite", limit, email.as_str(), meta.ip.as_deref(), now).await?;
         let organization = self.ports.orgs.get_org(org).await?.ok_or(Error::NotFound("organization"))?;
 
         let ttl = self.policy.accounts.invitation_ttl;
@@ -125,7 +150,7 @@ impl OrgInvitationService {
             Some(account) => letter_to(&account.subject.user, body),
             None => Letter { id: Uuid::now_v7(), to: email.clone(), to_name: None, locale: locale.flatten(), body },
         };
-        let effects = Effects::mail(queue(&self.ports, letter, now)?);
+        let effects = Effects::mail(self.ports.letters.queue(letter, now)?);
         let invitation = NewOrgInvitation {
             id: Uuid::now_v7(),
             org_id: org,
@@ -149,7 +174,7 @@ impl OrgInvitationService {
         page: u32,
         per_page: u32,
     ) -> Result<Page<OrgInvitation>, Error> {
-        authorized(&self.ports, principal, org, Access::Permission(MEMBERS_MANAGE)).await?;
+        self.ports.gate.authorized(principal, org, MEMBERS_MANAGE).await?;
         let now = self.ports.clock.now();
         Ok(self.ports.org_invitations.list(org, status, page, per_page, now).await?)
     }
@@ -157,11 +182,11 @@ impl OrgInvitationService {
     /// Withdraws an open invitation; its link stops working. Idempotent.
     /// Needs `members:manage`. Errors: `NotFound`, `InvalidState` (accepted).
     pub async fn revoke(&self, principal: &Principal, org: Uuid, id: Uuid) -> Result<(), Error> {
-        authorized(&self.ports, principal, org, Access::Permission(MEMBERS_MANAGE)).await?;
+        self.ports.gate.authorized(principal, org, MEMBERS_MANAGE).await?;
         let now = self.ports.clock.now();
         match self.ports.org_invitations.revoke(org, id, now).await? {
             RevokeOutcome::Revoked | RevokeOutcome::AlreadyClosed => Ok(()),
-            RevokeOutcome::Accepted => Err(Error::InvalidState("the invitation was accepted; manage the member")),
+            RevokeOutcome::Accepted => Err(Error::InvalidState(StateConflict::InvitationAccepted)),
             RevokeOutcome::NotFound => Err(Error::NotFound("invitation")),
         }
     }
@@ -193,7 +218,7 @@ impl OrgInvitationService {
             Ok(AcceptOutcome::Gone) => return Err(self.gone(&hash).await),
             Ok(AcceptOutcome::NoAccount) => return Err(Error::Internal("creating an account found none".into())),
             // The address got an account meanwhile: it joins instead.
-            Err(crate::RepoError::Conflict(crate::Conflict::EmailTaken)) => {
+            Err(RepoError::Conflict(Conflict::EmailTaken)) => {
                 return match self.ports.org_invitations.accept(&hash, &Acceptance::Join, now).await? {
                     AcceptOutcome::Joined { user_id } => Ok(OrgAccepted::Joined { org_id: ticket.org_id, user_id }),
                     _ => Err(self.gone(&hash).await),
@@ -202,7 +227,7 @@ impl OrgInvitationService {
             Err(e) => return Err(e.into()),
         }
         let account = self.ports.users.find_login(&email).await?.ok_or(Error::NotFound("user"))?;
-        let signed_in = self.auth.open_session(account.subject, meta).await?;
+        let signed_in = self.ports.issuer.open(account.subject, meta).await?;
         Ok(OrgAccepted::Created { org_id: ticket.org_id, signed_in: Box::new(signed_in) })
     }
 
@@ -247,7 +272,7 @@ impl OrgInvitationService {
     }
 
     /// Why the token stopped being live while it was being accepted.
-    async fn gone(&self, hash: &crate::auth::TokenHash) -> Error {
+    async fn gone(&self, hash: &TokenHash) -> Error {
         let now = self.ports.clock.now();
         match self.ports.org_invitations.find(hash).await {
             Ok(Some(t)) => Error::TokenGone(t.state(now)),

@@ -50,7 +50,7 @@ fn input(email: &str, role: Option<&str>) -> OrgInviteInput {
 fn inviter(org: Uuid, accounts: &'static [&'static str]) -> (Mocks, Principal, Arc<Mutex<Vec<String>>>) {
     let (mut m, p) = caller(org, "admin", &["members:manage"]);
     m = m.unlimited();
-    m.orgs.expect_role_by_name().returning(|o, name| Ok(Some(role(o, name))));
+    m.roles.expect_role_by_name().returning(|o, name| Ok(Some(role(o, name))));
     m.orgs.expect_get_org().returning(|id| Ok(Some(organization(id))));
     m.users.expect_find_login().returning(|e| Ok(accounts.contains(&e.as_str()).then(|| account(e.as_str()))));
     let letters = Arc::new(Mutex::new(Vec::new()));
@@ -100,7 +100,7 @@ async fn the_inviter_cannot_tell_an_existing_account_from_a_new_address() {
 async fn inviting_takes_members_manage_the_role_and_lists_every_bad_field() {
     let org = Uuid::now_v7();
     let (mut m, p, _) = inviter(org, &[]);
-    m.orgs.expect_get_location().returning(|_, _| Ok(None));
+    m.locations.expect_get_location().returning(|_, _| Ok(None));
     let s = m.services(AuthPolicy::default());
     assert!(matches!(
         s.org_invitations.invite(&p, Uuid::now_v7(), input("a@example.com", None), &meta()).await,
@@ -127,7 +127,7 @@ async fn inviting_takes_members_manage_the_role_and_lists_every_bad_field() {
     m.org_invitations.expect_create().never();
     let s = m.services(AuthPolicy::default());
     let r = s.org_invitations.invite(&member, org, input("a@example.com", None), &meta()).await;
-    assert!(matches!(r, Err(Error::Forbidden("members:manage"))));
+    assert!(matches!(r, Err(Error::Forbidden(Refusal::MissingPermission(Permission::MembersManage)))));
 }
 
 fn ticket(org: Uuid, email: &str) -> OrgInvitationTicket {

@@ -7,19 +7,31 @@
 //! never send the same message, and a worker that dies mid-send only delays
 //! its messages until their lease runs out.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 use uuid::Uuid;
 
 use crate::{
-    auth::Principal,
+    auth::{Principal, Refusal},
     error::Error,
     mail::{ClaimedMail, OutboxEntry, OutboxStats, OutboxStatus, RetryPolicy, SealedMail},
-    ports::MailError,
+    ports::{Clock, MailError, Mailer, OutboxRepository, RateLimitStore, Sealer},
     user::Page,
 };
 
-use super::Ports;
+/// What [`OutboxService`] calls.
+#[derive(Clone)]
+pub struct OutboxPorts {
+    pub outbox: Arc<dyn OutboxRepository>,
+    /// Pruned with the outbox: old rate-limit windows.
+    pub rate_limits: Arc<dyn RateLimitStore>,
+    /// Opens the sealed messages.
+    pub sealer: Arc<dyn Sealer>,
+    pub mailer: Arc<dyn Mailer>,
+    pub clock: Arc<dyn Clock>,
+}
 
 /// What one round of the worker did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -37,7 +49,7 @@ pub struct DispatchReport {
 /// The outbox worker and its administration.
 #[derive(Clone)]
 pub struct OutboxService {
-    ports: Ports,
+    ports: OutboxPorts,
     retry: RetryPolicy,
 }
 
@@ -51,12 +63,12 @@ fn superadmin(principal: &Principal) -> Result<(), Error> {
     if principal.is_superadmin {
         Ok(())
     } else {
-        Err(Error::Forbidden("only superadmins see the outbox"))
+        Err(Error::Forbidden(Refusal::SuperadminOnly))
     }
 }
 
 impl OutboxService {
-    pub fn new(ports: Ports, retry: RetryPolicy) -> OutboxService {
+    pub fn new(ports: OutboxPorts, retry: RetryPolicy) -> OutboxService {
         OutboxService { ports, retry }
     }
 

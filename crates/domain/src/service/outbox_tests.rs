@@ -1,7 +1,7 @@
 use chrono::Duration;
 
 use super::*;
-use crate::{auth::AuthPolicy, mail::SealedMail, ports::MailError, service::test_support::*};
+use crate::{mail::SealedMail, ports::MailError, service::test_support::*};
 
 fn sealed() -> Vec<u8> {
     serde_json::to_vec(&SealedMail {

@@ -6,18 +6,22 @@ use chrono::{DateTime, TimeZone as _, Utc};
 use uuid::Uuid;
 
 use crate::{
-    auth::{perms, AuthPolicy, Principal, RefreshSecret, SessionSubject},
-    mail::{Letter, LetterBody},
+    auth::{Principal, RefreshSecret, SessionSubject},
+    mail::{Letter, LetterBody, OutgoingMail},
     org::Membership,
     ports::{
-        MockAccountRepository, MockApiKeyRepository, MockClock, MockMailComposer, MockMailer,
-        MockOrgInvitationRepository, MockOrgRepository, MockOutboxRepository, MockPasswordHasher, MockRateLimitStore,
-        MockSealer, MockSessionRepository, MockTokenSigner, MockUserRepository, OutgoingMail,
+        MockAccountRepository, MockApiKeyRepository, MockClock, MockLocationRepository, MockMailComposer, MockMailer,
+        MockMemberRepository, MockOrgInvitationRepository, MockOrganizationRepository, MockOutboxRepository,
+        MockPasswordHasher, MockRateLimitStore, MockRoleRepository, MockSealer, MockSessionRepository, MockTokenSigner,
+        MockUserRepository,
     },
     user::{Profile, User, UserStatus},
 };
 
 use super::{Ports, Services};
+
+pub use super::AuthPolicy;
+pub use crate::auth::{Permission, Refusal};
 
 pub fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap()
@@ -51,7 +55,9 @@ pub fn meta() -> super::ClientMeta {
 }
 
 pub fn admin_perms() -> Vec<String> {
-    [perms::USERS_READ, perms::USERS_WRITE, perms::USERS_DELETE, perms::USERS_MANAGE_STATUS].map(String::from).to_vec()
+    [Permission::UsersRead, Permission::UsersWrite, Permission::UsersDelete, Permission::UsersManageStatus]
+        .map(|p| p.as_str().to_string())
+        .to_vec()
 }
 
 pub fn principal(user: User, permissions: Vec<String>) -> Principal {
@@ -88,13 +94,23 @@ pub fn subject_of(mail: &crate::mail::QueuedMail) -> String {
     serde_json::from_slice::<crate::mail::SealedMail>(&mail.sealed).unwrap().subject
 }
 
+/// A clock stopped at [`now`].
+pub fn clock() -> Arc<dyn crate::ports::Clock> {
+    let mut clock = MockClock::new();
+    clock.expect_now().returning(now);
+    Arc::new(clock)
+}
+
 /// Mocks with a fixed clock, a fake composer and an identity sealer; the
 /// test sets expectations on the others.
 pub struct Mocks {
     pub users: MockUserRepository,
     pub sessions: MockSessionRepository,
     pub accounts: MockAccountRepository,
-    pub orgs: MockOrgRepository,
+    pub orgs: MockOrganizationRepository,
+    pub roles: MockRoleRepository,
+    pub locations: MockLocationRepository,
+    pub members: MockMemberRepository,
     pub api_keys: MockApiKeyRepository,
     pub org_invitations: MockOrgInvitationRepository,
     pub outbox: MockOutboxRepository,
@@ -118,7 +134,10 @@ impl Mocks {
             users: MockUserRepository::new(),
             sessions: MockSessionRepository::new(),
             accounts: MockAccountRepository::new(),
-            orgs: MockOrgRepository::new(),
+            orgs: MockOrganizationRepository::new(),
+            roles: MockRoleRepository::new(),
+            locations: MockLocationRepository::new(),
+            members: MockMemberRepository::new(),
             api_keys: MockApiKeyRepository::new(),
             org_invitations: MockOrgInvitationRepository::new(),
             outbox: MockOutboxRepository::new(),
@@ -133,7 +152,7 @@ impl Mocks {
     /// The default organization's built-in roles: `admin` with
     /// [`admin_perms`], `member` with none, `owner` with both.
     pub fn default_roles(mut self) -> Mocks {
-        self.orgs.expect_role_by_name().returning(|org, name| {
+        self.roles.expect_role_by_name().returning(|org, name| {
             let permissions = match name {
                 "member" => vec![],
                 _ => admin_perms(),
@@ -159,8 +178,6 @@ impl Mocks {
     }
 
     pub fn services(self, policy: AuthPolicy) -> Services {
-        let mut clock = MockClock::new();
-        clock.expect_now().returning(now);
         let mut composer = MockMailComposer::new();
         composer.expect_compose().returning(|l| Ok(composed(l)));
         let ports = Ports {
@@ -168,6 +185,9 @@ impl Mocks {
             sessions: Arc::new(self.sessions),
             accounts: Arc::new(self.accounts),
             orgs: Arc::new(self.orgs),
+            roles: Arc::new(self.roles),
+            locations: Arc::new(self.locations),
+            members: Arc::new(self.members),
             api_keys: Arc::new(self.api_keys),
             org_invitations: Arc::new(self.org_invitations),
             outbox: Arc::new(self.outbox),
@@ -177,7 +197,7 @@ impl Mocks {
             composer: Arc::new(composer),
             sealer: Arc::new(self.sealer),
             mailer: Arc::new(self.mailer),
-            clock: Arc::new(clock),
+            clock: clock(),
         };
         Services::new(ports, policy, RefreshSecret::new([7; 32]))
     }
@@ -207,9 +227,9 @@ pub fn caller_with(
     let p = principal(user("actor@example.com", "member"), platform);
     let mut m = Mocks::new();
     let (uid, role) = (p.user_id().unwrap(), role.to_string());
-    m.orgs
+    m.members
         .expect_membership()
         .returning(move |o, u| Ok((o == org && u == uid).then(|| membership(org, uid, &role, permissions))));
-    m.orgs.expect_list_permissions().returning(|_| Ok(vec![]));
+    m.roles.expect_list_permissions().returning(|_| Ok(vec![]));
     (m, p)
 }

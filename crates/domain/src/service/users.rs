@@ -7,42 +7,46 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use crate::{
-    auth::{perms, AuthPolicy, Principal},
-    error::Error,
-    ports::NewUserRecord,
+    auth::{Permission, Principal, Refusal},
+    error::{Error, StateConflict},
+    mail::{Effects, LetterBody, TokenPurpose},
+    ports::{AccountRepository, Clock, PasswordHasher, RoleRepository, UserRepository},
     user::{
-        BuiltinRole, CursorCodec, Keyset, ListParams, NewUserInput, Page, Paging, Projection, Scope, User, UserChanges,
-        UserFilter, UserListQuery, UserPatchInput, UserReplaceInput, UserStatus,
+        BuiltinRole, ListParams, NewUserInput, NewUserRecord, Scope, User, UserChanges, UserPatchInput,
+        UserReplaceInput, UserStatus,
     },
     validation::ValidationErrors,
     values::{Email, Password},
 };
 
 use super::{
-    accounts::verification_for_new, hash_error, invitations::may_grant, mail::letter_to, mail::new_token, mail::queue,
-    merge_errors, require, ClientMeta, InvitationService, Ports,
+    grants::may_grant_platform_role,
+    hash_error,
+    mail::{letter_to, new_token},
+    merge_errors, require, AuthPolicy, ClientMeta, Directory, InvitationService, Letters, UserList,
 };
-use crate::mail::{Effects, LetterBody, TokenPurpose};
+
+/// What [`UserService`] calls.
+#[derive(Clone)]
+pub struct UserPorts {
+    pub users: Arc<dyn UserRepository>,
+    /// Password-reset tokens mailed by administrators.
+    pub accounts: Arc<dyn AccountRepository>,
+    /// The default organization's roles, which a new user is given.
+    pub roles: Arc<dyn RoleRepository>,
+    pub hasher: Arc<dyn PasswordHasher>,
+    pub letters: Letters,
+    pub directory: Directory,
+    /// Users created with `send_invite` are invited.
+    pub invitations: InvitationService,
+    pub clock: Arc<dyn Clock>,
+}
 
 /// User administration use cases.
 #[derive(Clone)]
 pub struct UserService {
-    ports: Ports,
+    ports: UserPorts,
     policy: Arc<AuthPolicy>,
-    cursors: CursorCodec,
-    invitations: InvitationService,
-}
-
-/// One page of the directory, with what the HTTP layer needs for links.
-#[derive(Debug, Clone)]
-pub struct UserList {
-    pub page: Page<User>,
-    /// The validated query (its sort and paging build the links).
-    pub query: UserListQuery,
-    /// The cursor of the next page, for keyset paging with more rows.
-    pub next_cursor: Option<String>,
-    /// Which members of each user to return.
-    pub projection: Option<Projection>,
 }
 
 /// The directory a caller may see. Until organizations have their own
@@ -56,10 +60,10 @@ fn directory_scope(principal: &Principal) -> Scope {
 /// owner, and acting on a superadmin takes a superadmin.
 fn guard_target(principal: &Principal, target: &User) -> Result<(), Error> {
     if target.is_superadmin && !principal.is_superadmin {
-        return Err(Error::Forbidden("superadmin accounts are managed by superadmins"));
+        return Err(Error::Forbidden(Refusal::SuperadminOnly));
     }
     if target.role.as_deref() == Some("owner") && !principal.is_owner() {
-        return Err(Error::Forbidden("owner accounts are managed by owners"));
+        return Err(Error::Forbidden(Refusal::OwnerOnly));
     }
     Ok(())
 }
@@ -77,11 +81,11 @@ fn edit_refusals(
     // The same rule as `require`: platform user administration happens in a
     // default-organization session (another organization's `users:write`
     // says nothing about the platform's users).
-    if require(principal, perms::USERS_WRITE).is_ok() {
+    if require(principal, Permission::UsersWrite).is_ok() {
         return Ok(refused);
     }
     if !principal.is_user(id) {
-        return Err(Error::Forbidden(perms::USERS_WRITE));
+        return Err(Error::Forbidden(Refusal::MissingPermission(Permission::UsersWrite)));
     }
     if changes_email {
         refused.add("email", "cannot be changed by the user themselves");
@@ -94,20 +98,15 @@ fn edit_refusals(
 
 fn not_self(principal: &Principal, id: Uuid) -> Result<(), Error> {
     if principal.is_user(id) {
-        Err(Error::Forbidden("administrators cannot do this to their own account"))
+        Err(Error::Forbidden(Refusal::NotYourself))
     } else {
         Ok(())
     }
 }
 
 impl UserService {
-    pub fn new(
-        ports: Ports,
-        policy: Arc<AuthPolicy>,
-        cursors: CursorCodec,
-        invitations: InvitationService,
-    ) -> UserService {
-        UserService { ports, policy, cursors, invitations }
+    pub fn new(ports: UserPorts, policy: Arc<AuthPolicy>) -> UserService {
+        UserService { ports, policy }
     }
 
     async fn load(&self, id: Uuid) -> Result<User, Error> {
@@ -120,12 +119,12 @@ impl UserService {
     /// owner. Errors: `Forbidden`, `Validation`, `Conflict`, `RateLimited`
     /// (invitations), `Unavailable`.
     pub async fn create(&self, principal: &Principal, input: NewUserInput, meta: &ClientMeta) -> Result<User, Error> {
-        require(principal, perms::USERS_WRITE)?;
-        may_grant(&self.ports, principal, input.role.unwrap_or(BuiltinRole::Member)).await?;
+        require(principal, Permission::UsersWrite)?;
+        may_grant_platform_role(&*self.ports.roles, principal, input.role.unwrap_or(BuiltinRole::Member)).await?;
         let now = self.ports.clock.now();
         let new = input.validate(&self.policy.password, now.date_naive())?;
         let Some(password) = &new.password else {
-            return self.invitations.create_invited(principal, new, meta).await;
+            return self.ports.invitations.create_invited(principal, new, meta).await;
         };
         let hash = self.ports.hasher.hash(password).await.map_err(hash_error)?;
         let record = NewUserRecord {
@@ -142,7 +141,7 @@ impl UserService {
         let effects = if record.email_verified || !record.status.can_sign_in() {
             Effects::none()
         } else {
-            verification_for_new(&self.ports, &self.policy, &record)?
+            self.ports.letters.verification_for_new(&self.policy, &record)?
         };
         Ok(self.ports.users.create(&record, &effects).await?)
     }
@@ -151,12 +150,12 @@ impl UserService {
     /// working until then). Needs `users:write`. Errors: `Forbidden`,
     /// `NotFound`, `InvalidState` (pending or banned), `Unavailable`.
     pub async fn send_password_reset(&self, principal: &Principal, id: Uuid) -> Result<(), Error> {
-        require(principal, perms::USERS_WRITE)?;
+        require(principal, Permission::UsersWrite)?;
         let target = self.load(id).await?;
         guard_target(principal, &target)?;
         match target.status {
-            UserStatus::Pending => return Err(Error::InvalidState("the user has not accepted their invitation yet")),
-            UserStatus::Banned => return Err(Error::InvalidState("the user is banned")),
+            UserStatus::Pending => return Err(Error::InvalidState(StateConflict::UserPending)),
+            UserStatus::Banned => return Err(Error::InvalidState(StateConflict::UserBanned)),
             UserStatus::Active | UserStatus::Inactive => {}
         }
         let now = self.ports.clock.now();
@@ -164,14 +163,14 @@ impl UserService {
         let email = Email::from_trusted(target.email.clone());
         let (token, record) = new_token(TokenPurpose::ResetPassword, target.id, email, None, ttl, now);
         let body = LetterBody::PasswordReset { token, valid_for: ttl, by_admin: true };
-        let mail = queue(&self.ports, letter_to(&target, body), now)?;
+        let mail = self.ports.letters.queue(letter_to(&target, body), now)?;
         Ok(self.ports.accounts.issue(&Effects::token_and_mail(record, mail)).await?)
     }
 
     /// Reads a user: oneself, or anyone with `users:read`.
     pub async fn get(&self, principal: &Principal, id: Uuid) -> Result<User, Error> {
         if !principal.is_user(id) {
-            require(principal, perms::USERS_READ)?;
+            require(principal, Permission::UsersRead)?;
         }
         self.load(id).await
     }
@@ -222,7 +221,7 @@ impl UserService {
 
     /// Deletes a user for good, with sessions and memberships. Needs `users:delete`.
     pub async fn delete(&self, principal: &Principal, id: Uuid) -> Result<(), Error> {
-        require(principal, perms::USERS_DELETE)?;
+        require(principal, Permission::UsersDelete)?;
         not_self(principal, id)?;
         let target = self.load(id).await?;
         guard_target(principal, &target)?;
@@ -236,7 +235,7 @@ impl UserService {
     /// Activates, deactivates or bans a user (idempotent). Leaving `active`
     /// revokes every session of the user. Needs `users:manage_status`.
     pub async fn set_status(&self, principal: &Principal, id: Uuid, status: UserStatus) -> Result<User, Error> {
-        require(principal, perms::USERS_MANAGE_STATUS)?;
+        require(principal, Permission::UsersManageStatus)?;
         not_self(principal, id)?;
         let target = self.load(id).await?;
         guard_target(principal, &target)?;
@@ -251,30 +250,14 @@ impl UserService {
     /// offset or keyset paging. Needs `users:read`. Errors: `Forbidden`,
     /// `InvalidQuery`, `InvalidFilter`, `InvalidCursor`, `Unavailable`.
     pub async fn list(&self, principal: &Principal, params: &ListParams) -> Result<UserList, Error> {
-        require(principal, perms::USERS_READ)?;
-        self.list_in(directory_scope(principal), params).await
-    }
-
-    /// One page of the directory in `scope`; the caller has authorized it.
-    pub(super) async fn list_in(&self, scope: Scope, params: &ListParams) -> Result<UserList, Error> {
-        let projection = Projection::parse(params.fields.as_deref()).map_err(Error::InvalidQuery)?;
-        let query = UserListQuery::from_params(params, scope, |token, sort| self.cursors.decode(sort, token))?;
-        let page = self.ports.users.list(&query).await?;
-        let next_cursor = match (&query.paging, page.has_more, page.items.last()) {
-            (Paging::Keyset(_), true, Some(last)) => Some(self.cursors.encode(
-                &query.sort,
-                &Keyset { values: query.sort.iter().map(|k| k.field.value_of(last)).collect(), id: last.id },
-            )),
-            _ => None,
-        };
-        Ok(UserList { page, query, next_cursor, projection })
+        require(principal, Permission::UsersRead)?;
+        self.ports.directory.list(directory_scope(principal), params).await
     }
 
     /// How many users match the shortcuts and `filter=`. Needs `users:read`.
     pub async fn count(&self, principal: &Principal, params: &ListParams) -> Result<u64, Error> {
-        require(principal, perms::USERS_READ)?;
-        let filter = UserFilter::from_params(params).map_err(crate::user::ListQueryError::from)?;
-        Ok(self.ports.users.count(directory_scope(principal), &filter).await?)
+        require(principal, Permission::UsersRead)?;
+        self.ports.directory.count(directory_scope(principal), params).await
     }
 
     /// Creates or promotes a platform superadmin (the `roster admin create`

@@ -1,7 +1,11 @@
 use mockall::predicate::*;
 
 use super::*;
-use crate::{auth::AuthPolicy, service::test_support::*, validation::Patch};
+use crate::{
+    service::test_support::*,
+    user::{Page, Paging},
+    validation::Patch,
+};
 
 #[tokio::test]
 async fn member_reads_only_itself_without_touching_the_store_for_others() {
@@ -262,7 +266,10 @@ async fn nobody_grants_a_role_stronger_than_themselves() {
     m.hasher.expect_hash().never();
     let s = m.services(AuthPolicy::default());
     // A caller (a custom role, or an API key) who may write users but not delete them.
-    let writer = principal(user("w@example.com", "member"), vec![perms::USERS_WRITE.into(), perms::USERS_READ.into()]);
+    let writer = principal(
+        user("w@example.com", "member"),
+        vec![Permission::UsersWrite.as_str().into(), Permission::UsersRead.as_str().into()],
+    );
     let input = |role: &str| -> NewUserInput {
         serde_json::from_value(serde_json::json!({"email": "n@example.com", "password": "long enough", "role": role}))
             .unwrap()

@@ -1,8 +1,9 @@
 //! Raw inputs (as deserialized from a request) and their validation into the
 //! values the store accepts. Validation lists every bad field at once.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
+use uuid::Uuid;
 
 use crate::{
     validation::{Patch, ValidationErrors},
@@ -193,6 +194,24 @@ pub struct NewUser {
     pub email_verified: bool,
     /// Every editable field, as `Set` or `Keep`.
     pub fields: UserChanges,
+}
+
+/// A user to insert, with everything validated and decided: their id,
+/// password hash, status and role.
+#[derive(Debug, Clone)]
+pub struct NewUserRecord {
+    pub id: Uuid,
+    pub email: Email,
+    /// `None` for users who have not set a password (invited).
+    pub password_hash: Option<String>,
+    pub status: UserStatus,
+    pub email_verified: bool,
+    pub is_superadmin: bool,
+    /// Role in the default organization.
+    pub role: BuiltinRole,
+    /// Every editable field as `Set` or `Keep`.
+    pub fields: UserChanges,
+    pub now: DateTime<Utc>,
 }
 
 fn opt(v: Option<String>) -> Patch<String> {

@@ -8,7 +8,9 @@ mod projection;
 mod query;
 
 pub use cursor::CursorCodec;
-pub use input::{MePatch, NewUser, NewUserInput, UserChanges, UserPatchInput, UserReplaceInput, MAX_ATTRIBUTES_BYTES};
+pub use input::{
+    MePatch, NewUser, NewUserInput, NewUserRecord, UserChanges, UserPatchInput, UserReplaceInput, MAX_ATTRIBUTES_BYTES,
+};
 pub use model::{BuiltinRole, Profile, User, UserStatus};
 pub use projection::Projection;
 pub use query::{

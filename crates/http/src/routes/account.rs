@@ -15,7 +15,11 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::{auth::signed_in, client_meta, resource};
-use crate::{error::ApiError, extract::ValidJson, AppState};
+use crate::{
+    error::{ApiError, BadRequest, BodyErrors, Conflict, Gone, ServerErrors, TooManyRequests},
+    extract::ValidJson,
+    AppState,
+};
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/auth/password/forgot", "POST").route(web::post().to(forgot_password)))
@@ -59,10 +63,10 @@ async fn no_sooner_than(started: Instant, floor: std::time::Duration) {
     post, path = "/api/v1/auth/password/forgot", tag = "auth", request_body = EmailRequest,
     responses(
         (status = 202, description = "If an active account has this address, a link is on its way"),
-        (status = 400, response = crate::openapi::BadRequest),
-        crate::openapi::BodyErrors,
-        (status = 429, response = crate::openapi::TooManyRequests),
-        crate::openapi::ServerErrors,
+        BadRequest,
+        BodyErrors,
+        TooManyRequests,
+        ServerErrors,
     )
 )]
 pub(crate) async fn forgot_password(
@@ -82,10 +86,10 @@ pub(crate) async fn forgot_password(
     post, path = "/api/v1/auth/password/reset", tag = "auth", request_body = ResetPasswordInput,
     responses(
         (status = 204, description = "Password set; sign in with it"),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 410, response = crate::openapi::Gone),
-        crate::openapi::BodyErrors,
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Gone,
+        BodyErrors,
+        ServerErrors,
     )
 )]
 pub(crate) async fn reset_password(
@@ -103,11 +107,11 @@ pub(crate) async fn reset_password(
     post, path = "/api/v1/auth/email/verify", tag = "auth", request_body = TokenRequest,
     responses(
         (status = 204, description = "Address confirmed"),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 410, response = crate::openapi::Gone),
-        crate::openapi::BodyErrors,
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Conflict,
+        Gone,
+        BodyErrors,
+        ServerErrors,
     )
 )]
 pub(crate) async fn verify_email(
@@ -123,10 +127,10 @@ pub(crate) async fn verify_email(
     post, path = "/api/v1/auth/email/resend", tag = "auth", request_body = EmailRequest,
     responses(
         (status = 202, description = "If an account with this unverified address exists, a link is on its way"),
-        (status = 400, response = crate::openapi::BadRequest),
-        crate::openapi::BodyErrors,
-        (status = 429, response = crate::openapi::TooManyRequests),
-        crate::openapi::ServerErrors,
+        BadRequest,
+        BodyErrors,
+        TooManyRequests,
+        ServerErrors,
     )
 )]
 pub(crate) async fn resend_verification(
@@ -146,10 +150,10 @@ pub(crate) async fn resend_verification(
     post, path = "/api/v1/auth/invitations/accept", tag = "auth", request_body = AcceptInvitationInput,
     responses(
         (status = 200, description = "Account activated and signed in", body = crate::routes::auth::SignedInResponse),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 410, response = crate::openapi::Gone),
-        crate::openapi::BodyErrors,
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Gone,
+        BodyErrors,
+        ServerErrors,
     )
 )]
 pub(crate) async fn accept_invitation(

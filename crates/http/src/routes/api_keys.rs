@@ -17,7 +17,7 @@ use super::{
     resource,
 };
 use crate::{
-    error::ApiError,
+    error::{ApiError, BadRequest, BodyErrors, Forbidden, NotFound, ServerErrors, Unauthorized},
     extract::{parse_query, query_pairs, read_json, segment_id, Authenticated},
     AppState,
 };
@@ -59,12 +59,12 @@ pub struct ApiKeyListResponse {
     params(("id" = uuid::Uuid, Path, description = "Organization id")),
     responses(
         (status = 201, description = "Created; `secret` is shown this once", body = CreatedApiKey, headers(("Location" = String, description = "The new key"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        crate::openapi::BodyErrors,
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        BodyErrors,
+        ServerErrors,
     )
 )]
 pub(crate) async fn create(
@@ -89,11 +89,11 @@ pub(crate) async fn create(
     params(("id" = uuid::Uuid, Path, description = "Organization id"), OrgListParams),
     responses(
         (status = 200, description = "One page of keys", body = ApiKeyListResponse),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        ServerErrors,
     )
 )]
 pub(crate) async fn list(
@@ -118,10 +118,10 @@ pub(crate) async fn list(
     params(("id" = uuid::Uuid, Path, description = "Organization id"), ("key" = uuid::Uuid, Path, description = "Key id")),
     responses(
         (status = 200, description = "The key", body = ApiKey),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        crate::openapi::ServerErrors,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        ServerErrors,
     )
 )]
 pub(crate) async fn get(
@@ -140,10 +140,10 @@ pub(crate) async fn get(
     params(("id" = uuid::Uuid, Path, description = "Organization id"), ("key" = uuid::Uuid, Path, description = "Key id")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        crate::openapi::ServerErrors,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        ServerErrors,
     )
 )]
 pub(crate) async fn revoke(

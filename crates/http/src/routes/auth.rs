@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 
 use super::{client_meta, resource};
 use crate::{
-    error::ApiError,
+    error::{ApiError, BadRequest, BodyErrors, Conflict, Forbidden, NotFound, ServerErrors, Unauthorized},
     extract::{bearer_token, read_optional_json, ValidJson},
     AppState,
 };
@@ -109,11 +109,11 @@ pub(crate) fn signed_in(status: StatusCode, s: SignedIn) -> HttpResponse {
     responses(
         (status = 201, description = "Registered (and signed in, unless verification is required)", body = RegisterResponse,
             headers(("Location" = String, description = "The new user"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 409, response = crate::openapi::Conflict),
-        crate::openapi::BodyErrors,
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Forbidden,
+        Conflict,
+        BodyErrors,
+        ServerErrors,
     )
 )]
 pub(crate) async fn register(
@@ -135,12 +135,12 @@ pub(crate) async fn register(
     post, path = "/api/v1/auth/login", tag = "auth", request_body = Credentials,
     responses(
         (status = 200, description = "Signed in", body = SignedInResponse),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 403, response = crate::openapi::Forbidden),
-        crate::openapi::BodyErrors,
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Unauthorized,
+        NotFound,
+        Forbidden,
+        BodyErrors,
+        ServerErrors,
     )
 )]
 pub(crate) async fn login(
@@ -157,11 +157,11 @@ pub(crate) async fn login(
     post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
     responses(
         (status = 200, description = "Tokens rotated", body = SignedInResponse),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 404, response = crate::openapi::NotFound),
-        crate::openapi::BodyErrors,
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Unauthorized,
+        NotFound,
+        BodyErrors,
+        ServerErrors,
     )
 )]
 pub(crate) async fn refresh(
@@ -180,10 +180,10 @@ pub(crate) async fn refresh(
     security((), ("bearer" = [])),
     responses(
         (status = 204, description = "Session ended"),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        crate::openapi::BodyErrors,
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Unauthorized,
+        BodyErrors,
+        ServerErrors,
     )
 )]
 pub(crate) async fn logout(

@@ -15,7 +15,9 @@ use super::{
     resource,
 };
 use crate::{
-    error::ApiError,
+    error::{
+        ApiError, BadRequest, BodyErrors, Conflict, Forbidden, NotFound, ServerErrors, TooManyRequests, Unauthorized,
+    },
     extract::{parse_query, path_id, query_pairs, read_json, Authenticated},
     AppState,
 };
@@ -60,13 +62,13 @@ pub struct InvitationListResponse {
     post, path = "/api/v1/invitations", tag = "invitations", security(("bearer" = [])), request_body = InviteInput,
     responses(
         (status = 201, description = "Invited", body = Invitation, headers(("Location" = String, description = "The invited user"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 409, response = crate::openapi::Conflict),
-        crate::openapi::BodyErrors,
-        (status = 429, response = crate::openapi::TooManyRequests),
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        Conflict,
+        BodyErrors,
+        TooManyRequests,
+        ServerErrors,
     )
 )]
 pub(crate) async fn invite(
@@ -87,10 +89,10 @@ pub(crate) async fn invite(
     get, path = "/api/v1/invitations", tag = "invitations", security(("bearer" = [])), params(InvitationListParams),
     responses(
         (status = 200, description = "One page of invitations", body = InvitationListResponse),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        ServerErrors,
     )
 )]
 pub(crate) async fn list(
@@ -117,11 +119,11 @@ pub(crate) async fn list(
     params(("id" = uuid::Uuid, Path, description = "Invitation id")),
     responses(
         (status = 204, description = "Withdrawn (or already closed)"),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        crate::openapi::ServerErrors,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        Conflict,
+        ServerErrors,
     )
 )]
 pub(crate) async fn revoke(

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::resource;
 use crate::{
-    error::ApiError,
+    error::{ApiError, BadRequest, BodyErrors, Forbidden, ServerErrors, Unauthorized},
     extract::{read_json, Authenticated},
     AppState,
 };
@@ -40,9 +40,9 @@ impl std::fmt::Debug for ChangePasswordRequest {
     get, path = "/api/v1/me", tag = "me", security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller", body = User),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        crate::openapi::ServerErrors,
+        Unauthorized,
+        Forbidden,
+        ServerErrors,
     )
 )]
 pub(crate) async fn get_me(Authenticated(principal): Authenticated) -> Result<HttpResponse, ApiError> {
@@ -56,11 +56,11 @@ pub(crate) async fn get_me(Authenticated(principal): Authenticated) -> Result<Ht
     patch, path = "/api/v1/me", tag = "me", security(("bearer" = [])), request_body = MePatch,
     responses(
         (status = 200, description = "The updated caller", body = User),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        crate::openapi::BodyErrors,
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        BodyErrors,
+        ServerErrors,
     )
 )]
 pub(crate) async fn patch_me(
@@ -82,11 +82,11 @@ pub(crate) async fn patch_me(
     post, path = "/api/v1/me/password", tag = "me", security(("bearer" = [])), request_body = ChangePasswordRequest,
     responses(
         (status = 204, description = "Password changed"),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        crate::openapi::BodyErrors,
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        BodyErrors,
+        ServerErrors,
     )
 )]
 pub(crate) async fn change_password(
@@ -110,11 +110,11 @@ pub(crate) async fn change_password(
     post, path = "/api/v1/me/email", tag = "me", security(("bearer" = [])), request_body = ChangeEmailInput,
     responses(
         (status = 202, description = "A confirmation link is on its way to the new address"),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        crate::openapi::BodyErrors,
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        BodyErrors,
+        ServerErrors,
     )
 )]
 pub(crate) async fn change_email(

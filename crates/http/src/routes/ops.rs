@@ -3,7 +3,8 @@
 
 use actix_web::{
     http::header::{self, CacheControl, CacheDirective},
-    web, HttpResponse,
+    web::{self, Bytes},
+    HttpResponse,
 };
 use roster_domain::Error as DomainError;
 use serde::{Deserialize, Serialize};
@@ -11,10 +12,28 @@ use utoipa::ToSchema;
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::resource;
-use crate::{error::ApiError, metrics::Metrics, openapi::OpenApiJson, AppState};
+use crate::{
+    error::{ApiError, InternalError, ServiceUnavailable},
+    metrics::Metrics,
+    AppState,
+};
 
 /// Where the OpenAPI document is served.
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
+
+/// The OpenAPI document, serialized once per app and served as is.
+pub struct OpenApiJson(Bytes);
+
+impl OpenApiJson {
+    pub fn new(document: &utoipa::openapi::OpenApi) -> OpenApiJson {
+        // Serializing the generated document cannot fail; an empty object keeps the route alive if it did.
+        let json = document.to_json().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "cannot serialize the OpenAPI document");
+            "{}".into()
+        });
+        OpenApiJson(Bytes::from(json))
+    }
+}
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/.well-known/jwks.json", "GET").route(web::get().to(jwks)))
@@ -59,7 +78,7 @@ pub(crate) async fn live() -> HttpResponse {
     get, path = "/health/ready", tag = "ops",
     responses(
         (status = 200, description = "Ready", body = HealthResponse),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        ServiceUnavailable,
     )
 )]
 pub(crate) async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -74,7 +93,7 @@ pub(crate) async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, Ap
     get, path = "/metrics", tag = "ops",
     responses(
         (status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"),
-        (status = 500, response = crate::openapi::InternalError),
+        InternalError,
     )
 )]
 pub(crate) async fn metrics(state: web::Data<AppState>, metrics: web::Data<Metrics>) -> Result<HttpResponse, ApiError> {
@@ -92,7 +111,7 @@ pub(crate) async fn metrics(state: web::Data<AppState>, metrics: web::Data<Metri
 /// This document.
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "ops", responses((status = 200, description = "OpenAPI 3.1 document", body = Object)))]
 pub(crate) async fn openapi_json(doc: web::Data<OpenApiJson>) -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(doc.bytes())
+    HttpResponse::Ok().content_type("application/json").body(doc.0.clone())
 }
 
 /// The interactive API documentation (Swagger UI) lives at `/docs/`.

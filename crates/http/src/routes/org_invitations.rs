@@ -22,7 +22,10 @@ use super::{
     resource,
 };
 use crate::{
-    error::ApiError,
+    error::{
+        ApiError, BadRequest, BodyErrors, Conflict, Forbidden, Gone, NotFound, ServerErrors, TooManyRequests,
+        Unauthorized,
+    },
     extract::{parse_query, query_pairs, read_json, segment_id, Authenticated, ValidJson},
     AppState,
 };
@@ -64,13 +67,13 @@ pub struct JoinedResponse {
     params(("id" = uuid::Uuid, Path, description = "Organization id")),
     responses(
         (status = 201, description = "Invited", body = OrgInvitation, headers(("Location" = String, description = "The invitation"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        crate::openapi::BodyErrors,
-        (status = 429, response = crate::openapi::TooManyRequests),
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        BodyErrors,
+        TooManyRequests,
+        ServerErrors,
     )
 )]
 pub(crate) async fn invite(
@@ -93,11 +96,11 @@ pub(crate) async fn invite(
     params(("id" = uuid::Uuid, Path, description = "Organization id"), InvitationListParams),
     responses(
         (status = 200, description = "One page of invitations", body = OrgInvitationListResponse),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        ServerErrors,
     )
 )]
 pub(crate) async fn list(
@@ -124,11 +127,11 @@ pub(crate) async fn list(
     params(("id" = uuid::Uuid, Path, description = "Organization id"), ("invitation" = uuid::Uuid, Path, description = "Invitation id")),
     responses(
         (status = 204, description = "Withdrawn (or already closed)"),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        crate::openapi::ServerErrors,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        Conflict,
+        ServerErrors,
     )
 )]
 pub(crate) async fn revoke(
@@ -151,11 +154,11 @@ pub(crate) async fn revoke(
     post, path = "/api/v1/auth/org-invitations/accept", tag = "auth", request_body = AcceptOrgInvitationInput,
     responses(
         (status = 200, description = "Joined (`JoinedResponse`), or a new account joined and signed in (`SignedInResponse`)", body = crate::routes::auth::SignedInResponse),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 410, response = crate::openapi::Gone),
-        crate::openapi::BodyErrors,
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Conflict,
+        Gone,
+        BodyErrors,
+        ServerErrors,
     )
 )]
 pub(crate) async fn accept(

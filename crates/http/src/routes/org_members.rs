@@ -17,7 +17,7 @@ use super::{
     user_list::{list_response, ListParams, UserListResponse},
 };
 use crate::{
-    error::ApiError,
+    error::{ApiError, BadRequest, BodyErrors, Conflict, Forbidden, NotFound, ServerErrors, Unauthorized},
     extract::{parse_query, query_pairs, read_json, segment_id, Authenticated},
     AppState,
 };
@@ -98,11 +98,11 @@ pub struct LocationListResponse {
     params(("id" = uuid::Uuid, Path, description = "Organization id"), ListParams),
     responses(
         (status = 200, description = "One page of members", body = UserListResponse),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        ServerErrors,
     )
 )]
 pub(crate) async fn list_members(
@@ -125,13 +125,13 @@ pub(crate) async fn list_members(
     params(("id" = uuid::Uuid, Path, description = "Organization id")),
     responses(
         (status = 201, description = "Added", body = Member, headers(("Location" = String, description = "The new member"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        crate::openapi::BodyErrors,
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        Conflict,
+        BodyErrors,
+        ServerErrors,
     )
 )]
 pub(crate) async fn add_member(
@@ -157,9 +157,9 @@ pub(crate) async fn add_member(
     ),
     responses(
         (status = 200, description = "The member", body = Member),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 404, response = crate::openapi::NotFound),
-        crate::openapi::ServerErrors,
+        Unauthorized,
+        NotFound,
+        ServerErrors,
     )
 )]
 pub(crate) async fn get_member(
@@ -183,12 +183,12 @@ pub(crate) async fn get_member(
     ),
     responses(
         (status = 200, description = "The updated member", body = Member),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        crate::openapi::BodyErrors,
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        BodyErrors,
+        ServerErrors,
     )
 )]
 pub(crate) async fn update_member(
@@ -212,10 +212,10 @@ pub(crate) async fn update_member(
     ),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        crate::openapi::ServerErrors,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        ServerErrors,
     )
 )]
 pub(crate) async fn remove_member(
@@ -238,9 +238,9 @@ pub(crate) async fn remove_member(
     ),
     responses(
         (status = 200, description = "The member, with `extra_permissions`", body = Member),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 404, response = crate::openapi::NotFound),
-        crate::openapi::ServerErrors,
+        Unauthorized,
+        NotFound,
+        ServerErrors,
     )
 )]
 pub(crate) async fn member_permissions(
@@ -263,12 +263,12 @@ pub(crate) async fn member_permissions(
     ),
     responses(
         (status = 200, description = "The updated member", body = Member),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        crate::openapi::BodyErrors,
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        BodyErrors,
+        ServerErrors,
     )
 )]
 pub(crate) async fn set_member_permissions(
@@ -289,10 +289,10 @@ pub(crate) async fn set_member_permissions(
     params(("id" = uuid::Uuid, Path, description = "Organization id"), LocationListParams),
     responses(
         (status = 200, description = "One page of locations", body = LocationListResponse),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 404, response = crate::openapi::NotFound),
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Unauthorized,
+        NotFound,
+        ServerErrors,
     )
 )]
 pub(crate) async fn list_locations(
@@ -306,7 +306,7 @@ pub(crate) async fn list_locations(
     let mut errors = ValidationErrors::new();
     let (page, per_page) = offset_paging(q.page.as_deref(), q.per_page.as_deref(), q.limit.as_deref(), &mut errors);
     check_query(errors)?;
-    let found = state.services.members.locations(&principal, org, q.q, page, per_page).await?;
+    let found = state.services.locations.list(&principal, org, q.q, page, per_page).await?;
     let (meta, links) = envelope(&format!("{ORGS_PATH}/{org}/locations"), &pairs, &found);
     Ok(HttpResponse::Ok().json(LocationListResponse { data: found.items, meta, links }))
 }
@@ -317,12 +317,12 @@ pub(crate) async fn list_locations(
     params(("id" = uuid::Uuid, Path, description = "Organization id")),
     responses(
         (status = 201, description = "Created", body = Location, headers(("Location" = String, description = "The new location"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        crate::openapi::BodyErrors,
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        BodyErrors,
+        ServerErrors,
     )
 )]
 pub(crate) async fn create_location(
@@ -333,7 +333,7 @@ pub(crate) async fn create_location(
 ) -> Result<HttpResponse, ApiError> {
     let org = org_id(&req)?;
     let input: LocationInput = read_json(&req, payload).await?;
-    let location = state.services.members.create_location(&principal, org, input).await?;
+    let location = state.services.locations.create(&principal, org, input).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("{ORGS_PATH}/{org}/locations/{}", location.id)))
         .json(location))
@@ -348,9 +348,9 @@ pub(crate) async fn create_location(
     ),
     responses(
         (status = 200, description = "The location", body = Location),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 404, response = crate::openapi::NotFound),
-        crate::openapi::ServerErrors,
+        Unauthorized,
+        NotFound,
+        ServerErrors,
     )
 )]
 pub(crate) async fn get_location(
@@ -360,7 +360,7 @@ pub(crate) async fn get_location(
 ) -> Result<HttpResponse, ApiError> {
     let org = org_id(&req)?;
     let id = location_id(&req)?;
-    Ok(HttpResponse::Ok().json(state.services.members.location(&principal, org, id).await?))
+    Ok(HttpResponse::Ok().json(state.services.locations.get(&principal, org, id).await?))
 }
 
 /// Change a location (`keywords` replaces the list). Needs `locations:manage`.
@@ -373,12 +373,12 @@ pub(crate) async fn get_location(
     ),
     responses(
         (status = 200, description = "The updated location", body = Location),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        crate::openapi::BodyErrors,
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        BodyErrors,
+        ServerErrors,
     )
 )]
 pub(crate) async fn update_location(
@@ -390,7 +390,7 @@ pub(crate) async fn update_location(
     let org = org_id(&req)?;
     let id = location_id(&req)?;
     let patch: LocationPatch = read_json(&req, payload).await?;
-    Ok(HttpResponse::Ok().json(state.services.members.update_location(&principal, org, id, patch).await?))
+    Ok(HttpResponse::Ok().json(state.services.locations.update(&principal, org, id, patch).await?))
 }
 
 /// Delete a location no member has. Needs `locations:manage`.
@@ -402,11 +402,11 @@ pub(crate) async fn update_location(
     ),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        crate::openapi::ServerErrors,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        Conflict,
+        ServerErrors,
     )
 )]
 pub(crate) async fn delete_location(
@@ -416,7 +416,7 @@ pub(crate) async fn delete_location(
 ) -> Result<HttpResponse, ApiError> {
     let org = org_id(&req)?;
     let id = location_id(&req)?;
-    state.services.members.delete_location(&principal, org, id).await?;
+    state.services.locations.delete(&principal, org, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -431,11 +431,11 @@ pub(crate) async fn delete_location(
     ),
     responses(
         (status = 200, description = "The member, now active", body = Member),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        crate::openapi::ServerErrors,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        Conflict,
+        ServerErrors,
     )
 )]
 pub(crate) async fn activate_member(
@@ -461,11 +461,11 @@ pub(crate) async fn activate_member(
     ),
     responses(
         (status = 200, description = "The member, now inactive here", body = Member),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        crate::openapi::ServerErrors,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        Conflict,
+        ServerErrors,
     )
 )]
 pub(crate) async fn deactivate_member(

@@ -17,7 +17,7 @@ use super::{
     resource,
 };
 use crate::{
-    error::ApiError,
+    error::{ApiError, BadRequest, BodyErrors, Conflict, Forbidden, NotFound, ServerErrors, Unauthorized},
     extract::{parse_query, path_id, query_pairs, read_json, segment_id, Authenticated},
     AppState,
 };
@@ -110,9 +110,9 @@ pub struct PermissionListResponse {
     get, path = "/api/v1/orgs", tag = "orgs", security(("bearer" = [])), params(OrgListParams),
     responses(
         (status = 200, description = "One page of organizations", body = OrgListResponse),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Unauthorized,
+        ServerErrors,
     )
 )]
 pub(crate) async fn list_orgs(
@@ -136,12 +136,12 @@ pub(crate) async fn list_orgs(
     post, path = "/api/v1/orgs", tag = "orgs", security(("bearer" = [])), request_body = NewOrgInput,
     responses(
         (status = 201, description = "Created", body = Organization, headers(("Location" = String, description = "The new organization"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 409, response = crate::openapi::Conflict),
-        crate::openapi::BodyErrors,
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        Conflict,
+        BodyErrors,
+        ServerErrors,
     )
 )]
 pub(crate) async fn create_org(
@@ -161,9 +161,9 @@ pub(crate) async fn create_org(
     params(("id" = uuid::Uuid, Path, description = "Organization id")),
     responses(
         (status = 200, description = "The organization", body = Organization),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 404, response = crate::openapi::NotFound),
-        crate::openapi::ServerErrors,
+        Unauthorized,
+        NotFound,
+        ServerErrors,
     )
 )]
 pub(crate) async fn get_org(
@@ -181,13 +181,13 @@ pub(crate) async fn get_org(
     params(("id" = uuid::Uuid, Path, description = "Organization id")),
     responses(
         (status = 200, description = "The updated organization", body = Organization),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        crate::openapi::BodyErrors,
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        Conflict,
+        BodyErrors,
+        ServerErrors,
     )
 )]
 pub(crate) async fn update_org(
@@ -208,11 +208,11 @@ pub(crate) async fn update_org(
     params(("id" = uuid::Uuid, Path, description = "Organization id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        crate::openapi::ServerErrors,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        Conflict,
+        ServerErrors,
     )
 )]
 pub(crate) async fn delete_org(
@@ -231,9 +231,9 @@ pub(crate) async fn delete_org(
     params(("id" = uuid::Uuid, Path, description = "Organization id")),
     responses(
         (status = 200, description = "Every role", body = RoleListResponse),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 404, response = crate::openapi::NotFound),
-        crate::openapi::ServerErrors,
+        Unauthorized,
+        NotFound,
+        ServerErrors,
     )
 )]
 pub(crate) async fn list_roles(
@@ -242,7 +242,7 @@ pub(crate) async fn list_roles(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let org = org_id(&req)?;
-    let data = state.services.orgs.roles(&principal, org).await?;
+    let data = state.services.roles.list(&principal, org).await?;
     Ok(HttpResponse::Ok().json(RoleListResponse { data }))
 }
 
@@ -253,13 +253,13 @@ pub(crate) async fn list_roles(
     params(("id" = uuid::Uuid, Path, description = "Organization id")),
     responses(
         (status = 201, description = "Created", body = Role, headers(("Location" = String, description = "The new role"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        crate::openapi::BodyErrors,
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        Conflict,
+        BodyErrors,
+        ServerErrors,
     )
 )]
 pub(crate) async fn create_role(
@@ -270,7 +270,7 @@ pub(crate) async fn create_role(
 ) -> Result<HttpResponse, ApiError> {
     let org = org_id(&req)?;
     let input: NewRoleInput = read_json(&req, payload).await?;
-    let role = state.services.orgs.create_role(&principal, org, input).await?;
+    let role = state.services.roles.create(&principal, org, input).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("{ORGS_PATH}/{org}/roles/{}", role.id)))
         .json(role))
@@ -285,9 +285,9 @@ pub(crate) async fn create_role(
     ),
     responses(
         (status = 200, description = "The role", body = Role),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 404, response = crate::openapi::NotFound),
-        crate::openapi::ServerErrors,
+        Unauthorized,
+        NotFound,
+        ServerErrors,
     )
 )]
 pub(crate) async fn get_role(
@@ -297,7 +297,7 @@ pub(crate) async fn get_role(
 ) -> Result<HttpResponse, ApiError> {
     let org = org_id(&req)?;
     let id = segment_id(&req, "role", "role")?;
-    Ok(HttpResponse::Ok().json(state.services.orgs.role(&principal, org, id).await?))
+    Ok(HttpResponse::Ok().json(state.services.roles.get(&principal, org, id).await?))
 }
 
 /// Change a role (`null` clears the description; `permissions` replaces the
@@ -311,13 +311,13 @@ pub(crate) async fn get_role(
     ),
     responses(
         (status = 200, description = "The updated role", body = Role),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        crate::openapi::BodyErrors,
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        Conflict,
+        BodyErrors,
+        ServerErrors,
     )
 )]
 pub(crate) async fn update_role(
@@ -329,7 +329,7 @@ pub(crate) async fn update_role(
     let org = org_id(&req)?;
     let id = segment_id(&req, "role", "role")?;
     let patch: RolePatch = read_json(&req, payload).await?;
-    Ok(HttpResponse::Ok().json(state.services.orgs.update_role(&principal, org, id, patch).await?))
+    Ok(HttpResponse::Ok().json(state.services.roles.update(&principal, org, id, patch).await?))
 }
 
 /// Delete a custom role nobody holds. Needs `roles:manage`.
@@ -341,11 +341,11 @@ pub(crate) async fn update_role(
     ),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        crate::openapi::ServerErrors,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        Conflict,
+        ServerErrors,
     )
 )]
 pub(crate) async fn delete_role(
@@ -355,7 +355,7 @@ pub(crate) async fn delete_role(
 ) -> Result<HttpResponse, ApiError> {
     let org = org_id(&req)?;
     let id = segment_id(&req, "role", "role")?;
-    state.services.orgs.delete_role(&principal, org, id).await?;
+    state.services.roles.delete(&principal, org, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -365,10 +365,10 @@ pub(crate) async fn delete_role(
     get, path = "/api/v1/permissions", tag = "orgs", security(("bearer" = [])), params(PermissionListParams),
     responses(
         (status = 200, description = "The permissions", body = PermissionListResponse),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 404, response = crate::openapi::NotFound),
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Unauthorized,
+        NotFound,
+        ServerErrors,
     )
 )]
 pub(crate) async fn list_permissions(
@@ -389,7 +389,7 @@ pub(crate) async fn list_permissions(
         }
     };
     check_query(errors)?;
-    let data = state.services.orgs.permissions(&principal, org).await?;
+    let data = state.services.roles.permissions(&principal, org).await?;
     Ok(HttpResponse::Ok().json(PermissionListResponse { data }))
 }
 
@@ -400,9 +400,9 @@ pub(crate) async fn list_permissions(
     params(("id" = uuid::Uuid, Path, description = "Organization id")),
     responses(
         (status = 200, description = "The permissions", body = PermissionListResponse),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 404, response = crate::openapi::NotFound),
-        crate::openapi::ServerErrors,
+        Unauthorized,
+        NotFound,
+        ServerErrors,
     )
 )]
 pub(crate) async fn org_permissions(
@@ -411,7 +411,7 @@ pub(crate) async fn org_permissions(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let org = org_id(&req)?;
-    let data = state.services.orgs.permissions(&principal, Some(org)).await?;
+    let data = state.services.roles.permissions(&principal, Some(org)).await?;
     Ok(HttpResponse::Ok().json(PermissionListResponse { data }))
 }
 
@@ -422,13 +422,13 @@ pub(crate) async fn org_permissions(
     params(("id" = uuid::Uuid, Path, description = "Organization id")),
     responses(
         (status = 201, description = "Registered", body = OrgPermission),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        crate::openapi::BodyErrors,
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        Conflict,
+        BodyErrors,
+        ServerErrors,
     )
 )]
 pub(crate) async fn register_permission(
@@ -439,7 +439,7 @@ pub(crate) async fn register_permission(
 ) -> Result<HttpResponse, ApiError> {
     let org = org_id(&req)?;
     let input: PermissionInput = read_json(&req, payload).await?;
-    Ok(HttpResponse::Created().json(state.services.orgs.register_permission(&principal, org, input).await?))
+    Ok(HttpResponse::Created().json(state.services.roles.register_permission(&principal, org, input).await?))
 }
 
 /// Forget a registered permission that no role or member holds. Needs `roles:manage`.
@@ -451,11 +451,11 @@ pub(crate) async fn register_permission(
     ),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        crate::openapi::ServerErrors,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        Conflict,
+        ServerErrors,
     )
 )]
 pub(crate) async fn delete_permission(
@@ -465,6 +465,6 @@ pub(crate) async fn delete_permission(
 ) -> Result<HttpResponse, ApiError> {
     let org = org_id(&req)?;
     let name = req.match_info().get("name").unwrap_or_default();
-    state.services.orgs.delete_permission(&principal, org, name).await?;
+    state.services.roles.delete_permission(&principal, org, name).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -14,7 +14,7 @@ use super::{
     resource,
 };
 use crate::{
-    error::ApiError,
+    error::{ApiError, BadRequest, Forbidden, NotFound, ServerErrors, Unauthorized},
     extract::{parse_query, path_id, query_pairs, Authenticated},
     AppState,
 };
@@ -55,10 +55,10 @@ pub struct OutboxListResponse {
     get, path = "/api/v1/outbox", tag = "outbox", security(("bearer" = [])), params(OutboxListParams),
     responses(
         (status = 200, description = "One page of messages", body = OutboxListResponse),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        ServerErrors,
     )
 )]
 pub(crate) async fn list(
@@ -83,10 +83,10 @@ pub(crate) async fn list(
     params(("id" = uuid::Uuid, Path, description = "Message id")),
     responses(
         (status = 202, description = "Queued again"),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        crate::openapi::ServerErrors,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        ServerErrors,
     )
 )]
 pub(crate) async fn retry(

@@ -11,15 +11,15 @@ use roster_domain::{
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{
-    paging::{link, page_links, PageLinks, PageMeta},
-    users::USERS_PATH,
-};
+use super::paging::{link, page_links, PageLinks, PageMeta};
 use crate::{
-    error::ApiError,
+    error::{ApiError, BadRequest, Forbidden, ServerErrors, Unauthorized},
     extract::{int_param, parse_query, query_pairs, Authenticated},
     AppState,
 };
+
+/// The collection's absolute path, for `Location` headers and page links.
+pub(crate) const USERS_PATH: &str = "/api/v1/users";
 
 /// Query of `GET /users`. Values are read as text and validated by the
 /// domain, so that every bad parameter is reported at once.
@@ -166,10 +166,10 @@ fn project(user: &User, list: &UserList) -> Result<serde_json::Value, ApiError> 
     get, path = "/api/v1/users", tag = "users", security(("bearer" = [])), params(ListParams),
     responses(
         (status = 200, description = "One page of users", body = UserListResponse),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        ServerErrors,
     )
 )]
 pub(crate) async fn list_users(
@@ -209,10 +209,10 @@ pub(crate) fn list_response(list: &UserList, pairs: &[(String, String)], path: &
     get, path = "/api/v1/users/count", tag = "users", security(("bearer" = [])), params(CountParams),
     responses(
         (status = 200, description = "The number of matching users", body = CountResponse),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        ServerErrors,
     )
 )]
 pub(crate) async fn count_users(

@@ -10,10 +10,12 @@ use serde::Deserialize;
 
 use super::{
     resource,
-    user_list::{count_users, list_users},
+    user_list::{count_users, list_users, USERS_PATH},
 };
 use crate::{
-    error::ApiError,
+    error::{
+        ApiError, BadRequest, BodyErrors, Conflict, Forbidden, NotFound, ServerErrors, TooManyRequests, Unauthorized,
+    },
     extract::{from_value, path_id, read_json, Authenticated},
     AppState,
 };
@@ -34,9 +36,6 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/users/{id}/ban", "POST").route(web::post().to(ban_user)))
         .service(resource("/users/{id}/password-reset", "POST").route(web::post().to(send_password_reset)));
 }
-
-/// The collection's absolute path, for `Location` headers and page links.
-pub(crate) const USERS_PATH: &str = "/api/v1/users";
 
 /// The members of `UserPatchInput` outside its flattened `MePatch`.
 #[derive(Deserialize)]
@@ -73,13 +72,13 @@ fn user_patch(mut body: serde_json::Map<String, serde_json::Value>) -> Result<Us
     post, path = "/api/v1/users", tag = "users", security(("bearer" = [])), request_body = NewUserInput,
     responses(
         (status = 201, description = "Created", body = User, headers(("Location" = String, description = "The new user"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 409, response = crate::openapi::Conflict),
-        crate::openapi::BodyErrors,
-        (status = 429, response = crate::openapi::TooManyRequests),
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        Conflict,
+        BodyErrors,
+        TooManyRequests,
+        ServerErrors,
     )
 )]
 pub(crate) async fn create_user(
@@ -99,10 +98,10 @@ pub(crate) async fn create_user(
     params(("id" = uuid::Uuid, Path, description = "User id")),
     responses(
         (status = 200, description = "The user", body = User),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        crate::openapi::ServerErrors,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        ServerErrors,
     )
 )]
 pub(crate) async fn get_user(
@@ -120,13 +119,13 @@ pub(crate) async fn get_user(
     params(("id" = uuid::Uuid, Path, description = "User id")),
     responses(
         (status = 200, description = "The updated user", body = User),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        crate::openapi::BodyErrors,
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        Conflict,
+        BodyErrors,
+        ServerErrors,
     )
 )]
 pub(crate) async fn patch_user(
@@ -146,13 +145,13 @@ pub(crate) async fn patch_user(
     params(("id" = uuid::Uuid, Path, description = "User id")),
     responses(
         (status = 200, description = "The updated user", body = User),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        crate::openapi::BodyErrors,
-        crate::openapi::ServerErrors,
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        Conflict,
+        BodyErrors,
+        ServerErrors,
     )
 )]
 pub(crate) async fn replace_user(
@@ -172,10 +171,10 @@ pub(crate) async fn replace_user(
     params(("id" = uuid::Uuid, Path, description = "User id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        crate::openapi::ServerErrors,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        ServerErrors,
     )
 )]
 pub(crate) async fn delete_user(
@@ -204,10 +203,10 @@ async fn set_status(
     params(("id" = uuid::Uuid, Path, description = "User id")),
     responses(
         (status = 200, description = "The user, now active", body = User),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        crate::openapi::ServerErrors,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        ServerErrors,
     )
 )]
 pub(crate) async fn activate_user(
@@ -224,10 +223,10 @@ pub(crate) async fn activate_user(
     params(("id" = uuid::Uuid, Path, description = "User id")),
     responses(
         (status = 200, description = "The user, now inactive", body = User),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        crate::openapi::ServerErrors,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        ServerErrors,
     )
 )]
 pub(crate) async fn deactivate_user(
@@ -244,10 +243,10 @@ pub(crate) async fn deactivate_user(
     params(("id" = uuid::Uuid, Path, description = "User id")),
     responses(
         (status = 200, description = "The user, now banned", body = User),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        crate::openapi::ServerErrors,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        ServerErrors,
     )
 )]
 pub(crate) async fn ban_user(
@@ -265,11 +264,11 @@ pub(crate) async fn ban_user(
     params(("id" = uuid::Uuid, Path, description = "User id")),
     responses(
         (status = 202, description = "A reset link is on its way"),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        crate::openapi::ServerErrors,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        Conflict,
+        ServerErrors,
     )
 )]
 pub(crate) async fn send_password_reset(

@@ -2,7 +2,11 @@
 
 use actix_web::{body::to_bytes, ResponseError};
 use roster_domain::{
-    error::TokenRejection, mail::TokenState, user::UserStatus, Conflict, Error, RepoError, ValidationErrors,
+    auth::{Permission, Refusal},
+    error::TokenRejection,
+    mail::TokenState,
+    user::UserStatus,
+    Conflict, Error, RepoError, StateConflict, ValidationErrors,
 };
 use roster_http::ApiError;
 use serde_json::Value;
@@ -52,10 +56,10 @@ async fn every_domain_error_has_its_status_code_and_headers() {
         ),
         (Error::AccountDisabled(UserStatus::Banned), 403, "account_disabled", None),
         (Error::RegistrationClosed, 403, "registration_closed", None),
-        (Error::Forbidden("users:write"), 403, "forbidden", None),
+        (Error::Forbidden(Refusal::MissingPermission(Permission::UsersWrite)), 403, "forbidden", None),
         (Error::NotFound("user"), 404, "not_found", None),
         (Error::Conflict(Conflict::EmailTaken), 409, "email_taken", None),
-        (Error::InvalidState("the invitation was accepted"), 409, "invalid_state", None),
+        (Error::InvalidState(StateConflict::InvitationAccepted), 409, "invalid_state", None),
         (Error::InvalidToken, 400, "link_token_invalid", None),
         (Error::TokenGone(TokenState::Used), 410, "link_token_used", None),
         (Error::TokenGone(TokenState::Expired), 410, "link_token_expired", None),
@@ -78,6 +82,47 @@ async fn every_domain_error_has_its_status_code_and_headers() {
         assert_eq!(retry_after.as_deref(), expected, "{code}");
         assert_eq!(body.get("errors").is_some(), status == 422 || code == "invalid_query", "{code}");
     }
+}
+
+#[actix_web::test]
+async fn refusals_and_impossible_states_name_their_reason() {
+    let (_, body, _) = render(Error::Forbidden(Refusal::MissingPermission(Permission::UsersWrite))).await;
+    assert_eq!((&body["reason"], &body["permission"]), (&"missing_permission".into(), &"users:write".into()));
+    assert!(body["detail"].as_str().unwrap().contains("`users:write`"), "{body}");
+    let refusals = [
+        (Refusal::OwnerOnly, "owner_only"),
+        (Refusal::SuperadminOnly, "superadmin_only"),
+        (Refusal::NotYourself, "not_yourself"),
+        (Refusal::DefaultOrgSessionRequired, "default_org_session_required"),
+        (Refusal::SignedInUserOnly, "signed_in_user_only"),
+        (Refusal::GrantBeyondOwn, "grant_beyond_own"),
+        (Refusal::PlatformAdminOnly, "platform_admin_only"),
+        (Refusal::LastOwner, "last_owner"),
+    ];
+    for (refusal, reason) in refusals {
+        let (status, body, _) = render(Error::Forbidden(refusal)).await;
+        assert_eq!((status, body["code"].as_str(), body["reason"].as_str()), (403, Some("forbidden"), Some(reason)));
+        assert!(body.get("permission").is_none(), "{body}");
+    }
+    let states = [
+        (StateConflict::InvitationAccepted, "invitation_accepted"),
+        (StateConflict::UserPending, "user_pending"),
+        (StateConflict::UserBanned, "user_banned"),
+        (StateConflict::DefaultOrgPermanent, "default_org_permanent"),
+        (StateConflict::DefaultOrgMembership, "default_org_membership"),
+        (StateConflict::BuiltinRole, "builtin_role"),
+        (StateConflict::OwnerRoleFixed, "owner_role_fixed"),
+    ];
+    for (state, reason) in states {
+        let (status, body, _) = render(Error::InvalidState(state)).await;
+        assert_eq!(
+            (status, body["code"].as_str(), body["reason"].as_str()),
+            (409, Some("invalid_state"), Some(reason))
+        );
+    }
+    // Other problems carry no reason.
+    let (_, body, _) = render(Error::NotFound("user")).await;
+    assert!(body.get("reason").is_none() && body.get("permission").is_none(), "{body}");
 }
 
 #[actix_web::test]

@@ -77,7 +77,7 @@ fn member_mocks(org: Uuid, role: Option<(&str, &[&str])>) -> (Mocks, User) {
         role: role.into(),
         permissions: permissions.iter().map(|p| p.to_string()).collect(),
     });
-    m.orgs.expect_membership().with(eq(org), eq(me.id)).returning(move |_, _| Ok(membership.clone()));
+    m.members.expect_membership().with(eq(org), eq(me.id)).returning(move |_, _| Ok(membership.clone()));
     (m, me)
 }
 
@@ -181,9 +181,12 @@ async fn managing_roles_takes_roles_manage() {
 async fn members_read_roles_and_managers_create_them() {
     let id = Uuid::now_v7();
     let (mut m, _) = member_mocks(id, Some(("owner", &["roles:manage"])));
-    m.orgs.expect_list_roles().with(eq(id)).returning(move |o| Ok(vec![role(o, "owner", &[]), role(o, "member", &[])]));
-    m.orgs.expect_list_permissions().returning(|_| Ok(vec![]));
-    m.orgs
+    m.roles
+        .expect_list_roles()
+        .with(eq(id))
+        .returning(move |o| Ok(vec![role(o, "owner", &[]), role(o, "member", &[])]));
+    m.roles.expect_list_permissions().returning(|_| Ok(vec![]));
+    m.roles
         .expect_create_role()
         .withf(|r| r.name == "front-desk" && r.permissions == ["users:read"])
         .returning(|r| Ok(Role { id: r.id, builtin: false, ..role(r.org_id, &r.name, &["users:read"]) }));
@@ -341,12 +344,12 @@ async fn adding_a_member_answers_201_with_location() {
     let mut m = Mocks::new().sign_in_as(&me, vec!["users:write".into()]);
     let membership =
         Membership { org_id: id, user_id: me.id, role: "owner".into(), permissions: vec!["members:manage".into()] };
-    m.orgs.expect_membership().returning(move |_, _| Ok(Some(membership.clone())));
+    m.members.expect_membership().returning(move |_, _| Ok(Some(membership.clone())));
     let newcomer = user("new@example.com", "member");
     let uid = newcomer.id;
     m.users.expect_get().with(eq(uid)).returning(move |_| Ok(Some(newcomer.clone())));
-    m.orgs.expect_role_by_name().withf(|_, name| name == "member").returning(|o, n| Ok(Some(role(o, n, &[]))));
-    m.orgs.expect_add_member().returning(|o, u, _, _, _| Ok(member(o, u, "member")));
+    m.roles.expect_role_by_name().withf(|_, name| name == "member").returning(|o, n| Ok(Some(role(o, n, &[]))));
+    m.members.expect_add_member().returning(|o, u, _, _, _| Ok(member(o, u, "member")));
     let r =
         send(m.state(), with_json(TestRequest::post(), &format!("/api/v1/orgs/{id}/members"), json!({"user_id": uid})))
             .await;
@@ -360,11 +363,11 @@ async fn member_permissions_are_read_and_replaced() {
     let id = Uuid::now_v7();
     let (mut m, _) = member_mocks(id, Some(("owner", &["members:manage"])));
     let uid = Uuid::now_v7();
-    m.orgs.expect_get_member().with(eq(id), eq(uid)).returning(|o, u| Ok(Some(member(o, u, "member"))));
-    m.orgs
+    m.members.expect_get_member().with(eq(id), eq(uid)).returning(|o, u| Ok(Some(member(o, u, "member"))));
+    m.roles
         .expect_list_permissions()
         .returning(|o| Ok(vec![OrgPermission { name: "beacons:toggle".into(), description: None, org_id: Some(o) }]));
-    m.orgs
+    m.members
         .expect_update_member()
         .withf(|_, _, c| c.extra_permissions.as_deref() == Some(&["beacons:toggle".to_string()][..]))
         .returning(|o, u, c| {
@@ -389,7 +392,7 @@ async fn member_permissions_are_read_and_replaced() {
 async fn the_permission_catalogue_and_an_organizations_own() {
     let id = Uuid::now_v7();
     let (mut m, _) = member_mocks(id, Some(("member", &[])));
-    m.orgs
+    m.roles
         .expect_list_permissions()
         .with(eq(id))
         .returning(|o| Ok(vec![OrgPermission { name: "beacons:toggle".into(), description: None, org_id: Some(o) }]));
@@ -418,12 +421,12 @@ async fn the_permission_catalogue_and_an_organizations_own() {
 async fn permissions_are_registered_and_dropped() {
     let id = Uuid::now_v7();
     let (mut m, _) = member_mocks(id, Some(("admin", &["roles:manage"])));
-    m.orgs
+    m.roles
         .expect_register_permission()
         .withf(|_, name, _, _| name == "beacons:toggle")
         .returning(|o, n, d, _| Ok(OrgPermission { name: n.into(), description: d, org_id: Some(o) }));
-    m.orgs.expect_delete_permission().withf(|_, n| n == "beacons:toggle").returning(|_, _| Ok(true));
-    m.orgs.expect_delete_permission().returning(|_, _| Err(RepoError::Conflict(Conflict::InUse)));
+    m.roles.expect_delete_permission().withf(|_, n| n == "beacons:toggle").returning(|_, _| Ok(true));
+    m.roles.expect_delete_permission().returning(|_, _| Err(RepoError::Conflict(Conflict::InUse)));
     let state = m.state();
     let base = format!("/api/v1/orgs/{id}/permissions");
     let r = send(state.clone(), with_json(TestRequest::post(), &base, json!({"name": "beacons:toggle"}))).await;
@@ -442,7 +445,7 @@ async fn permissions_are_registered_and_dropped() {
 async fn locations_search_is_passed_through_and_paged() {
     let id = Uuid::now_v7();
     let (mut m, _) = member_mocks(id, Some(("member", &[])));
-    m.orgs
+    m.locations
         .expect_list_locations()
         .withf(move |o, q, page, per_page| {
             *o == id && q.as_deref() == Some("water front") && *page == 1 && *per_page == 5
@@ -473,7 +476,7 @@ async fn locations_search_is_passed_through_and_paged() {
 async fn locations_are_created_with_location_and_validated() {
     let id = Uuid::now_v7();
     let (mut m, _) = member_mocks(id, Some(("admin", &["locations:manage"])));
-    m.orgs.expect_create_location().returning(|l| Ok(l.clone()));
+    m.locations.expect_create_location().returning(|l| Ok(l.clone()));
     let state = m.state();
     let uri = format!("/api/v1/orgs/{id}/locations");
     let body = json!({"name": "HQ", "timezone": "Europe/Copenhagen", "keywords": ["main"]});
@@ -490,7 +493,7 @@ async fn superadmins_delete_organizations_but_not_the_default() {
     let id = Uuid::now_v7();
     let root = superadmin();
     let mut m = Mocks::new().sign_in_as(&root, vec![]);
-    m.orgs.expect_membership().returning(|_, _| Ok(None));
+    m.members.expect_membership().returning(|_, _| Ok(None));
     m.orgs.expect_get_org().returning(|id| Ok(Some(org(id))));
     m.orgs.expect_delete_org().with(eq(id)).times(1).returning(|_| Ok(true));
     let state = m.state();

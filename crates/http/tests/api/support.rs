@@ -13,15 +13,16 @@ use actix_web::{
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone as _, Utc};
 use roster_domain::{
-    auth::{perms, AccessClaims, AuthPolicy, RefreshSecret, SessionSubject},
+    auth::{AccessClaims, Permission, RefreshSecret, SessionSubject},
     error::TokenRejection,
-    mail::OutboxStats,
+    mail::{OutboxStats, OutgoingMail},
     ports::{
-        MockAccountRepository, MockApiKeyRepository, MockClock, MockMailComposer, MockMailer,
-        MockOrgInvitationRepository, MockOrgRepository, MockOutboxRepository, MockPasswordHasher, MockRateLimitStore,
-        MockSealer, MockSessionRepository, MockTokenSigner, MockUserRepository, OutgoingMail,
+        MockAccountRepository, MockApiKeyRepository, MockClock, MockLocationRepository, MockMailComposer, MockMailer,
+        MockMemberRepository, MockOrgInvitationRepository, MockOrganizationRepository, MockOutboxRepository,
+        MockPasswordHasher, MockRateLimitStore, MockRoleRepository, MockSealer, MockSessionRepository, MockTokenSigner,
+        MockUserRepository,
     },
-    service::{Ports, Services},
+    service::{AuthPolicy, Ports, Services},
     user::{Profile, User, UserStatus},
     DEFAULT_ORG_ID,
 };
@@ -61,7 +62,9 @@ pub fn user(email: &str, role: &str) -> User {
 }
 
 pub fn admin_perms() -> Vec<String> {
-    [perms::USERS_READ, perms::USERS_WRITE, perms::USERS_DELETE, perms::USERS_MANAGE_STATUS].map(String::from).to_vec()
+    [Permission::UsersRead, Permission::UsersWrite, Permission::UsersDelete, Permission::UsersManageStatus]
+        .map(|p| p.as_str().to_string())
+        .to_vec()
 }
 
 /// A readiness probe whose answer the test controls.
@@ -89,7 +92,10 @@ pub struct Mocks {
     pub users: MockUserRepository,
     pub sessions: MockSessionRepository,
     pub accounts: MockAccountRepository,
-    pub orgs: MockOrgRepository,
+    pub orgs: MockOrganizationRepository,
+    pub roles: MockRoleRepository,
+    pub locations: MockLocationRepository,
+    pub members: MockMemberRepository,
     pub api_keys: MockApiKeyRepository,
     pub org_invitations: MockOrgInvitationRepository,
     /// Answers `stats` with `outbox_stats` unless the test sets it up first.
@@ -113,7 +119,10 @@ impl Mocks {
             users: MockUserRepository::new(),
             sessions: MockSessionRepository::new(),
             accounts: MockAccountRepository::new(),
-            orgs: MockOrgRepository::new(),
+            orgs: MockOrganizationRepository::new(),
+            roles: MockRoleRepository::new(),
+            locations: MockLocationRepository::new(),
+            members: MockMemberRepository::new(),
             api_keys: MockApiKeyRepository::new(),
             org_invitations: MockOrgInvitationRepository::new(),
             outbox: MockOutboxRepository::new(),
@@ -183,6 +192,9 @@ impl Mocks {
             sessions: Arc::new(self.sessions),
             accounts: Arc::new(self.accounts),
             orgs: Arc::new(self.orgs),
+            roles: Arc::new(self.roles),
+            locations: Arc::new(self.locations),
+            members: Arc::new(self.members),
             api_keys: Arc::new(self.api_keys),
             org_invitations: Arc::new(self.org_invitations),
             outbox: Arc::new(self.outbox),

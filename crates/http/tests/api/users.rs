@@ -95,7 +95,7 @@ async fn count_applies_the_filters() {
 async fn create_answers_201_with_location() {
     let (mut m, _) = admin_mocks();
     // Granting `admin` takes the admin role's permissions, which the caller holds.
-    m.orgs.expect_role_by_name().returning(|org, name| {
+    m.roles.expect_role_by_name().returning(|org, name| {
         Ok(Some(roster_domain::org::Role {
             id: uuid::Uuid::now_v7(),
             org_id: org,

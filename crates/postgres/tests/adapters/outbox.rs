@@ -3,12 +3,10 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::collections::HashSet;
 
+use crate::common::{at, letter, outbox_rows, setup, Ctx, OutboxRow};
 use chrono::Duration;
-use common::{at, letter, outbox_rows, setup, Ctx, OutboxRow};
 use diesel::sql_types::Text;
 use diesel_async::RunQueryDsl;
 use roster_domain::mail::{Effects, MailTemplate, OutboxStats, OutboxStatus, QueuedMail};

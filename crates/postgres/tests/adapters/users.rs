@@ -1,14 +1,12 @@
 //! `PgUserRepository` against a real PostgreSQL.
 
-mod common;
-
 use std::time::{Duration as StdDuration, Instant};
 
+use crate::common::{at, email, member, new_session, new_user, setup};
 use chrono::NaiveDate;
-use common::{at, email, member, new_session, new_user, setup};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use roster_domain::auth::perms;
+use roster_domain::auth::Permission;
 use roster_domain::mail::Effects;
 use roster_domain::ports::{SessionRepository, UserRepository};
 use roster_domain::user::{
@@ -295,8 +293,14 @@ async fn find_login_is_case_insensitive_with_permissions() {
     let login = ctx.users.find_login(&email("BOSS@EXAMPLE.COM")).await.unwrap().unwrap();
     assert_eq!(login.subject.user, admin);
     assert_eq!(login.password_hash.as_deref(), Some("hash-of-Boss@example.com"));
-    for p in
-        [perms::USERS_READ, perms::USERS_WRITE, perms::USERS_DELETE, perms::USERS_MANAGE_STATUS, perms::SESSIONS_REVOKE]
+    for p in [
+        Permission::UsersRead,
+        Permission::UsersWrite,
+        Permission::UsersDelete,
+        Permission::UsersManageStatus,
+        Permission::SessionsRevoke,
+    ]
+    .map(Permission::as_str)
     {
         assert!(login.subject.permissions.iter().any(|x| x == p), "admin lacks {p}");
     }

@@ -1,5 +1,6 @@
-//! The roles of an organization and the permissions it registered, for
-//! [`crate::orgs::PgOrgRepository`]. Every query is scoped by `org_id`.
+//! [`RoleRepository`] on PostgreSQL: the roles of an organization and the
+//! permissions it registered. Every query is scoped by `org_id`; the
+//! built-in roles are written with their organization.
 //!
 //! Deleting a role that members or invitations still refer to is
 //! `Conflict(InUse)`, checked under a lock on the role (the `RESTRICT`
@@ -7,17 +8,34 @@
 //! columns, so deleting one checks for roles, members and live API keys
 //! holding it under a lock on its row.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::dsl::exists;
 use diesel::prelude::*;
+use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use roster_domain::org::{OrgPermission, Role, RolePatch};
-use roster_domain::ports::NewRole;
-use roster_domain::{Conflict, Patch};
+use roster_domain::ports::{NewRole, RoleRepository};
+use roster_domain::{Conflict, Patch, RepoError};
 use uuid::Uuid;
 
+use crate::db::Db;
 use crate::error::DbError;
+use crate::pool::PgPool;
 use crate::schema::{api_keys, invitations, memberships, org_permissions, roles};
+
+/// Organizations' roles and registered permissions in PostgreSQL.
+#[derive(Clone, Debug)]
+pub struct PgRoleRepository {
+    db: Db,
+}
+
+impl PgRoleRepository {
+    /// A repository taking its connections from `pool`.
+    pub fn new(pool: PgPool) -> Self {
+        Self { db: Db::new(pool) }
+    }
+}
 
 /// One row of `roles`.
 #[derive(Queryable, Selectable)]
@@ -97,7 +115,7 @@ impl From<PermissionRow> for OrgPermission {
 }
 
 /// The roles of `org`: the built-in ones first, then by name.
-pub(crate) async fn list_roles(conn: &mut AsyncPgConnection, org: Uuid) -> Result<Vec<Role>, DbError> {
+async fn list_roles(conn: &mut AsyncPgConnection, org: Uuid) -> Result<Vec<Role>, DbError> {
     let rows: Vec<RoleRow> = roles::table
         .filter(roles::org_id.eq(org))
         .order_by((roles::builtin.desc(), roles::name, roles::id))
@@ -108,7 +126,7 @@ pub(crate) async fn list_roles(conn: &mut AsyncPgConnection, org: Uuid) -> Resul
 }
 
 /// Role `id` if it is one of `org`'s.
-pub(crate) async fn get_role(conn: &mut AsyncPgConnection, org: Uuid, id: Uuid) -> Result<Option<Role>, DbError> {
+async fn get_role(conn: &mut AsyncPgConnection, org: Uuid, id: Uuid) -> Result<Option<Role>, DbError> {
     let row: Option<RoleRow> = roles::table
         .filter(roles::org_id.eq(org).and(roles::id.eq(id)))
         .select(RoleRow::as_select())
@@ -119,7 +137,7 @@ pub(crate) async fn get_role(conn: &mut AsyncPgConnection, org: Uuid, id: Uuid) 
 }
 
 /// `org`'s role called `name`.
-pub(crate) async fn role_by_name(conn: &mut AsyncPgConnection, org: Uuid, name: &str) -> Result<Option<Role>, DbError> {
+async fn role_by_name(conn: &mut AsyncPgConnection, org: Uuid, name: &str) -> Result<Option<Role>, DbError> {
     let row: Option<RoleRow> = roles::table
         .filter(roles::org_id.eq(org).and(roles::name.eq(name)))
         .select(RoleRow::as_select())
@@ -130,7 +148,7 @@ pub(crate) async fn role_by_name(conn: &mut AsyncPgConnection, org: Uuid, name: 
 }
 
 /// Inserts a role that is not built in.
-pub(crate) async fn create_role(conn: &mut AsyncPgConnection, r: &NewRole) -> Result<Role, DbError> {
+async fn create_role(conn: &mut AsyncPgConnection, r: &NewRole) -> Result<Role, DbError> {
     let row: RoleRow = diesel::insert_into(roles::table)
         .values((
             roles::id.eq(r.id),
@@ -149,7 +167,7 @@ pub(crate) async fn create_role(conn: &mut AsyncPgConnection, r: &NewRole) -> Re
 }
 
 /// Applies the patch to `org`'s role `id`; `None` if there is no such role.
-pub(crate) async fn update_role(
+async fn update_role(
     conn: &mut AsyncPgConnection,
     org: Uuid,
     id: Uuid,
@@ -174,7 +192,7 @@ pub(crate) async fn update_role(
 /// membership taking the role holds a key-share lock on it, so the check and
 /// the delete cannot be overtaken), then a member or invitation still naming
 /// it is `Conflict(InUse)` — decided here, not from the server's message.
-pub(crate) async fn delete_role(conn: &mut AsyncPgConnection, org: Uuid, id: Uuid) -> Result<bool, DbError> {
+async fn delete_role(conn: &mut AsyncPgConnection, org: Uuid, id: Uuid) -> Result<bool, DbError> {
     let found: Option<Uuid> = roles::table
         .filter(roles::org_id.eq(org).and(roles::id.eq(id)))
         .select(roles::id)
@@ -197,7 +215,7 @@ pub(crate) async fn delete_role(conn: &mut AsyncPgConnection, org: Uuid, id: Uui
 }
 
 /// The permissions `org` registered, by name.
-pub(crate) async fn list_permissions(conn: &mut AsyncPgConnection, org: Uuid) -> Result<Vec<OrgPermission>, DbError> {
+async fn list_permissions(conn: &mut AsyncPgConnection, org: Uuid) -> Result<Vec<OrgPermission>, DbError> {
     let rows: Vec<PermissionRow> = org_permissions::table
         .filter(org_permissions::org_id.eq(org))
         .order_by(org_permissions::name)
@@ -208,7 +226,7 @@ pub(crate) async fn list_permissions(conn: &mut AsyncPgConnection, org: Uuid) ->
 }
 
 /// Registers a permission for `org`.
-pub(crate) async fn register_permission(
+async fn register_permission(
     conn: &mut AsyncPgConnection,
     org: Uuid,
     name: &str,
@@ -231,7 +249,7 @@ pub(crate) async fn register_permission(
 /// Deletes a registered permission unless a role, a member or a live
 /// (unrevoked) API key of `org` holds it (`Conflict(InUse)`), inside a
 /// transaction; `false` if `org` did not register it.
-pub(crate) async fn delete_permission_tx(conn: &mut AsyncPgConnection, org: Uuid, name: &str) -> Result<bool, DbError> {
+async fn delete_permission_tx(conn: &mut AsyncPgConnection, org: Uuid, name: &str) -> Result<bool, DbError> {
     let this = org_permissions::table.filter(org_permissions::org_id.eq(org).and(org_permissions::name.eq(name)));
     let found: Option<String> = this.select(org_permissions::name).for_update().first(conn).await.optional()?;
     if found.is_none() {
@@ -258,4 +276,49 @@ pub(crate) async fn delete_permission_tx(conn: &mut AsyncPgConnection, org: Uuid
         return Err(DbError::Conflict(Conflict::InUse));
     }
     Ok(diesel::delete(this).execute(conn).await? > 0)
+}
+
+#[async_trait]
+impl RoleRepository for PgRoleRepository {
+    async fn list_roles(&self, org: Uuid) -> Result<Vec<Role>, RepoError> {
+        self.db.run(|c| list_roles(c, org).scope_boxed()).await
+    }
+
+    async fn get_role(&self, org: Uuid, id: Uuid) -> Result<Option<Role>, RepoError> {
+        self.db.run(|c| get_role(c, org, id).scope_boxed()).await
+    }
+
+    async fn role_by_name(&self, org: Uuid, name: &str) -> Result<Option<Role>, RepoError> {
+        self.db.run(|c| role_by_name(c, org, name).scope_boxed()).await
+    }
+
+    async fn create_role(&self, role: &NewRole) -> Result<Role, RepoError> {
+        self.db.run(|c| create_role(c, role).scope_boxed()).await
+    }
+
+    async fn update_role(&self, org: Uuid, id: Uuid, patch: &RolePatch) -> Result<Option<Role>, RepoError> {
+        self.db.run(|c| update_role(c, org, id, patch).scope_boxed()).await
+    }
+
+    async fn delete_role(&self, org: Uuid, id: Uuid) -> Result<bool, RepoError> {
+        self.db.transaction(|c| delete_role(c, org, id).scope_boxed()).await
+    }
+
+    async fn list_permissions(&self, org: Uuid) -> Result<Vec<OrgPermission>, RepoError> {
+        self.db.run(|c| list_permissions(c, org).scope_boxed()).await
+    }
+
+    async fn register_permission(
+        &self,
+        org: Uuid,
+        name: &str,
+        description: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<OrgPermission, RepoError> {
+        self.db.run(|c| register_permission(c, org, name, description.as_deref(), now).scope_boxed()).await
+    }
+
+    async fn delete_permission(&self, org: Uuid, name: &str) -> Result<bool, RepoError> {
+        self.db.transaction(|c| delete_permission_tx(c, org, name).scope_boxed()).await
+    }
 }

@@ -6,14 +6,15 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
+use crate::common::{at, email, letter, location, member, new_role, new_user, org, outbox_rows, role, setup, Ctx};
 use chrono::{DateTime, Duration, Utc};
-use common::{at, email, letter, location, member, new_role, new_user, org, outbox_rows, role, setup, Ctx};
 use roster_domain::auth::{OneTimeToken, TokenHash};
 use roster_domain::mail::{Effects, InvitationStatus, MailTemplate, RevokeOutcome, TokenState};
 use roster_domain::org::{AcceptOutcome, Acceptance, NewOrgInvitation, OrgInvitation};
-use roster_domain::ports::{OrgInvitationRepository, OrgRepository, UserRepository};
+use roster_domain::ports::{
+    LocationRepository, MemberRepository, OrgInvitationRepository, OrganizationRepository, RoleRepository,
+    UserRepository,
+};
 use roster_domain::user::{BuiltinRole, UserStatus};
 use roster_domain::{Conflict, RepoError, DEFAULT_ORG_ID};
 use roster_postgres::PgOrgInvitationRepository;
@@ -63,7 +64,7 @@ async fn invitations_are_created_and_listed_newest_first_by_status() {
     let ada = member(&ctx, "ada@example.com", None, at(0)).await;
     let acme = org(&ctx, "acme", None).await;
     let globex = org(&ctx, "globex", None).await;
-    let hq = ctx.orgs.create_location(&location(acme.id, "HQ", &[], 1)).await.unwrap();
+    let hq = ctx.locations.create_location(&location(acme.id, "HQ", &[], 1)).await.unwrap();
     let admin = role(&ctx, acme.id, "admin").await;
 
     invite(&ctx, acme.id, "a@example.com", 1).await;
@@ -212,17 +213,17 @@ async fn joining_adds_the_membership_and_leaves_an_existing_one_alone() {
     let carol = member(&ctx, "carol@example.com", None, at(0)).await;
     let dan = member(&ctx, "dan@example.com", None, at(0)).await;
     let acme = org(&ctx, "acme", None).await;
-    let hq = ctx.orgs.create_location(&location(acme.id, "HQ", &[], 1)).await.unwrap();
+    let hq = ctx.locations.create_location(&location(acme.id, "HQ", &[], 1)).await.unwrap();
     let admin = role(&ctx, acme.id, "admin").await;
     let member_role = role(&ctx, acme.id, "member").await;
 
     let mut new = new_invitation(acme.id, "bob@example.com", admin.id, 2);
     new.location_id = Some(hq.id);
     let inv = invitations.create(&new, &Effects::none()).await.unwrap();
-    assert!(ctx.orgs.get_member(acme.id, bob.id).await.unwrap().is_none());
+    assert!(ctx.members.get_member(acme.id, bob.id).await.unwrap().is_none());
     let outcome = invitations.accept(&new.token_hash, &Acceptance::Join, at(3)).await.unwrap();
     assert_eq!(outcome, AcceptOutcome::Joined { user_id: bob.id });
-    let m = ctx.orgs.get_member(acme.id, bob.id).await.unwrap().unwrap();
+    let m = ctx.members.get_member(acme.id, bob.id).await.unwrap().unwrap();
     assert_eq!((m.role.as_str(), m.location_id, m.active, m.created_at), ("admin", Some(hq.id), true, at(3)));
     let ticket = invitations.find(&new.token_hash).await.unwrap().unwrap();
     assert_eq!((ticket.used_at, ticket.state(at(4))), (Some(at(3)), TokenState::Used));
@@ -235,15 +236,15 @@ async fn joining_adds_the_membership_and_leaves_an_existing_one_alone() {
 
     // Already a member: the membership stays as it was, deactivated or not;
     // the invitation is accepted all the same.
-    ctx.orgs.add_member(acme.id, carol.id, member_role.id, None, at(5)).await.unwrap();
-    ctx.orgs.add_member(acme.id, dan.id, member_role.id, None, at(5)).await.unwrap();
-    ctx.orgs.set_member_active(acme.id, dan.id, false, at(6)).await.unwrap();
+    ctx.members.add_member(acme.id, carol.id, member_role.id, None, at(5)).await.unwrap();
+    ctx.members.add_member(acme.id, dan.id, member_role.id, None, at(5)).await.unwrap();
+    ctx.members.set_member_active(acme.id, dan.id, false, at(6)).await.unwrap();
     for (user, address) in [(carol.id, "carol@example.com"), (dan.id, "dan@example.com")] {
         let new = new_invitation(acme.id, address, admin.id, 7);
         invitations.create(&new, &Effects::none()).await.unwrap();
         let outcome = invitations.accept(&new.token_hash, &Acceptance::Join, at(8)).await.unwrap();
         assert_eq!(outcome, AcceptOutcome::Joined { user_id: user });
-        let m = ctx.orgs.get_member(acme.id, user).await.unwrap().unwrap();
+        let m = ctx.members.get_member(acme.id, user).await.unwrap().unwrap();
         assert_eq!((m.role.as_str(), m.created_at, m.active), ("member", at(5), user == carol.id));
     }
 }
@@ -263,7 +264,7 @@ async fn joining_without_an_account_changes_nothing() {
 }
 
 /// The account `Create` makes: active, verified, with a password.
-fn account(address: &str, secs: i64) -> roster_domain::ports::NewUserRecord {
+fn account(address: &str, secs: i64) -> roster_domain::user::NewUserRecord {
     let mut record = new_user(address, BuiltinRole::Member, at(secs));
     record.email_verified = true;
     record
@@ -274,7 +275,7 @@ async fn creating_an_account_makes_a_member_of_the_default_org_and_the_org() {
     let ctx = setup().await;
     let invitations = repo(&ctx);
     let acme = org(&ctx, "acme", None).await;
-    let hq = ctx.orgs.create_location(&location(acme.id, "HQ", &[], 1)).await.unwrap();
+    let hq = ctx.locations.create_location(&location(acme.id, "HQ", &[], 1)).await.unwrap();
     let admin = role(&ctx, acme.id, "admin").await;
     let mut new = new_invitation(acme.id, "nina@example.com", admin.id, 2);
     new.location_id = Some(hq.id);
@@ -288,9 +289,9 @@ async fn creating_an_account_makes_a_member_of_the_default_org_and_the_org() {
     assert_eq!((user.email.as_str(), user.status, user.email_verified), ("nina@example.com", UserStatus::Active, true));
     assert_eq!(user.role.as_deref(), Some("member"));
     assert_eq!(ctx.users.password_hash(record.id).await.unwrap().as_deref(), Some("hash-of-nina@example.com"));
-    let default = ctx.orgs.get_member(DEFAULT_ORG_ID, record.id).await.unwrap().unwrap();
+    let default = ctx.members.get_member(DEFAULT_ORG_ID, record.id).await.unwrap().unwrap();
     assert_eq!(default.role, "member");
-    let m = ctx.orgs.get_member(acme.id, record.id).await.unwrap().unwrap();
+    let m = ctx.members.get_member(acme.id, record.id).await.unwrap().unwrap();
     assert_eq!((m.role.as_str(), m.location_id, m.active), ("admin", Some(hq.id), true));
     assert_eq!(state(&ctx, &new.token_hash, at(4)).await, Some(TokenState::Used));
 
@@ -317,7 +318,7 @@ async fn creating_an_account_for_a_taken_address_conflicts() {
     assert!(matches!(err, RepoError::Conflict(Conflict::EmailTaken)), "{err:?}");
     assert_eq!(state(&ctx, &token, at(2)).await, Some(TokenState::Live));
     assert!(ctx.users.get(record.id).await.unwrap().is_none());
-    assert!(ctx.orgs.get_member(acme.id, eve.id).await.unwrap().is_none());
+    assert!(ctx.members.get_member(acme.id, eve.id).await.unwrap().is_none());
 }
 
 #[tokio::test]
@@ -370,7 +371,7 @@ async fn concurrent_acceptances_join_once() {
         if !create {
             assert_eq!(joined[0], bob.id);
         }
-        assert!(ctx.orgs.get_member(acme.id, joined[0]).await.unwrap().is_some());
+        assert!(ctx.members.get_member(acme.id, joined[0]).await.unwrap().is_some());
     }
 }
 
@@ -381,8 +382,8 @@ async fn deleting_what_an_invitation_names_voids_it() {
     let ada = member(&ctx, "ada@example.com", None, at(0)).await;
     let acme = org(&ctx, "acme", None).await;
     let globex = org(&ctx, "globex", None).await;
-    let guide = ctx.orgs.create_role(&new_role(acme.id, "guide", &[])).await.unwrap();
-    let hq = ctx.orgs.create_location(&location(acme.id, "HQ", &[], 1)).await.unwrap();
+    let guide = ctx.roles.create_role(&new_role(acme.id, "guide", &[])).await.unwrap();
+    let hq = ctx.locations.create_location(&location(acme.id, "HQ", &[], 1)).await.unwrap();
 
     let by_role = new_invitation(acme.id, "a@example.com", guide.id, 2);
     invitations.create(&by_role, &Effects::none()).await.unwrap();
@@ -393,13 +394,13 @@ async fn deleting_what_an_invitation_names_voids_it() {
     let (_, kept) = invite(&ctx, acme.id, "c@example.com", 4).await;
     let (_, elsewhere) = invite(&ctx, globex.id, "d@example.com", 5).await;
 
-    assert!(ctx.orgs.delete_role(acme.id, guide.id).await.unwrap());
+    assert!(ctx.roles.delete_role(acme.id, guide.id).await.unwrap());
     assert!(invitations.find(&by_role.token_hash).await.unwrap().is_none());
     assert!(ctx.users.delete(ada.id).await.unwrap());
     let listed = invitations.list(acme.id, None, 1, 50, at(6)).await.unwrap().items;
     let b = listed.iter().find(|i| i.email == "b@example.com").unwrap();
     assert_eq!(b.invited_by, None);
-    assert!(ctx.orgs.delete_location(acme.id, hq.id).await.unwrap());
+    assert!(ctx.locations.delete_location(acme.id, hq.id).await.unwrap());
     assert!(invitations.find(&by_location.token_hash).await.unwrap().is_none());
     assert_eq!(list(&ctx, acme.id, None, at(6)).await, ["c@example.com"]);
 

@@ -2,10 +2,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
+use crate::common::{at, setup};
 use chrono::Duration;
-use common::{at, setup};
 use roster_domain::ports::RateLimitStore;
 
 #[tokio::test]

@@ -4,19 +4,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::collections::HashSet;
 
+use crate::common::{at, new_user, setup, Ctx};
 use chrono::{DateTime, NaiveDate, Utc};
-use common::{at, new_user, setup, Ctx};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use roster_domain::mail::Effects;
-use roster_domain::ports::{NewUserRecord, UserRepository};
+use roster_domain::ports::UserRepository;
 use roster_domain::user::filter::{Attr, Column, CompareOp, MembershipAttr, Predicate, Typed};
 use roster_domain::user::{
-    BuiltinRole, Keyset, Page, Paging, Scope, SortKey, User, UserFilter, UserListQuery, UserSortField, UserStatus,
+    BuiltinRole, Keyset, NewUserRecord, Page, Paging, Scope, SortKey, User, UserFilter, UserListQuery, UserSortField,
+    UserStatus,
 };
 use roster_domain::{Patch, RepoError, DEFAULT_ORG_ID};
 use roster_postgres::schema::{memberships, organizations, roles, users};

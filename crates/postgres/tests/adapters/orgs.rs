@@ -1,14 +1,15 @@
-//! Organizations, their roles and registered permissions in
-//! `PgOrgRepository`.
+//! Organizations in `PgOrgRepository`, their roles and registered
+//! permissions in `PgRoleRepository`.
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::{at, location, member, new_role, org, role, setup, strings, Ctx};
+use crate::common::{at, location, member, new_role, org, role, setup, strings, Ctx};
 use diesel_async::RunQueryDsl;
-use roster_domain::org::{MemberChange, OrgPatch, RolePatch, CATALOGUE};
-use roster_domain::ports::{OrgRepository, UserRepository};
+use roster_domain::auth::Permission;
+use roster_domain::org::{MemberChange, OrgPatch, RolePatch};
+use roster_domain::ports::{
+    LocationRepository, MemberRepository, OrganizationRepository, RoleRepository, UserRepository,
+};
 use roster_domain::{Conflict, Patch, RepoError, DEFAULT_ORG_ID};
 use roster_postgres::{owner_permissions, ADMIN_PERMISSIONS};
 use uuid::Uuid;
@@ -26,29 +27,32 @@ async fn create_org_makes_the_builtin_roles_and_the_owner() {
     assert_eq!((acme.created_at, acme.updated_at), (at(5), at(5)));
     assert_eq!(ctx.orgs.get_org(acme.id).await.unwrap(), Some(acme.clone()));
 
-    let roles = ctx.orgs.list_roles(acme.id).await.unwrap();
+    let roles = ctx.roles.list_roles(acme.id).await.unwrap();
     assert_eq!(names(&roles, |r| &r.name), ["admin", "member", "owner"]);
     assert!(roles.iter().all(|r| r.builtin && !r.requires_location && r.org_id == acme.id && r.created_at == at(5)));
     let owner = role(&ctx, acme.id, "owner").await;
     assert_eq!(owner.permissions, owner_permissions());
     assert_eq!(owner.description.as_deref(), Some("Full control of the organization"));
-    assert_eq!(role(&ctx, acme.id, "admin").await.permissions, strings(ADMIN_PERMISSIONS));
+    assert_eq!(role(&ctx, acme.id, "admin").await.permissions, strings(&ADMIN_PERMISSIONS.map(Permission::as_str)));
     assert!(role(&ctx, acme.id, "member").await.permissions.is_empty());
 
-    let m = ctx.orgs.membership(acme.id, boss.id).await.unwrap().unwrap();
-    let mut catalogue: Vec<String> = CATALOGUE.iter().map(|(n, _)| (*n).to_owned()).collect();
+    let m = ctx.members.membership(acme.id, boss.id).await.unwrap().unwrap();
+    let mut catalogue: Vec<String> = Permission::ALL.iter().map(|p| p.as_str().to_owned()).collect();
     catalogue.sort();
     assert_eq!((m.org_id, m.user_id, m.role.as_str()), (acme.id, boss.id, "owner"));
     assert_eq!(m.permissions, catalogue);
-    let member = ctx.orgs.get_member(acme.id, boss.id).await.unwrap().unwrap();
+    let member = ctx.members.get_member(acme.id, boss.id).await.unwrap().unwrap();
     assert_eq!((member.role.as_str(), member.location_id, member.created_at), ("owner", None, at(5)));
 
     // Without an owner there is no member; the default organization's
     // built-in roles have the same permissions (migration 000006).
     let empty = org(&ctx, "empty", None).await;
-    assert_eq!(ctx.orgs.membership(empty.id, boss.id).await.unwrap(), None);
+    assert_eq!(ctx.members.membership(empty.id, boss.id).await.unwrap(), None);
     assert_eq!(role(&ctx, DEFAULT_ORG_ID, "owner").await.permissions, owner_permissions());
-    assert_eq!(role(&ctx, DEFAULT_ORG_ID, "admin").await.permissions, strings(ADMIN_PERMISSIONS));
+    assert_eq!(
+        role(&ctx, DEFAULT_ORG_ID, "admin").await.permissions,
+        strings(&ADMIN_PERMISSIONS.map(Permission::as_str))
+    );
     assert!(role(&ctx, DEFAULT_ORG_ID, "member").await.permissions.is_empty());
 }
 
@@ -85,7 +89,7 @@ async fn list_orgs_all_or_a_members_by_name_in_pages() {
     let beta = ctx.orgs.create_org(Uuid::now_v7(), "Beta", "beta", Some(bob.id), at(0)).await.unwrap();
     let alpha = ctx.orgs.create_org(Uuid::now_v7(), "alpha", "alpha", Some(ada.id), at(0)).await.unwrap();
     let member_role = role(&ctx, beta.id, "member").await;
-    ctx.orgs.add_member(beta.id, ada.id, member_role.id, None, at(1)).await.unwrap();
+    ctx.members.add_member(beta.id, ada.id, member_role.id, None, at(1)).await.unwrap();
 
     let all = ctx.orgs.list_orgs(None, 1, 10).await.unwrap();
     assert_eq!(names(&all.items, |o| &o.name), ["alpha", "Beta", "Default", "zeta"]);
@@ -114,30 +118,30 @@ async fn delete_org_takes_its_rows_but_not_its_users() {
     let boss = member(&ctx, "boss@example.com", None, at(0)).await;
     let staff = member(&ctx, "staff@example.com", None, at(0)).await;
     let acme = org(&ctx, "acme", Some(boss.id)).await;
-    let desk = ctx.orgs.create_role(&new_role(acme.id, "desk", &["beacons:toggle"])).await.unwrap();
-    ctx.orgs.register_permission(acme.id, "beacons:toggle", None, at(1)).await.unwrap();
-    let hq = ctx.orgs.create_location(&location(acme.id, "HQ", &[], 1)).await.unwrap();
-    ctx.orgs.add_member(acme.id, staff.id, desk.id, Some(hq.id), at(2)).await.unwrap();
+    let desk = ctx.roles.create_role(&new_role(acme.id, "desk", &["beacons:toggle"])).await.unwrap();
+    ctx.roles.register_permission(acme.id, "beacons:toggle", None, at(1)).await.unwrap();
+    let hq = ctx.locations.create_location(&location(acme.id, "HQ", &[], 1)).await.unwrap();
+    ctx.members.add_member(acme.id, staff.id, desk.id, Some(hq.id), at(2)).await.unwrap();
     // An invitation naming one of its roles would block the delete.
     insert_invitation(&ctx, desk.id).await;
 
     assert!(ctx.orgs.delete_org(acme.id).await.unwrap());
     assert_eq!(ctx.orgs.get_org(acme.id).await.unwrap(), None);
-    assert!(ctx.orgs.list_roles(acme.id).await.unwrap().is_empty());
-    assert!(ctx.orgs.list_permissions(acme.id).await.unwrap().is_empty());
-    assert_eq!(ctx.orgs.get_location(acme.id, hq.id).await.unwrap(), None);
-    assert_eq!(ctx.orgs.get_member(acme.id, staff.id).await.unwrap(), None);
-    assert_eq!(ctx.orgs.membership(acme.id, boss.id).await.unwrap(), None);
+    assert!(ctx.roles.list_roles(acme.id).await.unwrap().is_empty());
+    assert!(ctx.roles.list_permissions(acme.id).await.unwrap().is_empty());
+    assert_eq!(ctx.locations.get_location(acme.id, hq.id).await.unwrap(), None);
+    assert_eq!(ctx.members.get_member(acme.id, staff.id).await.unwrap(), None);
+    assert_eq!(ctx.members.membership(acme.id, boss.id).await.unwrap(), None);
     assert!(ctx.users.get(boss.id).await.unwrap().is_some());
     assert!(ctx.users.get(staff.id).await.unwrap().is_some());
-    assert!(ctx.orgs.membership(DEFAULT_ORG_ID, staff.id).await.unwrap().is_some());
+    assert!(ctx.members.membership(DEFAULT_ORG_ID, staff.id).await.unwrap().is_some());
     assert!(!ctx.orgs.delete_org(acme.id).await.unwrap());
 
     // The default organization is never deleted, even when asked.
     assert!(!ctx.orgs.delete_org(DEFAULT_ORG_ID).await.unwrap());
     assert!(ctx.orgs.get_org(DEFAULT_ORG_ID).await.unwrap().is_some());
-    assert_eq!(ctx.orgs.list_roles(DEFAULT_ORG_ID).await.unwrap().len(), 3);
-    assert!(ctx.orgs.membership(DEFAULT_ORG_ID, boss.id).await.unwrap().is_some());
+    assert_eq!(ctx.roles.list_roles(DEFAULT_ORG_ID).await.unwrap().len(), 3);
+    assert!(ctx.members.membership(DEFAULT_ORG_ID, boss.id).await.unwrap().is_some());
 }
 
 /// An invitation (of no real user) to `role`.
@@ -164,28 +168,28 @@ async fn roles_crud_with_unique_names() {
     let ctx = setup().await;
     let acme = org(&ctx, "acme", None).await;
     let new = new_role(acme.id, "front-desk", &["beacons:toggle", "users:read"]);
-    let desk = ctx.orgs.create_role(&new).await.unwrap();
+    let desk = ctx.roles.create_role(&new).await.unwrap();
     assert_eq!((desk.id, desk.org_id, desk.name.as_str(), desk.builtin), (new.id, acme.id, "front-desk", false));
     assert_eq!((desk.description.as_deref(), desk.created_at), (Some("The front-desks"), at(1)));
     assert_eq!(desk.permissions, strings(&["beacons:toggle", "users:read"]));
-    assert_eq!(ctx.orgs.get_role(acme.id, desk.id).await.unwrap(), Some(desk.clone()));
-    assert_eq!(ctx.orgs.role_by_name(acme.id, "front-desk").await.unwrap(), Some(desk.clone()));
-    assert_eq!(ctx.orgs.role_by_name(acme.id, "nobody").await.unwrap(), None);
+    assert_eq!(ctx.roles.get_role(acme.id, desk.id).await.unwrap(), Some(desk.clone()));
+    assert_eq!(ctx.roles.role_by_name(acme.id, "front-desk").await.unwrap(), Some(desk.clone()));
+    assert_eq!(ctx.roles.role_by_name(acme.id, "nobody").await.unwrap(), None);
 
-    let taken = ctx.orgs.create_role(&new_role(acme.id, "front-desk", &[])).await;
+    let taken = ctx.roles.create_role(&new_role(acme.id, "front-desk", &[])).await;
     assert_eq!(taken, Err(RepoError::Conflict(Conflict::RoleNameTaken)));
-    let taken = ctx.orgs.create_role(&new_role(acme.id, "owner", &[])).await;
+    let taken = ctx.roles.create_role(&new_role(acme.id, "owner", &[])).await;
     assert_eq!(taken, Err(RepoError::Conflict(Conflict::RoleNameTaken)));
     let mut venue = new_role(acme.id, "bartender", &[]);
     venue.requires_location = true;
     venue.description = None;
-    let bar = ctx.orgs.create_role(&venue).await.unwrap();
+    let bar = ctx.roles.create_role(&venue).await.unwrap();
     assert!(bar.requires_location && bar.description.is_none());
-    let listed = ctx.orgs.list_roles(acme.id).await.unwrap();
+    let listed = ctx.roles.list_roles(acme.id).await.unwrap();
     assert_eq!(names(&listed, |r| &r.name), ["admin", "member", "owner", "bartender", "front-desk"]);
 
     let rename = RolePatch { name: Some("bartender".into()), ..RolePatch::default() };
-    let r = ctx.orgs.update_role(acme.id, desk.id, &rename).await;
+    let r = ctx.roles.update_role(acme.id, desk.id, &rename).await;
     assert_eq!(r, Err(RepoError::Conflict(Conflict::RoleNameTaken)));
     let patch = RolePatch {
         name: Some("reception".into()),
@@ -193,24 +197,24 @@ async fn roles_crud_with_unique_names() {
         permissions: Some(strings(&["metrics:view"])),
         requires_location: Some(true),
     };
-    let changed = ctx.orgs.update_role(acme.id, desk.id, &patch).await.unwrap().unwrap();
+    let changed = ctx.roles.update_role(acme.id, desk.id, &patch).await.unwrap().unwrap();
     assert_eq!((changed.name.as_str(), changed.description.as_deref()), ("reception", Some("Greets guests")));
     assert_eq!((changed.permissions.clone(), changed.requires_location), (strings(&["metrics:view"]), true));
     assert_eq!(changed.created_at, desk.created_at);
     // Keep leaves the description, Clear removes it; an empty patch changes nothing.
     let keep = RolePatch { requires_location: Some(false), ..RolePatch::default() };
-    let kept = ctx.orgs.update_role(acme.id, desk.id, &keep).await.unwrap().unwrap();
+    let kept = ctx.roles.update_role(acme.id, desk.id, &keep).await.unwrap().unwrap();
     assert_eq!((kept.description.as_deref(), kept.requires_location), (Some("Greets guests"), false));
     let clear = RolePatch { description: Patch::Clear, permissions: Some(Vec::new()), ..RolePatch::default() };
-    let cleared = ctx.orgs.update_role(acme.id, desk.id, &clear).await.unwrap().unwrap();
+    let cleared = ctx.roles.update_role(acme.id, desk.id, &clear).await.unwrap().unwrap();
     assert_eq!((cleared.description.clone(), cleared.permissions.len()), (None, 0));
-    assert_eq!(ctx.orgs.update_role(acme.id, desk.id, &RolePatch::default()).await.unwrap(), Some(cleared));
-    assert_eq!(ctx.orgs.update_role(acme.id, Uuid::now_v7(), &patch).await.unwrap(), None);
-    assert_eq!(ctx.orgs.update_role(acme.id, Uuid::now_v7(), &RolePatch::default()).await.unwrap(), None);
+    assert_eq!(ctx.roles.update_role(acme.id, desk.id, &RolePatch::default()).await.unwrap(), Some(cleared));
+    assert_eq!(ctx.roles.update_role(acme.id, Uuid::now_v7(), &patch).await.unwrap(), None);
+    assert_eq!(ctx.roles.update_role(acme.id, Uuid::now_v7(), &RolePatch::default()).await.unwrap(), None);
 
-    assert!(ctx.orgs.delete_role(acme.id, desk.id).await.unwrap());
-    assert_eq!(ctx.orgs.get_role(acme.id, desk.id).await.unwrap(), None);
-    assert!(!ctx.orgs.delete_role(acme.id, desk.id).await.unwrap());
+    assert!(ctx.roles.delete_role(acme.id, desk.id).await.unwrap());
+    assert_eq!(ctx.roles.get_role(acme.id, desk.id).await.unwrap(), None);
+    assert!(!ctx.roles.delete_role(acme.id, desk.id).await.unwrap());
 }
 
 #[tokio::test]
@@ -218,18 +222,18 @@ async fn roles_of_another_org_are_not_found() {
     let ctx = setup().await;
     let acme = org(&ctx, "acme", None).await;
     let globex = org(&ctx, "globex", None).await;
-    let desk = ctx.orgs.create_role(&new_role(acme.id, "desk", &["users:read"])).await.unwrap();
+    let desk = ctx.roles.create_role(&new_role(acme.id, "desk", &["users:read"])).await.unwrap();
     // Same name in another organization is fine.
-    ctx.orgs.create_role(&new_role(globex.id, "desk", &[])).await.unwrap();
+    ctx.roles.create_role(&new_role(globex.id, "desk", &[])).await.unwrap();
 
-    assert_eq!(ctx.orgs.get_role(globex.id, desk.id).await.unwrap(), None);
+    assert_eq!(ctx.roles.get_role(globex.id, desk.id).await.unwrap(), None);
     let patch = RolePatch { name: Some("hijacked".into()), permissions: Some(Vec::new()), ..RolePatch::default() };
-    assert_eq!(ctx.orgs.update_role(globex.id, desk.id, &patch).await.unwrap(), None);
-    assert!(!ctx.orgs.delete_role(globex.id, desk.id).await.unwrap());
+    assert_eq!(ctx.roles.update_role(globex.id, desk.id, &patch).await.unwrap(), None);
+    assert!(!ctx.roles.delete_role(globex.id, desk.id).await.unwrap());
     let owner = role(&ctx, acme.id, "owner").await;
-    assert!(!ctx.orgs.delete_role(globex.id, owner.id).await.unwrap());
-    assert_eq!(ctx.orgs.get_role(acme.id, desk.id).await.unwrap(), Some(desk));
-    assert_eq!(ctx.orgs.get_role(acme.id, owner.id).await.unwrap(), Some(owner));
+    assert!(!ctx.roles.delete_role(globex.id, owner.id).await.unwrap());
+    assert_eq!(ctx.roles.get_role(acme.id, desk.id).await.unwrap(), Some(desk));
+    assert_eq!(ctx.roles.get_role(acme.id, owner.id).await.unwrap(), Some(owner));
     assert_ne!(role(&ctx, globex.id, "desk").await.id, role(&ctx, acme.id, "desk").await.id);
 }
 
@@ -238,19 +242,19 @@ async fn roles_in_use_cannot_be_deleted() {
     let ctx = setup().await;
     let ada = member(&ctx, "ada@example.com", None, at(0)).await;
     let acme = org(&ctx, "acme", None).await;
-    let desk = ctx.orgs.create_role(&new_role(acme.id, "desk", &[])).await.unwrap();
-    ctx.orgs.add_member(acme.id, ada.id, desk.id, None, at(1)).await.unwrap();
-    assert_eq!(ctx.orgs.delete_role(acme.id, desk.id).await, Err(RepoError::Conflict(Conflict::InUse)));
-    assert!(ctx.orgs.get_role(acme.id, desk.id).await.unwrap().is_some());
+    let desk = ctx.roles.create_role(&new_role(acme.id, "desk", &[])).await.unwrap();
+    ctx.members.add_member(acme.id, ada.id, desk.id, None, at(1)).await.unwrap();
+    assert_eq!(ctx.roles.delete_role(acme.id, desk.id).await, Err(RepoError::Conflict(Conflict::InUse)));
+    assert!(ctx.roles.get_role(acme.id, desk.id).await.unwrap().is_some());
     let member_role = role(&ctx, acme.id, "member").await;
     let change = MemberChange { role_id: Some(member_role.id), ..MemberChange::default() };
-    ctx.orgs.update_member(acme.id, ada.id, &change).await.unwrap();
+    ctx.members.update_member(acme.id, ada.id, &change).await.unwrap();
 
     // An invitation holds a role as well.
     insert_invitation(&ctx, desk.id).await;
-    assert_eq!(ctx.orgs.delete_role(acme.id, desk.id).await, Err(RepoError::Conflict(Conflict::InUse)));
-    let bar = ctx.orgs.create_role(&new_role(acme.id, "bar", &[])).await.unwrap();
-    assert!(ctx.orgs.delete_role(acme.id, bar.id).await.unwrap());
+    assert_eq!(ctx.roles.delete_role(acme.id, desk.id).await, Err(RepoError::Conflict(Conflict::InUse)));
+    let bar = ctx.roles.create_role(&new_role(acme.id, "bar", &[])).await.unwrap();
+    assert!(ctx.roles.delete_role(acme.id, bar.id).await.unwrap());
 }
 
 #[tokio::test]
@@ -259,43 +263,43 @@ async fn permissions_register_list_and_delete_unless_held() {
     let ada = member(&ctx, "ada@example.com", None, at(0)).await;
     let acme = org(&ctx, "acme", None).await;
     let globex = org(&ctx, "globex", None).await;
-    let toggle = ctx.orgs.register_permission(acme.id, "beacons:toggle", Some("Turn beacons on".into()), at(1)).await;
+    let toggle = ctx.roles.register_permission(acme.id, "beacons:toggle", Some("Turn beacons on".into()), at(1)).await;
     let toggle = toggle.unwrap();
     assert_eq!(
         (toggle.name.as_str(), toggle.description.as_deref(), toggle.org_id),
         ("beacons:toggle", Some("Turn beacons on"), Some(acme.id))
     );
-    let again = ctx.orgs.register_permission(acme.id, "beacons:toggle", None, at(2)).await;
+    let again = ctx.roles.register_permission(acme.id, "beacons:toggle", None, at(2)).await;
     assert_eq!(again, Err(RepoError::Conflict(Conflict::PermissionTaken)));
-    ctx.orgs.register_permission(acme.id, "metrics:view", None, at(2)).await.unwrap();
-    ctx.orgs.register_permission(acme.id, "alarms:arm", None, at(2)).await.unwrap();
-    ctx.orgs.register_permission(globex.id, "beacons:toggle", None, at(2)).await.unwrap();
-    let listed = ctx.orgs.list_permissions(acme.id).await.unwrap();
+    ctx.roles.register_permission(acme.id, "metrics:view", None, at(2)).await.unwrap();
+    ctx.roles.register_permission(acme.id, "alarms:arm", None, at(2)).await.unwrap();
+    ctx.roles.register_permission(globex.id, "beacons:toggle", None, at(2)).await.unwrap();
+    let listed = ctx.roles.list_permissions(acme.id).await.unwrap();
     assert_eq!(names(&listed, |p| &p.name), ["alarms:arm", "beacons:toggle", "metrics:view"]);
     assert!(listed.iter().all(|p| p.org_id == Some(acme.id)));
-    assert_eq!(ctx.orgs.list_permissions(globex.id).await.unwrap().len(), 1);
-    assert!(ctx.orgs.list_permissions(DEFAULT_ORG_ID).await.unwrap().is_empty());
+    assert_eq!(ctx.roles.list_permissions(globex.id).await.unwrap().len(), 1);
+    assert!(ctx.roles.list_permissions(DEFAULT_ORG_ID).await.unwrap().is_empty());
 
     // Held by a role: in use. A role of another organization does not count.
-    let desk = ctx.orgs.create_role(&new_role(acme.id, "desk", &["users:read", "beacons:toggle"])).await.unwrap();
-    ctx.orgs.create_role(&new_role(globex.id, "desk", &["metrics:view"])).await.unwrap();
-    assert_eq!(ctx.orgs.delete_permission(acme.id, "beacons:toggle").await, Err(RepoError::Conflict(Conflict::InUse)));
+    let desk = ctx.roles.create_role(&new_role(acme.id, "desk", &["users:read", "beacons:toggle"])).await.unwrap();
+    ctx.roles.create_role(&new_role(globex.id, "desk", &["metrics:view"])).await.unwrap();
+    assert_eq!(ctx.roles.delete_permission(acme.id, "beacons:toggle").await, Err(RepoError::Conflict(Conflict::InUse)));
     let drop_it = RolePatch { permissions: Some(strings(&["users:read"])), ..RolePatch::default() };
-    ctx.orgs.update_role(acme.id, desk.id, &drop_it).await.unwrap();
+    ctx.roles.update_role(acme.id, desk.id, &drop_it).await.unwrap();
 
     // Held by a member as an extra permission: in use.
-    ctx.orgs.add_member(acme.id, ada.id, desk.id, None, at(3)).await.unwrap();
+    ctx.members.add_member(acme.id, ada.id, desk.id, None, at(3)).await.unwrap();
     let extra = MemberChange { extra_permissions: Some(strings(&["beacons:toggle"])), ..MemberChange::default() };
-    ctx.orgs.update_member(acme.id, ada.id, &extra).await.unwrap();
-    assert_eq!(ctx.orgs.delete_permission(acme.id, "beacons:toggle").await, Err(RepoError::Conflict(Conflict::InUse)));
-    assert_eq!(ctx.orgs.list_permissions(acme.id).await.unwrap().len(), 3);
+    ctx.members.update_member(acme.id, ada.id, &extra).await.unwrap();
+    assert_eq!(ctx.roles.delete_permission(acme.id, "beacons:toggle").await, Err(RepoError::Conflict(Conflict::InUse)));
+    assert_eq!(ctx.roles.list_permissions(acme.id).await.unwrap().len(), 3);
     let none = MemberChange { extra_permissions: Some(Vec::new()), ..MemberChange::default() };
-    ctx.orgs.update_member(acme.id, ada.id, &none).await.unwrap();
+    ctx.members.update_member(acme.id, ada.id, &none).await.unwrap();
 
-    assert!(ctx.orgs.delete_permission(acme.id, "beacons:toggle").await.unwrap());
-    assert!(ctx.orgs.delete_permission(acme.id, "metrics:view").await.unwrap());
-    assert!(!ctx.orgs.delete_permission(acme.id, "beacons:toggle").await.unwrap());
-    assert!(!ctx.orgs.delete_permission(acme.id, "never:registered").await.unwrap());
-    assert_eq!(names(&ctx.orgs.list_permissions(acme.id).await.unwrap(), |p| &p.name), ["alarms:arm"]);
-    assert_eq!(ctx.orgs.list_permissions(globex.id).await.unwrap().len(), 1);
+    assert!(ctx.roles.delete_permission(acme.id, "beacons:toggle").await.unwrap());
+    assert!(ctx.roles.delete_permission(acme.id, "metrics:view").await.unwrap());
+    assert!(!ctx.roles.delete_permission(acme.id, "beacons:toggle").await.unwrap());
+    assert!(!ctx.roles.delete_permission(acme.id, "never:registered").await.unwrap());
+    assert_eq!(names(&ctx.roles.list_permissions(acme.id).await.unwrap(), |p| &p.name), ["alarms:arm"]);
+    assert_eq!(ctx.roles.list_permissions(globex.id).await.unwrap().len(), 1);
 }

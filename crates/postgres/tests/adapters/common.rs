@@ -9,14 +9,14 @@ use diesel_async::RunQueryDsl;
 use roster_domain::auth::TokenHash;
 use roster_domain::mail::{Effects, MailTemplate, NewToken, QueuedMail, TokenPurpose};
 use roster_domain::org::{Location, Organization, Role};
-use roster_domain::ports::{NewRole, NewSession, NewUserRecord, OrgRepository, UserRepository};
-use roster_domain::user::{BuiltinRole, User, UserChanges, UserStatus};
+use roster_domain::ports::{NewRole, NewSession, OrganizationRepository, RoleRepository, UserRepository};
+use roster_domain::user::{BuiltinRole, NewUserRecord, User, UserChanges, UserStatus};
 use roster_domain::values::Email;
 use roster_domain::Patch;
 use roster_postgres::schema::outbox;
 use roster_postgres::{
-    build_pool, PgAccountRepository, PgOrgRepository, PgOutboxRepository, PgPool, PgRateLimits, PgSessionRepository,
-    PgUserRepository, PoolConfig,
+    build_pool, PgAccountRepository, PgLocationRepository, PgMemberRepository, PgOrgRepository, PgOutboxRepository,
+    PgPool, PgRateLimits, PgRoleRepository, PgSessionRepository, PgUserRepository, PoolConfig,
 };
 use roster_testkit::TestDatabase;
 use uuid::Uuid;
@@ -31,6 +31,9 @@ pub struct Ctx {
     pub outbox: PgOutboxRepository,
     pub rate_limits: PgRateLimits,
     pub orgs: PgOrgRepository,
+    pub roles: PgRoleRepository,
+    pub locations: PgLocationRepository,
+    pub members: PgMemberRepository,
 }
 
 pub async fn setup() -> Ctx {
@@ -43,6 +46,9 @@ pub async fn setup() -> Ctx {
         outbox: PgOutboxRepository::new(pool.clone()),
         rate_limits: PgRateLimits::new(pool.clone()),
         orgs: PgOrgRepository::new(pool.clone()),
+        roles: PgRoleRepository::new(pool.clone()),
+        locations: PgLocationRepository::new(pool.clone()),
+        members: PgMemberRepository::new(pool.clone()),
         pool,
         db,
     }
@@ -176,7 +182,7 @@ pub fn new_role(org: Uuid, name: &str, permissions: &[&str]) -> NewRole {
 
 /// `org`'s role called `name`.
 pub async fn role(ctx: &Ctx, org: Uuid, name: &str) -> Role {
-    ctx.orgs.role_by_name(org, name).await.unwrap().unwrap_or_else(|| panic!("no role {name}"))
+    ctx.roles.role_by_name(org, name).await.unwrap().unwrap_or_else(|| panic!("no role {name}"))
 }
 
 /// A location of `org` in Copenhagen, created at `at(secs)`.

@@ -1,18 +1,16 @@
-//! Locations of an organization in `PgOrgRepository`: CRUD, search by name
+//! Locations of an organization in `PgLocationRepository`: CRUD, search by name
 //! and keyword, paging, and deletion while members have one.
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::{at, location, member, org, role, setup, strings, Ctx};
+use crate::common::{at, location, member, org, role, setup, strings, Ctx};
 use roster_domain::org::{LocationPatch, MemberChange};
-use roster_domain::ports::OrgRepository;
+use roster_domain::ports::{LocationRepository, MemberRepository};
 use roster_domain::{Conflict, RepoError};
 use uuid::Uuid;
 
 async fn search(ctx: &Ctx, org: Uuid, q: Option<&str>) -> Vec<String> {
-    let page = ctx.orgs.list_locations(org, q.map(str::to_owned), 1, 50).await.unwrap();
+    let page = ctx.locations.list_locations(org, q.map(str::to_owned), 1, 50).await.unwrap();
     page.items.into_iter().map(|l| l.name).collect()
 }
 
@@ -22,31 +20,31 @@ async fn locations_crud_scoped_by_org() {
     let acme = org(&ctx, "acme", None).await;
     let globex = org(&ctx, "globex", None).await;
     let new = location(acme.id, "HQ", &["main", "office"], 1);
-    let hq = ctx.orgs.create_location(&new).await.unwrap();
+    let hq = ctx.locations.create_location(&new).await.unwrap();
     assert_eq!(hq, new);
-    assert_eq!(ctx.orgs.get_location(acme.id, hq.id).await.unwrap(), Some(hq.clone()));
-    assert_eq!(ctx.orgs.get_location(globex.id, hq.id).await.unwrap(), None);
-    assert_eq!(ctx.orgs.get_location(acme.id, Uuid::now_v7()).await.unwrap(), None);
+    assert_eq!(ctx.locations.get_location(acme.id, hq.id).await.unwrap(), Some(hq.clone()));
+    assert_eq!(ctx.locations.get_location(globex.id, hq.id).await.unwrap(), None);
+    assert_eq!(ctx.locations.get_location(acme.id, Uuid::now_v7()).await.unwrap(), None);
 
     let patch = LocationPatch {
         name: Some("Headquarters".into()),
         timezone: Some("America/New_York".into()),
         keywords: Some(strings(&["hq"])),
     };
-    assert_eq!(ctx.orgs.update_location(globex.id, hq.id, &patch, at(2)).await.unwrap(), None);
-    let changed = ctx.orgs.update_location(acme.id, hq.id, &patch, at(2)).await.unwrap().unwrap();
+    assert_eq!(ctx.locations.update_location(globex.id, hq.id, &patch, at(2)).await.unwrap(), None);
+    let changed = ctx.locations.update_location(acme.id, hq.id, &patch, at(2)).await.unwrap().unwrap();
     assert_eq!((changed.name.as_str(), changed.timezone.as_str()), ("Headquarters", "America/New_York"));
     assert_eq!((changed.keywords.clone(), changed.created_at, changed.updated_at), (strings(&["hq"]), at(1), at(2)));
     let only_keywords = LocationPatch { keywords: Some(Vec::new()), ..LocationPatch::default() };
-    let cleared = ctx.orgs.update_location(acme.id, hq.id, &only_keywords, at(3)).await.unwrap().unwrap();
+    let cleared = ctx.locations.update_location(acme.id, hq.id, &only_keywords, at(3)).await.unwrap().unwrap();
     assert_eq!((cleared.name.as_str(), cleared.keywords.len(), cleared.updated_at), ("Headquarters", 0, at(3)));
-    assert_eq!(ctx.orgs.update_location(acme.id, Uuid::now_v7(), &patch, at(4)).await.unwrap(), None);
+    assert_eq!(ctx.locations.update_location(acme.id, Uuid::now_v7(), &patch, at(4)).await.unwrap(), None);
 
-    assert!(!ctx.orgs.delete_location(globex.id, hq.id).await.unwrap());
-    assert_eq!(ctx.orgs.get_location(acme.id, hq.id).await.unwrap(), Some(cleared));
-    assert!(ctx.orgs.delete_location(acme.id, hq.id).await.unwrap());
-    assert_eq!(ctx.orgs.get_location(acme.id, hq.id).await.unwrap(), None);
-    assert!(!ctx.orgs.delete_location(acme.id, hq.id).await.unwrap());
+    assert!(!ctx.locations.delete_location(globex.id, hq.id).await.unwrap());
+    assert_eq!(ctx.locations.get_location(acme.id, hq.id).await.unwrap(), Some(cleared));
+    assert!(ctx.locations.delete_location(acme.id, hq.id).await.unwrap());
+    assert_eq!(ctx.locations.get_location(acme.id, hq.id).await.unwrap(), None);
+    assert!(!ctx.locations.delete_location(acme.id, hq.id).await.unwrap());
 }
 
 #[tokio::test]
@@ -61,9 +59,9 @@ async fn q_matches_name_or_keyword_case_insensitively_and_literally() {
         ("berlin", &["de", "100_percent"][..]),
         ("Back\\Office", &[][..]),
     ] {
-        ctx.orgs.create_location(&location(acme.id, name, keywords, 1)).await.unwrap();
+        ctx.locations.create_location(&location(acme.id, name, keywords, 1)).await.unwrap();
     }
-    ctx.orgs.create_location(&location(globex.id, "Copenhagen Annex", &["dk"], 1)).await.unwrap();
+    ctx.locations.create_location(&location(globex.id, "Copenhagen Annex", &["dk"], 1)).await.unwrap();
 
     assert_eq!(
         search(&ctx, acme.id, None).await,
@@ -82,7 +80,7 @@ async fn q_matches_name_or_keyword_case_insensitively_and_literally() {
     assert!(search(&ctx, acme.id, Some("r%e")).await.is_empty());
     assert!(search(&ctx, acme.id, Some("nowhere")).await.is_empty());
     assert_eq!(search(&ctx, globex.id, Some("dk")).await, ["Copenhagen Annex"]);
-    let page = ctx.orgs.list_locations(acme.id, Some("o".into()), 1, 50).await.unwrap();
+    let page = ctx.locations.list_locations(acme.id, Some("o".into()), 1, 50).await.unwrap();
     assert_eq!(page.total, Some(4));
 }
 
@@ -91,9 +89,9 @@ async fn locations_are_paged_by_name() {
     let ctx = setup().await;
     let acme = org(&ctx, "acme", None).await;
     for name in ["Delta", "alpha", "Charlie", "bravo", "echo"] {
-        ctx.orgs.create_location(&location(acme.id, name, &["site"], 1)).await.unwrap();
+        ctx.locations.create_location(&location(acme.id, name, &["site"], 1)).await.unwrap();
     }
-    let list = |page, q: Option<&str>| ctx.orgs.list_locations(acme.id, q.map(str::to_owned), page, 2);
+    let list = |page, q: Option<&str>| ctx.locations.list_locations(acme.id, q.map(str::to_owned), page, 2);
     let p1 = list(1, None).await.unwrap();
     assert_eq!(p1.items.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(), ["alpha", "bravo"]);
     assert_eq!((p1.total, p1.page, p1.per_page, p1.has_more), (Some(5), Some(1), 2, true));
@@ -109,13 +107,13 @@ async fn locations_members_have_cannot_be_deleted() {
     let ctx = setup().await;
     let ada = member(&ctx, "ada@example.com", None, at(0)).await;
     let acme = org(&ctx, "acme", None).await;
-    let hq = ctx.orgs.create_location(&location(acme.id, "HQ", &[], 1)).await.unwrap();
+    let hq = ctx.locations.create_location(&location(acme.id, "HQ", &[], 1)).await.unwrap();
     let member_role = role(&ctx, acme.id, "member").await;
-    ctx.orgs.add_member(acme.id, ada.id, member_role.id, Some(hq.id), at(2)).await.unwrap();
-    assert_eq!(ctx.orgs.delete_location(acme.id, hq.id).await, Err(RepoError::Conflict(Conflict::InUse)));
-    assert!(ctx.orgs.get_location(acme.id, hq.id).await.unwrap().is_some());
+    ctx.members.add_member(acme.id, ada.id, member_role.id, Some(hq.id), at(2)).await.unwrap();
+    assert_eq!(ctx.locations.delete_location(acme.id, hq.id).await, Err(RepoError::Conflict(Conflict::InUse)));
+    assert!(ctx.locations.get_location(acme.id, hq.id).await.unwrap().is_some());
 
     let away = MemberChange { location_id: Some(None), ..MemberChange::default() };
-    ctx.orgs.update_member(acme.id, ada.id, &away).await.unwrap();
-    assert!(ctx.orgs.delete_location(acme.id, hq.id).await.unwrap());
+    ctx.members.update_member(acme.id, ada.id, &away).await.unwrap();
+    assert!(ctx.locations.delete_location(acme.id, hq.id).await.unwrap());
 }

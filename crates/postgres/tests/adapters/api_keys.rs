@@ -5,14 +5,12 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
+use crate::common::{at, member, org, setup, strings, Ctx};
 use chrono::Duration;
-use common::{at, member, org, setup, strings, Ctx};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use roster_domain::org::{ApiKey, ApiKeySecret, NewApiKey};
-use roster_domain::ports::{ApiKeyRepository, OrgRepository, UserRepository};
+use roster_domain::ports::{ApiKeyRepository, OrganizationRepository, RoleRepository, UserRepository};
 use roster_domain::{Conflict, RepoError};
 use roster_postgres::schema::api_keys;
 use roster_postgres::PgApiKeyRepository;
@@ -233,20 +231,20 @@ async fn registered_permissions_live_keys_hold_cannot_be_deleted() {
     let acme = org(&ctx, "acme", None).await;
     let globex = org(&ctx, "globex", None).await;
     for o in [acme.id, globex.id] {
-        ctx.orgs.register_permission(o, "beacons:toggle", None, at(1)).await.unwrap();
+        ctx.roles.register_permission(o, "beacons:toggle", None, at(1)).await.unwrap();
     }
     let (held, _) = new_key(acme.id, "beacons", 2, &["users:read", "beacons:toggle"]);
     let held = keys.create(&held).await.unwrap();
     // A key of another organization does not count.
     keys.create(&new_key(globex.id, "beacons", 2, &["beacons:toggle"]).0).await.unwrap();
 
-    assert_eq!(ctx.orgs.delete_permission(acme.id, "beacons:toggle").await, Err(RepoError::Conflict(Conflict::InUse)));
-    assert_eq!(ctx.orgs.list_permissions(acme.id).await.unwrap().len(), 1);
+    assert_eq!(ctx.roles.delete_permission(acme.id, "beacons:toggle").await, Err(RepoError::Conflict(Conflict::InUse)));
+    assert_eq!(ctx.roles.list_permissions(acme.id).await.unwrap().len(), 1);
     assert!(keys.revoke(acme.id, held.id, at(3)).await.unwrap());
-    assert!(ctx.orgs.delete_permission(acme.id, "beacons:toggle").await.unwrap());
-    assert!(ctx.orgs.list_permissions(acme.id).await.unwrap().is_empty());
+    assert!(ctx.roles.delete_permission(acme.id, "beacons:toggle").await.unwrap());
+    assert!(ctx.roles.list_permissions(acme.id).await.unwrap().is_empty());
     assert_eq!(
-        ctx.orgs.delete_permission(globex.id, "beacons:toggle").await,
+        ctx.roles.delete_permission(globex.id, "beacons:toggle").await,
         Err(RepoError::Conflict(Conflict::InUse))
     );
 }

@@ -2,10 +2,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
+use crate::common::{at, email, hash, letter, member, new_session, only, outbox_rows, setup, token, Ctx};
 use chrono::Duration;
-use common::{at, email, hash, letter, member, new_session, only, outbox_rows, setup, token, Ctx};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use roster_domain::auth::TokenHash;

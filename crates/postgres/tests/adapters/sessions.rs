@@ -2,10 +2,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
+use crate::common::{self, at, hash, member, new_session, new_user, setup, Ctx};
 use chrono::{DateTime, Duration, Utc};
-use common::{at, hash, member, new_session, new_user, setup, Ctx};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use roster_domain::auth::TokenHash;
@@ -235,7 +233,7 @@ async fn revocations() {
 
 #[tokio::test]
 async fn a_session_in_an_organization_carries_that_role_and_ends_with_the_membership() {
-    use roster_domain::ports::OrgRepository;
+    use roster_domain::ports::MemberRepository;
     let ctx = setup().await;
     let u = member(&ctx, "tenant-owner@example.com", None, at(0)).await;
     let acme = common::org(&ctx, "acme", Some(u.id)).await;
@@ -267,8 +265,8 @@ async fn a_session_in_an_organization_carries_that_role_and_ends_with_the_member
     ctx.sessions.create(&s2).await.unwrap();
     let co_owner = member(&ctx, "co-owner@example.com", None, at(4)).await;
     let owner_role = common::role(&ctx, acme.id, "owner").await;
-    ctx.orgs.add_member(acme.id, co_owner.id, owner_role.id, None, at(4)).await.unwrap();
-    ctx.orgs.remove_member(acme.id, u.id).await.unwrap();
+    ctx.members.add_member(acme.id, co_owner.id, owner_role.id, None, at(4)).await.unwrap();
+    ctx.members.remove_member(acme.id, u.id).await.unwrap();
     assert!(ctx.sessions.subject(s2.id, u.id, at(5)).await.unwrap().is_none());
     assert_eq!(ctx.sessions.rotate(&rotation(hash(3), hash(4), at(5))).await.unwrap(), RotateOutcome::Invalid);
 }

@@ -3,10 +3,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
+use crate::common::{at, hash, letter, member, new_user, outbox_rows, setup, token, Ctx};
 use chrono::Duration;
-use common::{at, hash, letter, member, new_user, outbox_rows, setup, token, Ctx};
 use roster_domain::mail::{
     Effects, Invitation, InvitationStatus, MailTemplate, NewInvitation, RedeemAction, RedeemOutcome, Redemption,
     RevokeOutcome, TokenPurpose, TokenState,

@@ -3,9 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::{at, hash, letter, member, new_session, new_user, outbox_rows, setup, token};
+use crate::common::{self, at, hash, letter, member, new_session, new_user, outbox_rows, setup, token};
 use roster_domain::mail::{Effects, MailTemplate, TokenPurpose, TokenState};
 use roster_domain::ports::{AccountRepository, SessionRepository, UserRepository};
 use roster_domain::user::BuiltinRole;

@@ -1,0 +1,83 @@
+//! The user directory.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::{
+    auth::SessionSubject,
+    error::RepoError,
+    mail::Effects,
+    user::{NewUserRecord, Page, Scope, User, UserChanges, UserFilter, UserListQuery, UserStatus},
+    values::Email,
+};
+
+/// What login needs: the user, their stored hash and their permissions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoginRecord {
+    pub subject: SessionSubject,
+    pub password_hash: Option<String>,
+}
+
+/// The user directory.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait UserRepository: Send + Sync + 'static {
+    /// Inserts the user, their password credential and their default-org
+    /// membership, then issues and queues `effects` (a verification token and
+    /// its mail), in one transaction. `Conflict(EmailTaken)` when another user
+    /// has the email (case-insensitively) — decided by the unique index.
+    async fn create(&self, user: &NewUserRecord, effects: &Effects) -> Result<User, RepoError>;
+
+    /// The user with their default-org role, or `None`.
+    async fn get(&self, id: Uuid) -> Result<Option<User>, RepoError>;
+
+    /// The login record for an email, compared case-insensitively.
+    async fn find_login(&self, email: &Email) -> Result<Option<LoginRecord>, RepoError>;
+
+    /// The stored password hash, if the user has one.
+    async fn password_hash(&self, id: Uuid) -> Result<Option<String>, RepoError>;
+
+    /// Applies `changes` and bumps `updated_at`; `None` if the user is gone.
+    /// `Conflict(EmailTaken)` on a duplicate email.
+    async fn update(&self, id: Uuid, changes: &UserChanges, now: DateTime<Utc>) -> Result<Option<User>, RepoError>;
+
+    /// Sets the status; when the new status cannot sign in, revokes every
+    /// session of the user in the same transaction. `None` if the user is gone.
+    async fn set_status(&self, id: Uuid, status: UserStatus, now: DateTime<Utc>) -> Result<Option<User>, RepoError>;
+
+    /// Deletes the user with their credentials, sessions and memberships.
+    /// `false` if there was no such user.
+    async fn delete(&self, id: Uuid) -> Result<bool, RepoError>;
+
+    /// Replaces the password hash, revokes every session of the user but
+    /// `keep_session` and queues `effects` (the change notice), in one
+    /// transaction.
+    async fn set_password(
+        &self,
+        id: Uuid,
+        hash: &str,
+        keep_session: Option<Uuid>,
+        now: DateTime<Utc>,
+        effects: &Effects,
+    ) -> Result<(), RepoError>;
+
+    /// One page of users visible in `query.scope` that match its filter, in
+    /// its sort order (then id), offset or keyset paged; `total` when
+    /// `query.with_total`; `has_more` whether rows follow.
+    async fn list(&self, query: &UserListQuery) -> Result<Page<User>, RepoError>;
+
+    /// How many users visible in `scope` match.
+    async fn count(&self, scope: Scope, filter: &UserFilter) -> Result<u64, RepoError>;
+
+    /// Makes the user with this email a superadmin and owner of the default
+    /// organization with this password, creating them (active, verified) if
+    /// needed. Returns the user and whether it was created.
+    async fn upsert_superadmin(
+        &self,
+        id: Uuid,
+        email: &Email,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(User, bool), RepoError>;
+}

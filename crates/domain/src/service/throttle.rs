@@ -1,0 +1,88 @@
+//! Rate limits counted in the store, shared by every process: fixed windows
+//! per address (hashed: the counters never hold an address) and per client.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use sha2::{Digest, Sha256};
+
+use crate::{error::Error, mail::RateLimit, ports::RateLimitStore};
+
+/// Counts requests against rate limits.
+#[derive(Clone)]
+pub struct Throttle {
+    store: Arc<dyn RateLimitStore>,
+}
+
+impl Throttle {
+    pub fn new(store: Arc<dyn RateLimitStore>) -> Throttle {
+        Throttle { store }
+    }
+
+    /// Counts one request against `limit` for the address and for the client
+    /// IP; `RateLimited` with the seconds until the window ends when either
+    /// is over its limit.
+    pub(super) async fn check(
+        &self,
+        bucket: &str,
+        limit: &RateLimit,
+        address: &str,
+        ip: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let start = window_start(now, limit.window);
+        let digest = Sha256::digest(address.trim().to_lowercase().as_bytes());
+        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        let mut over = self.store.hit(&format!("{bucket}:addr:{hex}"), start).await? > limit.per_address;
+        if let Some(ip) = ip {
+            over |= self.store.hit(&format!("{bucket}:ip:{}", ip_key(ip)), start).await? > limit.per_ip;
+        }
+        if over {
+            let left = (start + limit.window - now).num_seconds().max(1);
+            return Err(Error::RateLimited { retry_after_secs: left as u64 });
+        }
+        Ok(())
+    }
+}
+
+/// The start of the fixed window of length `window` that holds `now`.
+fn window_start(now: DateTime<Utc>, window: Duration) -> DateTime<Utc> {
+    let len = window.num_seconds().max(1);
+    let start = now.timestamp().div_euclid(len) * len;
+    DateTime::from_timestamp(start, 0).unwrap_or(now)
+}
+
+/// What a client address counts as: an IPv4 address itself, an IPv6
+/// address by its /64 (one host usually holds a whole /64).
+fn ip_key(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(std::net::IpAddr::V6(v6)) => v6.to_ipv4_mapped().map_or_else(|| ip.to_string(), |v4| v4.to_string()),
+        _ => ip.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn ipv6_clients_count_by_their_64() {
+        assert_eq!(ip_key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(ip_key("2001:db8:1:2:bbbb::9"), "2001:db8:1:2::/64");
+        assert_eq!(ip_key("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(ip_key("192.0.2.7"), "192.0.2.7");
+    }
+
+    #[test]
+    fn windows_are_aligned() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 24, 12, 34, 56).unwrap();
+        assert_eq!(window_start(now, Duration::hours(1)), Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap());
+        assert_eq!(window_start(now, Duration::minutes(15)), Utc.with_ymd_and_hms(2026, 11, 24, 12, 30, 0).unwrap());
+    }
+}
