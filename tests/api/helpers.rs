@@ -73,7 +73,8 @@ impl TestApp {
         tokio::spawn(server);
         TestApp {
             base: format!("http://127.0.0.1:{port}"),
-            client: reqwest::Client::new(),
+            // Redirects are answers too: tests see them, not where they lead.
+            client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
             roster_pool: pool,
             services,
             db,
@@ -105,7 +106,24 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
+    /// Sends a request; fails the test if the answer's status is not one
+    /// the operation's OpenAPI entry documents ([`crate::documented`]).
     pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Response {
+        let r = self.call_unchecked(method.clone(), path, token, body).await;
+        if let Err(undocumented) = crate::documented::check(&method, path, r.status()) {
+            panic!("{undocumented}");
+        }
+        r
+    }
+
+    /// Sends a request and returns whatever comes back.
+    pub async fn call_unchecked(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Response {
         let mut req = self.client.request(method, self.url(path));
         if let Some(t) = token {
             req = req.bearer_auth(t);

@@ -5,6 +5,7 @@
 // Test code: a failed expectation should panic with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::field_reassign_with_default)]
 
+mod documented;
 mod helpers;
 
 mod account_users;

@@ -38,7 +38,9 @@
 //! (`/users/{id}…`, `/orgs/{id}/members/{user}…`) come twice: on the caller
 //! themselves and on another user. Destructive calls (deletes, deactivate,
 //! ban, logout) each get a fresh target, or a fresh session, so that no call
-//! decides another's outcome. Every mismatch is listed before the test fails.
+//! decides another's outcome. Every answer's status must also be one the
+//! operation's OpenAPI entry lists ([`crate::documented`]). Every mismatch is
+//! listed before the test fails.
 
 mod table;
 mod world;
@@ -157,6 +159,10 @@ async fn every_documented_operation_answers_every_actor_as_the_matrix_says() {
                 let token = caller.key.as_deref().or(session.as_ref().map(|s| s.access.as_str()));
                 let r = world.call(row.method, &url, token, body).await;
                 requests += 1;
+                let method = reqwest::Method::from_bytes(row.method.as_bytes()).unwrap();
+                if let Err(undocumented) = crate::documented::check(&method, &url, r.status()) {
+                    failures.push(format!("{undocumented} (as {}{})", actor_name(actor), caller.label));
+                }
                 if !passes(expect, r.status()) {
                     let who = format!("{}{}", actor_name(actor), caller.label);
                     failures.push(mismatch(&route, who, expect, &url, r).await);

@@ -173,7 +173,8 @@ pub(crate) async fn refresh(
 }
 
 /// End a session: the bearer token's, or else the one of the refresh token in
-/// the (optional) body, for clients whose access token has expired.
+/// the (optional) body, for clients whose access token has expired. An API
+/// key has no session to end (`403 signed_in_user_only`).
 #[utoipa::path(
     post, path = "/api/v1/auth/logout", tag = "auth",
     request_body(content = Option<RefreshRequest>, description = "Only needed without a valid bearer token"),
@@ -182,6 +183,7 @@ pub(crate) async fn refresh(
         (status = 204, description = "Session ended"),
         BadRequest,
         Unauthorized,
+        Forbidden,
         BodyErrors,
         ServerErrors,
     )
