@@ -8,10 +8,12 @@ run:
 test:
     cargo test --workspace
 
-# Formatting and lints, as CI runs them.
+# Formatting and lints, as CI runs them, and the structure check (module
+# imports in one direction, no I/O crate under the domain).
 lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
+    cargo test --test structure
 
 # Load the release server on loopback and print logins/s, GET /me latency,
 # refreshes/s, an organization read with a session and with an API key, and
