@@ -126,6 +126,9 @@ pub struct RateLimitsConfig {
     pub forgot_password: LimitConfig,
     pub resend_verification: LimitConfig,
     pub invite: LimitConfig,
+    /// An organization's `409 email_taken` answers to `POST /users`:
+    /// `per_address` counts per organization.
+    pub email_taken: LimitConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -284,7 +287,12 @@ impl Default for WorkerConfig {
 impl Default for RateLimitsConfig {
     fn default() -> Self {
         let hourly = |per_address, per_ip| LimitConfig { per_address, per_ip, window_secs: 3600 };
-        RateLimitsConfig { forgot_password: hourly(5, 30), resend_verification: hourly(5, 30), invite: hourly(5, 200) }
+        RateLimitsConfig {
+            forgot_password: hourly(5, 30),
+            resend_verification: hourly(5, 30),
+            invite: hourly(5, 200),
+            email_taken: hourly(30, 30),
+        }
     }
 }
 
@@ -457,6 +465,7 @@ impl Config {
             ("forgot_password", r.forgot_password),
             ("resend_verification", r.resend_verification),
             ("invite", r.invite),
+            ("email_taken", r.email_taken),
         ] {
             if l.per_address == 0 || l.per_ip == 0 || !(1..=7 * 24 * 3600).contains(&l.window_secs) {
                 problems.push(format!(

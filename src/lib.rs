@@ -126,6 +126,7 @@ fn account_policy(config: &Config) -> AccountPolicy {
             forgot: limit(&r.forgot_password),
             resend: limit(&r.resend_verification),
             invite: limit(&r.invite),
+            email_taken: limit(&r.email_taken),
         },
     }
 }

@@ -26,7 +26,7 @@ pub struct TestApp {
 }
 
 /// A signed-in user: their id and tokens.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Session {
     pub id: String,
     pub email: String,

@@ -7,6 +7,11 @@
 //! that is not there, fails the test, so a new route cannot ship without
 //! deciding who may call it.
 //!
+//! The tenants' side of `/users` — organization A's administrators and a
+//! member, and organization B's owner, acting in their organizations on
+//! users A manages, A's other members, B's users and platform users — is
+//! its own table ([`tenants`]), run here too.
+//!
 //! Actors:
 //! - `anonymous`: no token;
 //! - `member`: a plain `member` of the default organization and of org A;
@@ -43,6 +48,7 @@
 //! listed before the test fails.
 
 mod table;
+mod tenants;
 mod world;
 
 use std::{collections::BTreeSet, time::Instant};
@@ -51,6 +57,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use table::{Actor, Expect, Row, Target, ACTORS, MATRIX, UNDOCUMENTED_PUBLIC};
+use tenants::{TENANT_ACTORS, TENANT_MATRIX};
 use world::World;
 
 const HTTP_METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
@@ -80,7 +87,16 @@ fn coverage(documented: &BTreeSet<(String, String)>) -> Vec<String> {
     let stale = rows
         .difference(documented)
         .map(|(m, p)| format!("{m} {p} has a row in the authorization matrix but is not in the OpenAPI document"));
-    missing.chain(stale).collect()
+    let tenant_rows: BTreeSet<(String, String)> =
+        TENANT_MATRIX.iter().map(|r| (r.method.to_string(), r.path.to_string())).collect();
+    let users_ops = documented.iter().filter(|(_, p)| p == "/api/v1/users" || p.starts_with("/api/v1/users/"));
+    let missing_tenant = users_ops.filter(|op| !tenant_rows.contains(op)).map(|(m, p)| {
+        format!("{m} {p} answers in the caller's organization but has no row in tests/api/matrix/tenants.rs")
+    });
+    let stale_tenant = tenant_rows
+        .difference(documented)
+        .map(|(m, p)| format!("{m} {p} has a row in the tenants' matrix but is not in the OpenAPI document"));
+    missing.chain(stale).chain(missing_tenant).chain(stale_tenant).collect()
 }
 
 fn passes(expect: Expect, status: StatusCode) -> bool {
@@ -136,10 +152,11 @@ async fn every_documented_operation_answers_every_actor_as_the_matrix_says() {
     // Rows the document does not know were reported above.
     for row in MATRIX.iter().filter(|r| operations.contains(&(r.method.to_string(), r.path.to_string()))) {
         let org_route = row.path.starts_with("/api/v1/orgs") || row.path == "/api/v1/permissions";
+        let users_route = row.path.starts_with("/api/v1/users");
         let route = route_name(row);
         for (&actor, expect) in ACTORS.iter().zip(row.expect) {
             cases += 1;
-            for caller in world.callers(actor, org_route) {
+            for caller in world.callers(actor, org_route, users_route) {
                 // A key has no account of its own (`NoSelf`; any other
                 // actor marked so fails in `passes`).
                 if caller.key.is_some() && row.target == Target::Own {
@@ -170,10 +187,34 @@ async fn every_documented_operation_answers_every_actor_as_the_matrix_says() {
             }
         }
     }
+    // The tenants' side of `/users`.
+    for row in TENANT_MATRIX.iter().filter(|r| operations.contains(&(r.method.to_string(), r.path.to_string()))) {
+        let route = format!(
+            "{} {} [{:?}]{}",
+            row.method,
+            row.path,
+            row.whom,
+            row.body.map(|b| format!(" {b}")).unwrap_or_default()
+        );
+        for (&actor, expect) in TENANT_ACTORS.iter().zip(row.expect) {
+            cases += 1;
+            let caller = world.tenant_caller(actor);
+            let (url, body) = world.tenant_request(row).await;
+            let r = world.call(row.method, &url, caller.token(), body).await;
+            requests += 1;
+            let method = reqwest::Method::from_bytes(row.method.as_bytes()).unwrap();
+            if let Err(undocumented) = crate::documented::check(&method, &url, r.status()) {
+                failures.push(format!("{undocumented} (as {})", caller.label));
+            }
+            if !passes(expect, r.status()) {
+                failures.push(mismatch(&route, caller.label.to_string(), expect, &url, r).await);
+            }
+        }
+    }
     for path in UNDOCUMENTED_PUBLIC {
         for actor in ACTORS {
             cases += 1;
-            for caller in world.callers(actor, false) {
+            for caller in world.callers(actor, false, false) {
                 let r = world.call("GET", path, caller.token(), None).await;
                 requests += 1;
                 if !passes(Expect::Public, r.status()) {
@@ -184,8 +225,9 @@ async fn every_documented_operation_answers_every_actor_as_the_matrix_says() {
         }
     }
     eprintln!(
-        "authorization matrix: {} rows, {cases} (route, actor) cases, {requests} requests, {:.1?}",
+        "authorization matrix: {} rows and {} tenants' rows, {cases} (route, actor) cases, {requests} requests, {:.1?}",
         MATRIX.len(),
+        TENANT_MATRIX.len(),
         started.elapsed()
     );
     assert!(failures.is_empty(), "{} authorization matrix failure(s):\n  {}", failures.len(), failures.join("\n  "));

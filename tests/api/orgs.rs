@@ -306,9 +306,14 @@ async fn tokens_carry_the_active_organization_only() {
     assert_eq!((c["org"].as_str(), c["role"].as_str()), (Some(org.as_str()), Some("owner")));
     assert!(c["perms"].as_array().unwrap().iter().any(|p| p == "roles:manage"));
     let in_org = session(body);
-    // The platform's users are administered from the default organization only.
-    let r = app.get("/api/v1/users", Some(&in_org.access)).await;
-    problem(r, StatusCode::FORBIDDEN, "forbidden").await;
+    // Its users are the organization's members, not the platform's.
+    let users: Value = app.get("/api/v1/users", Some(&in_org.access)).await.json().await.unwrap();
+    let ids: Vec<&str> = users["data"].as_array().unwrap().iter().map(|u| u["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [owner.id.as_str()], "{users}");
+    assert_eq!(
+        (users["data"][0]["org_id"].as_str(), users["data"][0]["role"].as_str()),
+        (Some(org.as_str()), Some("owner"))
+    );
     assert_eq!(app.get("/api/v1/me", Some(&in_org.access)).await.status(), StatusCode::OK);
 
     // Not a member: 404, whether logging in or switching.

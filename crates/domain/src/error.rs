@@ -140,6 +140,11 @@ pub enum Error {
     /// Login needs a verified address and this account's is not.
     #[error("email address not verified")]
     EmailNotVerified,
+    /// The password was right, but the account has no organization to act
+    /// in: it is a member of neither the default organization nor (actively)
+    /// its managing organization.
+    #[error("no organization to sign in to")]
+    NoOrganization,
     /// Too many requests for this address or client; retry after this many seconds.
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },

@@ -85,6 +85,9 @@ pub enum Reason {
     PlatformAdminOnly,
     /// `403`: the organization would be left without an active owner.
     LastOwner,
+    /// `403`: another organization (or the platform) manages the account;
+    /// here only the membership can change.
+    NotManaged,
     /// `409`: the invitation was accepted already.
     InvitationAccepted,
     /// `409`: the user has not accepted their invitation yet.

@@ -271,6 +271,12 @@ impl Compiler {
         if !f.org_id.is_empty() {
             parts.push(member_of(Bind::Uuids(f.org_id.clone()), " = ANY"));
         }
+        if !f.location_id.is_empty() {
+            let ids = f.location_id.clone();
+            parts.push(self.at_location(|c| {
+                c.sql("fm.location_id = ANY(").bind(Bind::Uuids(ids)).sql(")");
+            }));
+        }
         if let Some(p) = &f.predicate {
             let mut c = self.predicate(p)?;
             c.uncacheable = true;
@@ -320,6 +326,13 @@ impl Compiler {
             Attr::Membership(MembershipAttr::Role) => {
                 c = self.has_role(Cond::all(Vec::new()));
             }
+            Attr::Membership(MembershipAttr::LocationId) => {
+                c = self.at_location(|c| {
+                    c.sql("fm.location_id IS NOT NULL");
+                });
+            }
+            // Never null.
+            Attr::Membership(MembershipAttr::Managed) => c = Cond::all(Vec::new()),
         }
         c
     }
@@ -356,7 +369,38 @@ impl Compiler {
                 }
                 _ => Err(unsupported(attr, op, value)),
             },
+            Attr::Membership(MembershipAttr::LocationId) => match (op, value) {
+                (CompareOp::Eq, Typed::Uuid(location)) => Ok(self.at_location(|c| {
+                    c.sql("fm.location_id = ").bind(Bind::Uuid(*location));
+                })),
+                _ => Err(unsupported(attr, op, value)),
+            },
+            Attr::Membership(MembershipAttr::Managed) => match (op, value) {
+                (CompareOp::Eq, Typed::Bool(managed)) => Ok(self.managed(*managed)),
+                _ => Err(unsupported(attr, op, value)),
+            },
         }
+    }
+
+    /// `EXISTS` a membership in the role organization meeting `location_cond`
+    /// (on `fm`, the membership).
+    fn at_location(&self, location_cond: impl FnOnce(&mut Cond)) -> Cond {
+        let mut inner = Cond::default();
+        location_cond(&mut inner);
+        let mut c = Cond::default();
+        c.sql(r#"EXISTS (SELECT 1 FROM memberships fm WHERE fm.user_id = "users"."id" AND fm.org_id = "#)
+            .bind(Bind::Uuid(self.role_org))
+            .sql(" AND ")
+            .group(inner)
+            .sql(")");
+        c
+    }
+
+    /// Whether the role organization manages the account (or not).
+    fn managed(&self, managed: bool) -> Cond {
+        let mut c = Cond::default();
+        c.sql(r#""users"."managed_by""#).sql(if managed { " = " } else { " <> " }).bind(Bind::Uuid(self.role_org));
+        c
     }
 
     /// `EXISTS` a membership in the role organization whose role `fr` meets `role_cond`.

@@ -19,9 +19,9 @@ use uuid::Uuid;
 
 use crate::effects::{supersede_tokens, write_effects};
 use crate::error::DbError;
-use crate::rows::{default_org_role_id, limit_offset, load_user, lower, to_u64};
+use crate::rows::{limit_offset, load_user, lower, to_u64};
 use crate::schema::{invitations as inv, one_time_tokens as tokens, users};
-use crate::users::{insert_user, upsert_default_membership};
+use crate::users::{insert_user, membership_role, upsert_membership};
 
 /// The condition "open at `$now`" on `invitations`.
 macro_rules! open_at {
@@ -188,7 +188,7 @@ async fn invited_user(conn: &mut AsyncPgConnection, i: &NewInvitation) -> Result
                 .execute(conn)
                 .await?;
             supersede_tokens(conn, id, &[TokenPurpose::Invitation.as_str()], None, now).await?;
-            upsert_default_membership(conn, id, i.user.role, now).await?;
+            upsert_membership(conn, id, &i.user.membership, now).await?;
             Ok((id, email))
         }
         Some(_) => Err(DbError::Conflict(Conflict::EmailTaken)),
@@ -203,7 +203,7 @@ pub(crate) async fn invite_tx(
 ) -> Result<(Invitation, User), DbError> {
     let now = i.user.now;
     let (user_id, email) = invited_user(conn, i).await?;
-    let role_id = default_org_role_id(conn, i.user.role.as_str()).await?;
+    let (_, role_id, _) = membership_role(conn, &i.user.membership).await?;
     diesel::insert_into(inv::table)
         .values((
             inv::id.eq(i.id),

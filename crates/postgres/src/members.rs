@@ -184,7 +184,7 @@ async fn lock_for_change(
 
 /// Applies the change unless it moves the last owner to another role,
 /// inside a transaction.
-async fn update_member_tx(
+pub(crate) async fn update_member_tx(
     conn: &mut AsyncPgConnection,
     org: Uuid,
     user: Uuid,

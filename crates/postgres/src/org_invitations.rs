@@ -22,14 +22,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
-use diesel::upsert::excluded;
 use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use roster_domain::auth::TokenHash;
 use roster_domain::mail::{Effects, InvitationStatus, RevokeOutcome};
 use roster_domain::org::{AcceptOutcome, Acceptance, NewOrgInvitation, OrgInvitation, OrgInvitationTicket};
 use roster_domain::ports::OrgInvitationRepository;
-use roster_domain::user::Page;
+use roster_domain::user::{NewMembership, NewUserRecord, Page};
 use roster_domain::{Conflict, RepoError};
 use uuid::Uuid;
 
@@ -175,6 +174,8 @@ impl From<InvitationState> for OrgInvitationTicket {
             id: s.id,
             org_id: s.org_id,
             email: s.email,
+            role_id: s.role_id,
+            location_id: s.location_id,
             used_at: s.accepted_at,
             closed_at: s.revoked_at.or(s.superseded_at),
             expires_at: s.expires_at,
@@ -310,38 +311,25 @@ async fn find(conn: &mut AsyncPgConnection, token: &TokenHash) -> Result<Option<
 }
 
 /// Makes `user` a member of the invitation's organization with its role
-/// and location. An existing membership is left as it is, but with
-/// `replace` (an account created by this acceptance, whose only
-/// membership is the default organization's, written just before) it gets
-/// the invitation's role and location: inviting into the default
-/// organization decides the new account's role there.
+/// and location; an existing membership is left as it is.
 async fn join(
     conn: &mut AsyncPgConnection,
     s: &InvitationState,
     user: Uuid,
-    replace: bool,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
-    let insert = diesel::insert_into(memberships::table).values((
-        memberships::org_id.eq(s.org_id),
-        memberships::user_id.eq(user),
-        memberships::role_id.eq(s.role_id),
-        memberships::location_id.eq(s.location_id),
-        memberships::created_at.eq(now),
-    ));
-    let conflict = insert.on_conflict((memberships::org_id, memberships::user_id));
-    if replace {
-        conflict
-            .do_update()
-            .set((
-                memberships::role_id.eq(excluded(memberships::role_id)),
-                memberships::location_id.eq(excluded(memberships::location_id)),
-            ))
-            .execute(conn)
-            .await?;
-    } else {
-        conflict.do_nothing().execute(conn).await?;
-    }
+    diesel::insert_into(memberships::table)
+        .values((
+            memberships::org_id.eq(s.org_id),
+            memberships::user_id.eq(user),
+            memberships::role_id.eq(s.role_id),
+            memberships::location_id.eq(s.location_id),
+            memberships::created_at.eq(now),
+        ))
+        .on_conflict((memberships::org_id, memberships::user_id))
+        .do_nothing()
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -375,17 +363,17 @@ async fn accept_tx(
     let user_id = match (acceptance, account) {
         (Acceptance::Join, None) => return Ok(AcceptOutcome::NoAccount),
         (Acceptance::Join, Some(id)) => {
-            join(conn, &s, id, false, now).await?;
+            join(conn, &s, id, now).await?;
             id
         }
         (Acceptance::Create(_), Some(_)) => return Err(DbError::Conflict(Conflict::EmailTaken)),
         (Acceptance::Create(record), None) => {
-            // As the directory creates users: with their password and their
-            // membership of the default organization. An account created
-            // meanwhile for the address is `users_email_lower_key`, that is
-            // `Conflict(EmailTaken)` too.
-            insert_user(conn, record).await?;
-            join(conn, &s, record.id, true, now).await?;
+            // As an organization creates users: managed by it and a member
+            // of it only, with the invitation's role and location (as locked
+            // here). An account created meanwhile for the address is
+            // `users_email_lower_key`, that is `Conflict(EmailTaken)` too.
+            let membership = NewMembership::Org { org_id: s.org_id, role_id: s.role_id, location_id: s.location_id };
+            insert_user(conn, &NewUserRecord { membership, ..(**record).clone() }).await?;
             record.id
         }
     };

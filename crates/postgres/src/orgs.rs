@@ -18,7 +18,7 @@ use roster_domain::auth::Permission;
 use roster_domain::org::{OrgPatch, Organization};
 use roster_domain::ports::OrganizationRepository;
 use roster_domain::user::Page;
-use roster_domain::{RepoError, DEFAULT_ORG_ID};
+use roster_domain::{Patch, RepoError, DEFAULT_ORG_ID};
 use uuid::Uuid;
 
 use crate::db::Db;
@@ -49,14 +49,14 @@ pub fn owner_permissions() -> Vec<String> {
     names(&Permission::ALL)
 }
 
-/// The built-in roles every organization has, as `(name, description,
-/// permissions)`; migration `000006_organizations` gives the default
-/// organization's the same permissions.
-pub fn builtin_roles() -> [(&'static str, &'static str, Vec<String>); 3] {
+/// The built-in roles every organization has, as `(name, title,
+/// description, permissions)`; migrations `000006_organizations` and
+/// `000011_managed_users` give the default organization's the same.
+pub fn builtin_roles() -> [(&'static str, &'static str, &'static str, Vec<String>); 3] {
     [
-        ("owner", "Full control of the organization", owner_permissions()),
-        ("admin", "Manages the users of the organization", names(&ADMIN_PERMISSIONS)),
-        ("member", "Reads and edits only itself", Vec::new()),
+        ("owner", "Owner", "Full control of the organization", owner_permissions()),
+        ("admin", "Admin", "Manages the users of the organization", names(&ADMIN_PERMISSIONS)),
+        ("member", "Member", "Reads and edits only itself", Vec::new()),
     ]
 }
 
@@ -83,18 +83,25 @@ struct OrgRow {
     is_default: bool,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    password_policy: Option<serde_json::Value>,
 }
 
-impl From<OrgRow> for Organization {
-    fn from(r: OrgRow) -> Self {
-        Organization {
-            id: r.id,
-            slug: r.slug,
-            name: r.name,
-            is_default: r.is_default,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        }
+impl OrgRow {
+    fn into_org(self) -> Result<Organization, DbError> {
+        let password_policy = self
+            .password_policy
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|e| DbError::Corrupt(format!("organization {} has a bad password policy: {e}", self.id)))?;
+        Ok(Organization {
+            id: self.id,
+            slug: self.slug,
+            name: self.name,
+            is_default: self.is_default,
+            password_policy,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
     }
 }
 
@@ -108,7 +115,7 @@ macro_rules! orgs_where {
 
 /// One page by name. Binds `$1` the member or NULL, `$2` the limit, `$3` the offset.
 const LIST_ORGS_SQL: &str = concat!(
-    "SELECT o.id, o.slug, o.name, o.is_default, o.created_at, o.updated_at",
+    "SELECT o.id, o.slug, o.name, o.is_default, o.created_at, o.updated_at, o.password_policy",
     orgs_where!(),
     " ORDER BY lower(o.name), o.id LIMIT $2 OFFSET $3"
 );
@@ -137,13 +144,14 @@ async fn create_org_tx(
         .get_result(conn)
         .await?;
     let mut owner_role = None;
-    for (role, description, permissions) in builtin_roles() {
+    for (role, title, description, permissions) in builtin_roles() {
         let role_id = Uuid::now_v7();
         diesel::insert_into(roles::table)
             .values((
                 roles::id.eq(role_id),
                 roles::org_id.eq(id),
                 roles::name.eq(role),
+                roles::title.eq(title),
                 roles::description.eq(description),
                 roles::permissions.eq(permissions),
                 roles::builtin.eq(true),
@@ -167,12 +175,12 @@ async fn create_org_tx(
             .execute(conn)
             .await?;
     }
-    Ok(org.into())
+    org.into_org()
 }
 
 async fn get_org(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Option<Organization>, DbError> {
     let row: Option<OrgRow> = organizations::table.find(id).select(OrgRow::as_select()).first(conn).await.optional()?;
-    Ok(row.map(Organization::from))
+    row.map(OrgRow::into_org).transpose()
 }
 
 /// One page of organizations by name and the total, read in one read-only
@@ -201,7 +209,7 @@ async fn list_orgs(
                     .bind::<Nullable<diesel::sql_types::Uuid>, _>(member)
                     .get_result(c)
                     .await?;
-                let items = rows.into_iter().map(Organization::from).collect();
+                let items = rows.into_iter().map(OrgRow::into_org).collect::<Result<_, _>>()?;
                 Ok(Page { items, total: Some(to_u64(total.n)?), page: Some(page), per_page, has_more })
             }
             .scope_boxed()
@@ -215,22 +223,40 @@ async fn update_org(
     patch: &OrgPatch,
     now: DateTime<Utc>,
 ) -> Result<Option<Organization>, DbError> {
+    let policy = match &patch.password_policy {
+        Patch::Keep => None,
+        Patch::Clear => Some(None),
+        Patch::Set(p) => Some(Some(serde_json::to_value(p).map_err(|e| DbError::Corrupt(e.to_string()))?)),
+    };
     let row: Option<OrgRow> = diesel::update(organizations::table.find(id))
         .set((
             patch.name.as_deref().map(|n| organizations::name.eq(n)),
             patch.slug.as_deref().map(|s| organizations::slug.eq(s)),
+            policy.map(|p| organizations::password_policy.eq(p)),
             organizations::updated_at.eq(now),
         ))
         .returning(OrgRow::as_returning())
         .get_result(conn)
         .await
         .optional()?;
-    Ok(row.map(Organization::from))
+    row.map(OrgRow::into_org).transpose()
 }
 
-/// Deletes a non-default organization. Memberships and invitations refer to
-/// its roles (and locations) with `RESTRICT` foreign keys, so they go first;
-/// roles, locations, registered permissions and API keys cascade.
+/// Makes the accounts `org` manages members of the default organization
+/// (`member`, unless they are one already), before the organization goes
+/// and its deletion hands them to the platform (`ON DELETE SET DEFAULT`).
+const ADOPT_MANAGED_SQL: &str = "\
+    INSERT INTO memberships (org_id, user_id, role_id, created_at) \
+    SELECT $2, u.id, r.id, now() FROM users u \
+    JOIN roles r ON r.org_id = $2 AND r.name = 'member' AND r.builtin \
+    WHERE u.managed_by = $1 \
+    ON CONFLICT (org_id, user_id) DO NOTHING";
+
+/// Deletes a non-default organization. The accounts it managed join the
+/// default organization and go back to the platform. Memberships and
+/// invitations refer to its roles (and locations) with `RESTRICT` foreign
+/// keys, so they go first; roles, locations, registered permissions and API
+/// keys cascade.
 async fn delete_org_tx(conn: &mut AsyncPgConnection, id: Uuid) -> Result<bool, DbError> {
     if id == DEFAULT_ORG_ID {
         return Ok(false);
@@ -240,6 +266,11 @@ async fn delete_org_tx(conn: &mut AsyncPgConnection, id: Uuid) -> Result<bool, D
     if is_default != Some(false) {
         return Ok(false);
     }
+    diesel::sql_query(ADOPT_MANAGED_SQL)
+        .bind::<diesel::sql_types::Uuid, _>(id)
+        .bind::<diesel::sql_types::Uuid, _>(DEFAULT_ORG_ID)
+        .execute(conn)
+        .await?;
     diesel::delete(memberships::table.filter(memberships::org_id.eq(id))).execute(conn).await?;
     let org_roles = roles::table.filter(roles::org_id.eq(id)).select(roles::id);
     diesel::delete(invitations::table.filter(invitations::role_id.eq_any(org_roles))).execute(conn).await?;
@@ -290,7 +321,7 @@ mod tests {
         let catalogue: Vec<&str> = Permission::ALL.iter().map(|p| p.as_str()).collect();
         assert_eq!(owner_permissions(), catalogue);
         assert!(ADMIN_PERMISSIONS.iter().all(|p| Permission::ALL.contains(p)));
-        let names: Vec<&str> = builtin_roles().iter().map(|(n, _, _)| *n).collect();
+        let names: Vec<&str> = builtin_roles().iter().map(|(n, _, _, _)| *n).collect();
         assert_eq!(names, ["owner", "admin", "member"]);
     }
 }

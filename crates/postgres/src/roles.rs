@@ -49,6 +49,7 @@ struct RoleRow {
     builtin: bool,
     requires_location: bool,
     created_at: DateTime<Utc>,
+    title: Option<String>,
 }
 
 impl From<RoleRow> for Role {
@@ -57,6 +58,7 @@ impl From<RoleRow> for Role {
             id: r.id,
             org_id: r.org_id,
             name: r.name,
+            title: r.title,
             description: r.description,
             permissions: r.permissions,
             builtin: r.builtin,
@@ -71,6 +73,7 @@ impl From<RoleRow> for Role {
 #[diesel(table_name = roles)]
 struct RoleChangeset<'a> {
     name: Option<&'a str>,
+    title: Option<Option<&'a str>>,
     description: Option<Option<&'a str>>,
     permissions: Option<&'a Vec<String>>,
     requires_location: Option<bool>,
@@ -78,14 +81,15 @@ struct RoleChangeset<'a> {
 
 impl<'a> RoleChangeset<'a> {
     fn new(p: &'a RolePatch) -> Self {
-        let description = match &p.description {
+        let text = |p: &'a Patch<String>| match p {
             Patch::Keep => None,
             Patch::Clear => Some(None),
             Patch::Set(d) => Some(Some(d.as_str())),
         };
         RoleChangeset {
             name: p.name.as_deref(),
-            description,
+            title: text(&p.title),
+            description: text(&p.description),
             permissions: p.permissions.as_ref(),
             requires_location: p.requires_location,
         }
@@ -93,6 +97,7 @@ impl<'a> RoleChangeset<'a> {
 
     fn is_empty(&self) -> bool {
         self.name.is_none()
+            && self.title.is_none()
             && self.description.is_none()
             && self.permissions.is_none()
             && self.requires_location.is_none()
@@ -154,6 +159,7 @@ async fn create_role(conn: &mut AsyncPgConnection, r: &NewRole) -> Result<Role, 
             roles::id.eq(r.id),
             roles::org_id.eq(r.org_id),
             roles::name.eq(&r.name),
+            roles::title.eq(r.title.as_deref()),
             roles::description.eq(r.description.as_deref()),
             roles::permissions.eq(&r.permissions),
             roles::builtin.eq(false),

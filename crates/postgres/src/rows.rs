@@ -2,17 +2,17 @@
 //! default-organization role, and the mapping to domain types. The domain
 //! never sees these types.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use roster_domain::auth::SessionSubject;
-use roster_domain::user::{Profile, User, UserStatus};
+use roster_domain::user::{MembershipView, Profile, User, UserStatus};
 use uuid::Uuid;
 
 use crate::error::DbError;
-use crate::schema::{memberships, roles, users};
+use crate::schema::{locations, memberships, organizations, roles, users};
 
 diesel::define_sql_function! {
     /// SQL `lower(text)`: email comparisons go through it so that the index
@@ -62,6 +62,7 @@ pub(crate) struct UserRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
+    pub managed_by: Uuid,
 }
 
 impl UserRow {
@@ -98,6 +99,8 @@ impl UserRow {
             created_at: self.created_at,
             updated_at: self.updated_at,
             last_login_at: self.last_login_at,
+            managed_by: Some(self.managed_by),
+            membership: None,
         })
     }
 }
@@ -172,6 +175,78 @@ pub(crate) async fn subject_in_org(
             org_role: Some(role),
         }
     }))
+}
+
+/// One membership as its organization shows it beside a user.
+type ViewRow = (Uuid, String, Option<String>, Option<Uuid>, Option<String>, bool, String);
+
+/// The memberships in `org` of the users `ids` (those who have one), by
+/// user: their role's name and the [`MembershipView`]. `managed` is left
+/// `false`; [`with_membership`] sets it from the user.
+pub(crate) async fn membership_views(
+    conn: &mut AsyncPgConnection,
+    org: Uuid,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, (String, MembershipView)>, DbError> {
+    let rows: Vec<ViewRow> = memberships::table
+        .inner_join(roles::table.on(roles::id.eq(memberships::role_id)))
+        .inner_join(organizations::table.on(organizations::id.eq(memberships::org_id)))
+        .left_join(locations::table.on(locations::id.nullable().eq(memberships::location_id)))
+        .filter(memberships::org_id.eq(org))
+        .filter(memberships::user_id.eq_any(ids))
+        .select((
+            memberships::user_id,
+            roles::name,
+            roles::title,
+            memberships::location_id,
+            locations::name.nullable(),
+            memberships::deactivated_at.is_null(),
+            organizations::name,
+        ))
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(user, role, title, location_id, location_name, active, org_name)| {
+            let view = MembershipView {
+                org_id: org,
+                org_name,
+                role_name: title.unwrap_or_else(|| role.clone()),
+                location_id,
+                location_name,
+                membership_active: active,
+                managed: false,
+            };
+            (user, (role, view))
+        })
+        .collect())
+}
+
+/// `row` as a user of `org`: their role there and their membership view,
+/// if they have one.
+pub(crate) fn with_membership(row: UserRow, view: Option<(String, MembershipView)>) -> Result<User, DbError> {
+    let managed_by = row.managed_by;
+    match view {
+        None => row.into_user(None),
+        Some((role, mut view)) => {
+            view.managed = managed_by == view.org_id;
+            let mut user = row.into_user(Some(role))?;
+            user.membership = Some(view);
+            Ok(user)
+        }
+    }
+}
+
+/// The user as organization `org` sees them, or `None` if they are no
+/// member of it.
+pub(crate) async fn load_user_in(conn: &mut AsyncPgConnection, org: Uuid, id: Uuid) -> Result<Option<User>, DbError> {
+    let row: Option<UserRow> = users::table.find(id).select(UserRow::as_select()).first(conn).await.optional()?;
+    let Some(row) = row else { return Ok(None) };
+    let mut views = membership_views(conn, org, &[id]).await?;
+    match views.remove(&id) {
+        None => Ok(None),
+        view => with_membership(row, view).map(Some),
+    }
 }
 
 /// The id of the role `name` in the default organization.

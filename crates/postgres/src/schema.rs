@@ -4,8 +4,9 @@
 //! `migrations/2026-11-24-000006_organizations/up.sql`,
 //! `migrations/2026-11-24-000007_session_org/up.sql`,
 //! `migrations/2026-11-24-000008_api_keys/up.sql`,
-//! `migrations/2026-11-24-000009_member_status/up.sql` and
-//! `migrations/2026-11-24-000010_org_invitations/up.sql` column for column.
+//! `migrations/2026-11-24-000009_member_status/up.sql`,
+//! `migrations/2026-11-24-000010_org_invitations/up.sql` and
+//! `migrations/2026-11-24-000011_managed_users/up.sql` column for column.
 
 // The `table!` macro generates items without doc comments.
 #![allow(missing_docs)]
@@ -33,6 +34,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         last_login_at -> Nullable<Timestamptz>,
+        managed_by -> Uuid,
     }
 }
 
@@ -52,6 +54,7 @@ diesel::table! {
         is_default -> Bool,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        password_policy -> Nullable<Jsonb>,
     }
 }
 
@@ -65,6 +68,7 @@ diesel::table! {
         builtin -> Bool,
         created_at -> Timestamptz,
         requires_location -> Bool,
+        title -> Nullable<Text>,
     }
 }
 

@@ -8,9 +8,10 @@ use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use roster_domain::auth::SessionSubject;
 use roster_domain::mail::Effects;
+use roster_domain::org::{MemberChange, MemberOutcome};
 use roster_domain::ports::{LoginRecord, UserRepository};
 use roster_domain::user::{
-    BuiltinRole, NewUserRecord, Page, Scope, User, UserChanges, UserFilter, UserListQuery, UserStatus,
+    BuiltinRole, NewMembership, NewUserRecord, Page, Scope, User, UserChanges, UserFilter, UserListQuery, UserStatus,
 };
 use roster_domain::values::Email;
 use roster_domain::{Patch, RepoError, DEFAULT_ORG_ID};
@@ -19,8 +20,9 @@ use uuid::Uuid;
 use crate::db::Db;
 use crate::effects::write_effects;
 use crate::error::DbError;
+use crate::members::update_member_tx;
 use crate::pool::PgPool;
-use crate::rows::{default_org_role_id, into_subject, load_user, lower, users_with_role, UserRow};
+use crate::rows::{default_org_role_id, into_subject, load_user, load_user_in, lower, users_with_role, UserRow};
 use crate::schema::{invitations, memberships, password_credentials, roles, sessions, users};
 use crate::users_query;
 
@@ -62,6 +64,7 @@ struct NewUserRow<'a> {
     is_superadmin: bool,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    managed_by: Uuid,
 }
 
 /// Changes to a user: `None` leaves a column alone, `Some(None)` sets NULL.
@@ -83,6 +86,7 @@ struct UserChangeset<'a> {
     position: Option<Option<&'a str>>,
     department: Option<Option<&'a str>>,
     attributes: Option<serde_json::Value>,
+    managed_by: Option<Uuid>,
     updated_at: DateTime<Utc>,
 }
 
@@ -130,6 +134,7 @@ impl<'a> UserChangeset<'a> {
             position: change(&c.position),
             department: change(&c.department),
             attributes: c.attributes.as_ref().map(|m| attributes_value(Some(m))),
+            managed_by: c.managed_by,
             updated_at: now,
         }
     }
@@ -167,20 +172,49 @@ pub(crate) async fn upsert_default_membership(
     role: BuiltinRole,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
-    let role_id = default_org_role_id(conn, role.as_str()).await?;
+    upsert_membership(conn, user_id, &NewMembership::Platform(role), now).await.map(|_| ())
+}
+
+/// The organization and role of `membership`: the default organization's
+/// built-in role, or the one named by id.
+pub(crate) async fn membership_role(
+    conn: &mut AsyncPgConnection,
+    membership: &NewMembership,
+) -> Result<(Uuid, Uuid, Option<Uuid>), DbError> {
+    Ok(match membership {
+        NewMembership::Platform(role) => (DEFAULT_ORG_ID, default_org_role_id(conn, role.as_str()).await?, None),
+        NewMembership::Org { org_id, role_id, location_id } => (*org_id, *role_id, *location_id),
+    })
+}
+
+/// Makes the user a member as `membership` says (replacing the role and
+/// location of an existing membership there); returns the role's name.
+/// The composite foreign keys keep the role and location in their
+/// organization.
+pub(crate) async fn upsert_membership(
+    conn: &mut AsyncPgConnection,
+    user_id: Uuid,
+    membership: &NewMembership,
+    now: DateTime<Utc>,
+) -> Result<String, DbError> {
+    let (org_id, role_id, location_id) = membership_role(conn, membership).await?;
     diesel::insert_into(memberships::table)
         .values((
-            memberships::org_id.eq(DEFAULT_ORG_ID),
+            memberships::org_id.eq(org_id),
             memberships::user_id.eq(user_id),
             memberships::role_id.eq(role_id),
+            memberships::location_id.eq(location_id),
             memberships::created_at.eq(now),
         ))
         .on_conflict((memberships::org_id, memberships::user_id))
         .do_update()
-        .set(memberships::role_id.eq(excluded(memberships::role_id)))
+        .set((
+            memberships::role_id.eq(excluded(memberships::role_id)),
+            memberships::location_id.eq(excluded(memberships::location_id)),
+        ))
         .execute(conn)
         .await?;
-    Ok(())
+    Ok(roles::table.find(role_id).select(roles::name).first(conn).await?)
 }
 
 /// Revokes the live sessions of a user, but `keep`; returns how many.
@@ -230,14 +264,17 @@ pub(crate) async fn insert_user(conn: &mut AsyncPgConnection, u: &NewUserRecord)
         is_superadmin: u.is_superadmin,
         created_at: u.now,
         updated_at: u.now,
+        managed_by: u.membership.managed_by(),
     };
     let inserted: UserRow =
         diesel::insert_into(users::table).values(&row).returning(UserRow::as_returning()).get_result(conn).await?;
     if let Some(hash) = &u.password_hash {
         upsert_password(conn, u.id, hash, u.now).await?;
     }
-    upsert_default_membership(conn, u.id, u.role, u.now).await?;
-    inserted.into_user(Some(u.role.as_str().to_owned()))
+    let role = upsert_membership(conn, u.id, &u.membership, u.now).await?;
+    // The role is the default organization's: the platform's view of a user.
+    let default_role = (u.membership.managed_by() == DEFAULT_ORG_ID).then_some(role);
+    inserted.into_user(default_role)
 }
 
 async fn upsert_superadmin_tx(
@@ -317,22 +354,64 @@ async fn find_login(conn: &mut AsyncPgConnection, email: &Email) -> Result<Optio
     Ok(record)
 }
 
-/// Applies the changes to user `id`; `None` if there is no such user.
+/// Applies the changes to user `id` and writes `effects`; `false` if there
+/// is no such user.
 async fn update_user(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     changes: &UserChanges,
+    effects: &Effects,
     now: DateTime<Utc>,
-) -> Result<Option<User>, DbError> {
+) -> Result<bool, DbError> {
     let updated: Option<Uuid> = diesel::update(users::table.find(id))
         .set(UserChangeset::new(changes, now))
         .returning(users::id)
         .get_result(conn)
         .await
         .optional()?;
-    match updated {
-        None => Ok(None),
-        Some(id) => load_user(conn, id).await,
+    if updated.is_some() {
+        write_effects(conn, effects).await?;
+    }
+    Ok(updated.is_some())
+}
+
+/// The user's account and membership in `org` changed together, inside a
+/// transaction: the membership first (it may refuse, and locks the
+/// organization's owners), then the account.
+async fn update_in_tx(
+    conn: &mut AsyncPgConnection,
+    org: Uuid,
+    id: Uuid,
+    changes: &UserChanges,
+    member: Option<&MemberChange>,
+    effects: &Effects,
+    now: DateTime<Utc>,
+) -> Result<MemberOutcome<User>, DbError> {
+    match member {
+        Some(change) => match update_member_tx(conn, org, id, change).await? {
+            MemberOutcome::Done(_) => {}
+            MemberOutcome::NotFound => return Ok(MemberOutcome::NotFound),
+            MemberOutcome::LastOwner => return Ok(MemberOutcome::LastOwner),
+        },
+        None => {
+            let member: Option<Uuid> = memberships::table
+                .find((org, id))
+                .select(memberships::user_id)
+                .for_key_share()
+                .first(conn)
+                .await
+                .optional()?;
+            if member.is_none() {
+                return Ok(MemberOutcome::NotFound);
+            }
+        }
+    }
+    if !changes.is_empty() && !update_user(conn, id, changes, effects, now).await? {
+        return Ok(MemberOutcome::NotFound);
+    }
+    match load_user_in(conn, org, id).await? {
+        Some(user) => Ok(MemberOutcome::Done(user)),
+        None => Ok(MemberOutcome::NotFound),
     }
 }
 
@@ -356,6 +435,10 @@ impl UserRepository for PgUserRepository {
         self.db.run(|c| load_user(c, id).scope_boxed()).await
     }
 
+    async fn get_in(&self, org: Uuid, id: Uuid) -> Result<Option<User>, RepoError> {
+        self.db.run(|c| load_user_in(c, org, id).scope_boxed()).await
+    }
+
     async fn find_login(&self, email: &Email) -> Result<Option<LoginRecord>, RepoError> {
         self.db.run(|c| find_login(c, email).scope_boxed()).await
     }
@@ -377,8 +460,37 @@ impl UserRepository for PgUserRepository {
             .await
     }
 
-    async fn update(&self, id: Uuid, changes: &UserChanges, now: DateTime<Utc>) -> Result<Option<User>, RepoError> {
-        self.db.run(|c| update_user(c, id, changes, now).scope_boxed()).await
+    async fn update(
+        &self,
+        id: Uuid,
+        changes: &UserChanges,
+        effects: &Effects,
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>, RepoError> {
+        self.db
+            .transaction(|c| {
+                async move {
+                    if !update_user(c, id, changes, effects, now).await? {
+                        return Ok(None);
+                    }
+                    load_user(c, id).await
+                }
+                .scope_boxed()
+            })
+            .await
+    }
+
+    async fn update_in(
+        &self,
+        org: Uuid,
+        id: Uuid,
+        changes: &UserChanges,
+        member: Option<MemberChange>,
+        effects: &Effects,
+        now: DateTime<Utc>,
+    ) -> Result<MemberOutcome<User>, RepoError> {
+        let member = member.as_ref();
+        self.db.transaction(|c| update_in_tx(c, org, id, changes, member, effects, now).scope_boxed()).await
     }
 
     async fn set_status(&self, id: Uuid, status: UserStatus, now: DateTime<Utc>) -> Result<Option<User>, RepoError> {

@@ -10,7 +10,7 @@ use roster_domain::user::{Page, Paging, Scope, User, UserFilter, UserListQuery, 
 use crate::error::DbError;
 use crate::filter_sql::{Compiler, Cond};
 use crate::keyset;
-use crate::rows::UserRow;
+use crate::rows::{membership_views, with_membership, UserRow};
 use crate::schema::{memberships, roles, users};
 
 /// Adds one sort key. Ascending puts NULLs last and descending puts them
@@ -64,7 +64,8 @@ async fn page(conn: &mut AsyncPgConnection, query: &UserListQuery) -> Result<Pag
         }
     };
     // The page is chosen on `users` alone, so the planner can stop after
-    // `per_page + 1` rows; roles are looked up for those rows only.
+    // `per_page + 1` rows; roles and memberships are looked up for those
+    // rows only.
     let mut q = users::table.select(UserRow::as_select()).filter(Cond::all(parts)).into_boxed();
     for key in &query.sort {
         q = match key.field {
@@ -90,22 +91,36 @@ async fn page(conn: &mut AsyncPgConnection, query: &UserListQuery) -> Result<Pag
     let has_more = rows.len() > per_page as usize;
     rows.truncate(per_page as usize);
     let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
-    let roles: std::collections::HashMap<uuid::Uuid, String> = memberships::table
-        .inner_join(roles::table.on(roles::id.eq(memberships::role_id)))
-        .filter(memberships::org_id.eq(query.scope.role_org()))
-        .filter(memberships::user_id.eq_any(&ids))
-        .select((memberships::user_id, roles::name))
-        .load::<(uuid::Uuid, String)>(conn)
-        .await?
-        .into_iter()
-        .collect();
-    let items = rows
-        .into_iter()
-        .map(|u| {
-            let role = roles.get(&u.id).cloned();
-            u.into_user(role)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let items = match query.scope {
+        // An organization's view: each user's membership there.
+        Scope::Org(org) => {
+            let mut views = membership_views(conn, org, &ids).await?;
+            rows.into_iter()
+                .map(|u| {
+                    let view = views.remove(&u.id);
+                    with_membership(u, view)
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        }
+        // The platform's: the role in the default organization.
+        Scope::Platform => {
+            let roles: std::collections::HashMap<uuid::Uuid, String> = memberships::table
+                .inner_join(roles::table.on(roles::id.eq(memberships::role_id)))
+                .filter(memberships::org_id.eq(query.scope.role_org()))
+                .filter(memberships::user_id.eq_any(&ids))
+                .select((memberships::user_id, roles::name))
+                .load::<(uuid::Uuid, String)>(conn)
+                .await?
+                .into_iter()
+                .collect();
+            rows.into_iter()
+                .map(|u| {
+                    let role = roles.get(&u.id).cloned();
+                    u.into_user(role)
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        }
+    };
     let total = if query.with_total { Some(count(conn, query.scope, &query.filter).await?) } else { None };
     Ok(Page { items, total, page: page_number, per_page, has_more })
 }

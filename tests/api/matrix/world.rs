@@ -5,7 +5,10 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use super::table::{Actor, Row, Target};
+use super::{
+    table::{Actor, Row, Target},
+    tenants::{TenantActor, TenantRow, Whom},
+};
 use crate::helpers::*;
 
 /// One way an actor calls: a session (none for anonymous) and the
@@ -33,7 +36,12 @@ struct Keys {
     default_without: String,
     /// The id of one of org A's keys, for the rows on a key.
     fixture: String,
+    /// Org A's key holding exactly `users:*`.
+    a_users: String,
 }
+
+/// Exactly what a user administrator holds.
+const USERS_STAR: [&str; 4] = ["users:read", "users:write", "users:delete", "users:manage_status"];
 
 pub struct World {
     pub app: TestApp,
@@ -48,6 +56,13 @@ pub struct World {
     victim: Session,
     /// A user in no organization but the default one, for `POST /members`.
     candidate: String,
+    /// A member of org A whose role there holds exactly `users:*`, acting in A.
+    user_manager_in_a: Session,
+    /// A user org A manages, one org B manages, and a platform user in no
+    /// organization but the default one (the tenants' targets).
+    managed_by_a: (String, String),
+    managed_by_b: (String, String),
+    platform_user: (String, String),
     pub org_a: String,
     org_b: String,
     role: String,
@@ -93,6 +108,10 @@ impl World {
             foreign,
             victim,
             candidate,
+            user_manager_in_a: Session::default(),
+            managed_by_a: Default::default(),
+            managed_by_b: Default::default(),
+            platform_user: Default::default(),
             org_a: String::new(),
             org_b: String::new(),
             role: String::new(),
@@ -110,6 +129,10 @@ impl World {
         world.admin_in_a = world.login(&world.admin, Some(&world.org_a)).await;
         world.foreign_in_b = world.login(&world.foreign, Some(&world.org_b)).await;
         world.keys = world.make_keys().await;
+        world.user_manager_in_a = world.user_manager().await;
+        world.managed_by_a = world.fresh_managed(&world.admin_in_a).await;
+        world.managed_by_b = world.fresh_managed(&world.foreign_in_b).await;
+        world.platform_user = world.fresh_user().await;
         world.fresh_invitation().await;
         let queued: Value = world.app.get("/api/v1/outbox", Some(&world.root.access)).await.json().await.unwrap();
         world.message = id_of(&queued["data"][0]);
@@ -118,10 +141,12 @@ impl World {
 
     /// The sessions `actor` is tried with. Member and foreign admin: their
     /// default-organization session and the one switched to their
-    /// organization (A, B), which must not change the outcome. The admin's
-    /// org-A session only on organization routes: elsewhere it is, by
-    /// design, no user administrator.
-    pub fn callers(&self, actor: Actor, org_route: bool) -> Vec<Caller> {
+    /// organization (A, B), which must not change the outcome (but on
+    /// `/users`, which answers in the caller's organization: the foreign
+    /// admin acting in B is in the tenants' table). The admin's org-A session
+    /// only on organization routes: on `/users` it is A's owner, in the
+    /// tenants' table.
+    pub fn callers(&self, actor: Actor, org_route: bool, users_route: bool) -> Vec<Caller> {
         let c = |label, s: &Session, org: Option<&str>| Caller {
             label,
             session: Some(s.clone()),
@@ -144,6 +169,8 @@ impl World {
                 c(" (session in org B)", &self.foreign_in_b, Some(&self.org_b)),
                 k(" (org B's API key)", &keys.b),
             ],
+            // Acting in B, `/users` is B's users: the tenants' table.
+            Actor::ForeignAdmin if users_route => vec![c("", &self.foreign, None)],
             Actor::ForeignAdmin => {
                 vec![c("", &self.foreign, None), c(" (session in org B)", &self.foreign_in_b, Some(&self.org_b))]
             }
@@ -307,6 +334,7 @@ impl World {
             fixture,
             a_without: self.fresh_key(&self.org_a, &[]).await.1,
             b: self.fresh_key(&self.org_b, &every).await.1,
+            a_users: self.fresh_key(&self.org_a, &USERS_STAR).await.1,
             default: self.fresh_key(&default, &every).await.1,
             default_without: self.fresh_key(&default, &[]).await.1,
         }
@@ -319,6 +347,76 @@ impl World {
 
     async fn fresh_invitation(&self) -> String {
         id_of(&self.root_post("/api/v1/invitations", json!({"email": unique_email("invitee")})).await)
+    }
+
+    /// How `actor` of the tenants' table calls.
+    pub fn tenant_caller(&self, actor: TenantActor) -> Caller {
+        let c = |label, s: &Session, org: &str| Caller {
+            label,
+            session: Some(s.clone()),
+            org: Some(org.to_owned()),
+            key: None,
+        };
+        match actor {
+            TenantActor::OwnerOfA => c("owner of A", &self.admin_in_a, &self.org_a),
+            TenantActor::UserManagerOfA => c("user manager of A", &self.user_manager_in_a, &self.org_a),
+            TenantActor::UsersKeyOfA => {
+                Caller { label: "A's users:* key", session: None, org: None, key: Some(self.keys.a_users.clone()) }
+            }
+            TenantActor::MemberInA => c("member acting in A", &self.member_in_a, &self.org_a),
+            TenantActor::OwnerOfB => c("owner of B acting in B", &self.foreign_in_b, &self.org_b),
+        }
+    }
+
+    /// The request a tenants' row makes: its URL and body, with a fresh
+    /// target for the calls that destroy theirs or change its role.
+    pub async fn tenant_request(&self, row: &TenantRow) -> (String, Option<Value>) {
+        let fresh = row.method == "DELETE"
+            || row.path.ends_with("/deactivate")
+            || row.path.ends_with("/ban")
+            || row.body.is_some_and(|b| b.contains("\"role\""));
+        let (id, email) = match (row.whom, fresh) {
+            (Whom::Nobody, _) => (String::new(), String::new()),
+            (Whom::Managed, false) => self.managed_by_a.clone(),
+            (Whom::Managed, true) => self.fresh_managed(&self.admin_in_a).await,
+            (Whom::Unmanaged, false) => (self.victim.id.clone(), self.victim.email.clone()),
+            (Whom::Unmanaged, true) => {
+                let (id, email) = self.fresh_user().await;
+                self.add_member(&self.org_a, &id).await;
+                (id, email)
+            }
+            (Whom::OfB, false) => self.managed_by_b.clone(),
+            (Whom::OfB, true) => self.fresh_managed(&self.foreign_in_b).await,
+            (Whom::Platform, false) => self.platform_user.clone(),
+            (Whom::Platform, true) => self.fresh_user().await,
+        };
+        let path = row.path.replace("{id}", &id);
+        assert!(!path.contains('{'), "the tenants' matrix cannot fill in {path}");
+        let body = row.body.map(|b| {
+            let b = b.replace("{email}", &unique_email("tenant")).replace("{target_email}", &email);
+            serde_json::from_str(&b).unwrap_or_else(|e| panic!("body of {} {}: {e}", row.method, row.path))
+        });
+        (path, body)
+    }
+
+    /// A user the organization `creator` acts in manages: created there.
+    async fn fresh_managed(&self, creator: &Session) -> (String, String) {
+        let email = unique_email("managed");
+        let body = json!({"email": email, "password": PASSWORD});
+        (
+            id_of(&created(self.app.post("/api/v1/users", Some(&creator.access), body).await, "managed user").await),
+            email,
+        )
+    }
+
+    /// A member of org A holding exactly `users:*` there, signed in to A.
+    async fn user_manager(&self) -> Session {
+        let role = json!({"name": "user-manager", "permissions": USERS_STAR});
+        self.root_post(&format!("/api/v1/orgs/{}/roles", self.org_a), role).await;
+        let manager = self.app.register(&unique_email("manager")).await;
+        let body = json!({"user_id": manager.id, "role": "user-manager"});
+        self.root_post(&format!("/api/v1/orgs/{}/members", self.org_a), body).await;
+        self.login(&manager, Some(&self.org_a)).await
     }
 
     pub async fn call(&self, method: &str, url: &str, token: Option<&str>, body: Option<Value>) -> reqwest::Response {

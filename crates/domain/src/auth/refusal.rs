@@ -35,4 +35,7 @@ pub enum Refusal {
     PlatformAdminOnly,
     /// The organization would be left without an active owner.
     LastOwner,
+    /// The account is managed by another organization (or the platform):
+    /// this organization manages only the user's membership here.
+    NotManaged,
 }

@@ -19,6 +19,10 @@ pub struct RateLimits {
     pub resend: RateLimit,
     /// `POST /invitations` and `POST /users` with `send_invite`.
     pub invite: RateLimit,
+    /// An organization's `409 email_taken` answers to `POST /users`, per
+    /// organization (`per_address`) and per client: they tell whether an
+    /// address has an account, so they are rationed.
+    pub email_taken: RateLimit,
 }
 
 impl Default for RateLimits {
@@ -28,6 +32,7 @@ impl Default for RateLimits {
             forgot: RateLimit { per_address: 5, per_ip: 30, window: hour },
             resend: RateLimit { per_address: 5, per_ip: 30, window: hour },
             invite: RateLimit { per_address: 5, per_ip: 200, window: hour },
+            email_taken: RateLimit { per_address: 30, per_ip: 30, window: hour },
         }
     }
 }

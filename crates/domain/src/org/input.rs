@@ -6,7 +6,7 @@ use serde::Deserialize;
 use crate::{
     auth::PermissionName,
     validation::{Patch, ValidationErrors},
-    values::{BoundedText, Invalid, TimeZone},
+    values::{BoundedText, Invalid, PasswordPolicy, TimeZone},
 };
 
 /// Most keywords on a location, and most permissions on a role.
@@ -150,14 +150,26 @@ pub struct OrgPatch {
     pub name: Option<String>,
     #[serde(default)]
     pub slug: Option<String>,
+    /// The password policy of the accounts the organization manages, at
+    /// least as strict as the platform's; `null` goes back to the
+    /// platform's. Members not given are the platform's.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<PasswordPolicy>))]
+    pub password_policy: Patch<PasswordPolicy>,
 }
 
 impl OrgPatch {
-    pub fn validate(self) -> Result<OrgPatch, ValidationErrors> {
+    /// Checks the fields, and a password policy against the platform's.
+    pub fn validate(self, platform: &PasswordPolicy) -> Result<OrgPatch, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let name = self.name.map(|n| text::<200>(&mut errors, "name", &n));
         let slug = self.slug.and_then(|s| errors.check("slug", slug(&s)));
-        errors.finish(|| OrgPatch { name, slug })
+        if let Patch::Set(policy) = &self.password_policy {
+            for (field, message) in policy.weaker_than(platform) {
+                errors.add(format!("password_policy.{field}"), message);
+            }
+        }
+        errors.finish(|| OrgPatch { name, slug, password_policy: self.password_policy })
     }
 }
 
@@ -168,6 +180,9 @@ impl OrgPatch {
 pub struct NewRoleInput {
     /// Unique in the organization; lower-case letters, digits, `-`, `_`.
     pub name: String,
+    /// How people read it, e.g. `Front Desk` for `front-desk`.
+    #[serde(default)]
+    pub title: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
     /// `resource:action` strings: built in, or registered for the organization.
@@ -182,9 +197,11 @@ impl NewRoleInput {
     pub fn validate(self) -> Result<NewRoleInput, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let name = errors.check("name", role_name(&self.name)).unwrap_or_default();
+        let title = self.title.map(|t| text::<100>(&mut errors, "title", &t));
         let description = self.description.map(|d| text::<500>(&mut errors, "description", &d));
         let permissions = permissions(&mut errors, "permissions", &self.permissions);
-        errors.finish(|| NewRoleInput { name, description, permissions, requires_location: self.requires_location })
+        let requires_location = self.requires_location;
+        errors.finish(|| NewRoleInput { name, title, description, permissions, requires_location })
     }
 }
 
@@ -195,6 +212,10 @@ impl NewRoleInput {
 pub struct RolePatch {
     #[serde(default)]
     pub name: Option<String>,
+    /// `null` clears it (the name is shown instead).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub title: Patch<String>,
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub description: Patch<String>,
@@ -209,12 +230,17 @@ impl RolePatch {
     pub fn validate(self) -> Result<RolePatch, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let name = self.name.and_then(|n| errors.check("name", role_name(&n)));
+        let title = match self.title {
+            Patch::Set(t) => Patch::Set(text::<100>(&mut errors, "title", &t)),
+            other => other,
+        };
         let description = match self.description {
             Patch::Set(d) => Patch::Set(text::<500>(&mut errors, "description", &d)),
             other => other,
         };
         let permissions = self.permissions.map(|p| permissions(&mut errors, "permissions", &p));
-        errors.finish(|| RolePatch { name, description, permissions, requires_location: self.requires_location })
+        let requires_location = self.requires_location;
+        errors.finish(|| RolePatch { name, title, description, permissions, requires_location })
     }
 }
 

@@ -74,6 +74,9 @@ pub struct OrgInvitationTicket {
     pub id: Uuid,
     pub org_id: Uuid,
     pub email: String,
+    /// The role and location the invitee joins with.
+    pub role_id: Uuid,
+    pub location_id: Option<Uuid>,
     pub used_at: Option<DateTime<Utc>>,
     /// Revoked or superseded.
     pub closed_at: Option<DateTime<Utc>>,
@@ -127,6 +130,8 @@ mod tests {
             id: Uuid::now_v7(),
             org_id: Uuid::now_v7(),
             email: "a@example.com".into(),
+            role_id: Uuid::now_v7(),
+            location_id: None,
             used_at: None,
             closed_at: None,
             expires_at: now + chrono::Duration::days(1),

@@ -2,6 +2,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::values::PasswordPolicy;
+
 /// A tenant. Single-tenant deployments live in the default organization.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -12,6 +14,8 @@ pub struct Organization {
     pub name: String,
     /// The organization every deployment has; it cannot be deleted.
     pub is_default: bool,
+    /// The password policy of the accounts it manages; `null`: the platform's.
+    pub password_policy: Option<PasswordPolicy>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -23,6 +27,8 @@ pub struct Role {
     pub id: Uuid,
     pub org_id: Uuid,
     pub name: String,
+    /// How people read it (`role_name` in user answers); `null`: the name.
+    pub title: Option<String>,
     pub description: Option<String>,
     pub permissions: Vec<String>,
     /// `owner`, `admin` and `member` are built in: they cannot be deleted or renamed.

@@ -82,6 +82,8 @@ mod tests {
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),
             last_login_at: None,
+            managed_by: Some(crate::DEFAULT_ORG_ID),
+            membership: None,
         };
         user.is_superadmin = superadmin;
         Principal::new(Uuid::now_v7(), SessionSubject::in_default_org(user, vec![]))

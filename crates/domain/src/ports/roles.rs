@@ -15,6 +15,7 @@ pub struct NewRole {
     pub id: Uuid,
     pub org_id: Uuid,
     pub name: String,
+    pub title: Option<String>,
     pub description: Option<String>,
     pub permissions: Vec<String>,
     pub requires_location: bool,

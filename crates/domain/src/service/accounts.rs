@@ -15,13 +15,13 @@ use crate::{
     ports::{AccountRepository, Clock, PasswordHasher, UserRepository},
     user::User,
     validation::ValidationErrors,
-    values::{BoundedText, Email, Password},
+    values::{BoundedText, Email, Password, PasswordPolicy},
 };
 
 use super::{
     hash_error,
     mail::{letter_to, new_token},
-    AuthPolicy, ClientMeta, Letters, SessionIssuer, SignedIn, Throttle,
+    AuthPolicy, ClientMeta, Letters, PasswordRules, SessionIssuer, SignedIn, Throttle,
 };
 
 /// A mailed token and a new password (`POST /auth/password/reset`).
@@ -72,6 +72,8 @@ pub struct AccountPorts {
     /// The mailed tokens and what redeeming them does.
     pub accounts: Arc<dyn AccountRepository>,
     pub hasher: Arc<dyn PasswordHasher>,
+    /// The policy of a new password: its account's managing organization's.
+    pub passwords: PasswordRules,
     pub letters: Letters,
     pub throttle: Throttle,
     /// Signs in a user who accepted an invitation.
@@ -122,7 +124,8 @@ impl AccountService {
         if !matches!(record.user.status, crate::user::UserStatus::Active | crate::user::UserStatus::Inactive) {
             return Err(Error::InvalidToken);
         }
-        let password = new_password(&self.policy, &input.password, &record.user.email)?;
+        let policy = self.ports.passwords.for_account(record.user.managed_by).await?;
+        let password = new_password(&policy, &input.password, &record.user.email)?;
         let password_hash = self.ports.hasher.hash(&password).await.map_err(hash_error)?;
         let now = self.ports.clock.now();
         let notice =
@@ -223,7 +226,8 @@ impl AccountService {
             }
             None => None,
         };
-        let password = match Password::new(&self.policy.password, &input.password, Some(&record.user.email)) {
+        let policy = self.ports.passwords.for_account(record.user.managed_by).await?;
+        let password = match Password::new(&policy, &input.password, Some(&record.user.email)) {
             Ok(p) => Some(p),
             Err(msgs) => {
                 errors.extend("password", msgs);
@@ -287,8 +291,8 @@ fn parse_email(raw: &str) -> Result<Email, Error> {
     email.ok_or(Error::Validation(errors))
 }
 
-fn new_password(policy: &AuthPolicy, raw: &str, email: &str) -> Result<Password, Error> {
-    Password::new(&policy.password, raw, Some(email)).map_err(|msgs| {
+fn new_password(policy: &PasswordPolicy, raw: &str, email: &str) -> Result<Password, Error> {
+    Password::new(policy, raw, Some(email)).map_err(|msgs| {
         let mut errors = ValidationErrors::new();
         errors.extend("password", msgs);
         Error::Validation(errors)

@@ -15,15 +15,15 @@ use crate::{
         ApiKeyRepository, Clock, MemberRepository, PasswordHasher, RotateOutcome, Rotation, SessionRepository,
         TokenSigner, UserRepository,
     },
-    user::{MePatch, NewUserInput, NewUserRecord, User},
+    user::{BuiltinRole, MePatch, NewMembership, NewUserInput, NewUserRecord, User},
     values::{Email, Password},
     DEFAULT_ORG_ID,
 };
 
-use super::{hash_error, mail::letter_to, AuthPolicy, ClientMeta, Letters, SessionIssuer, SignedIn};
+use super::{hash_error, mail::letter_to, AuthPolicy, ClientMeta, Letters, PasswordRules, SessionIssuer, SignedIn};
 
 /// Self-registration: the public subset of a new user.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RegisterInput {
@@ -39,6 +39,15 @@ pub struct RegisterInput {
     pub locale: Option<String>,
     #[serde(default)]
     pub timezone: Option<String>,
+}
+
+impl std::fmt::Debug for RegisterInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegisterInput")
+            .field("email", &self.email)
+            .field("password", &"<redacted>")
+            .finish_non_exhaustive()
+    }
 }
 
 /// Email and password, and optionally the organization to act in.
@@ -83,6 +92,8 @@ pub struct AuthPorts {
     /// Rotation, lookup and revocation of sessions.
     pub sessions: Arc<dyn SessionRepository>,
     pub hasher: Arc<dyn PasswordHasher>,
+    /// The policy of a changed password: its account's managing organization's.
+    pub passwords: PasswordRules,
     /// Verifies access tokens.
     pub signer: Arc<dyn TokenSigner>,
     pub letters: Letters,
@@ -119,6 +130,8 @@ impl AuthService {
         let new = NewUserInput {
             email: input.email,
             password: Some(input.password),
+            password_confirmation: None,
+            location_id: None,
             send_invite: false,
             name: input.name,
             given_name: input.given_name,
@@ -144,7 +157,7 @@ impl AuthService {
             status: new.status,
             email_verified: false,
             is_superadmin: false,
-            role: new.role,
+            membership: NewMembership::Platform(BuiltinRole::Member),
             fields: new.fields,
             now,
         };
@@ -157,9 +170,13 @@ impl AuthService {
     }
 
     /// Password login. Unknown email and wrong password give the same
-    /// `InvalidCredentials` after the same amount of hashing work. Errors also:
-    /// `AccountDisabled` (right password, account not active),
-    /// `EmailNotVerified` (right password, verification required), `Unavailable`.
+    /// `InvalidCredentials` after the same amount of hashing work. Without
+    /// `org`, the session acts in the default organization — or, for a user
+    /// who is not one of its members, in the organization that manages the
+    /// account. Errors also: `AccountDisabled` (right password, account not
+    /// active), `EmailNotVerified` (right password, verification required),
+    /// `NotFound` (not a member of `org`), `NoOrganization` (no
+    /// organization to land in), `Unavailable`.
     pub async fn login(&self, credentials: Credentials, meta: ClientMeta) -> Result<SignedIn, Error> {
         let record = match Email::parse(&credentials.email) {
             Ok(email) => self.ports.users.find_login(&email).await?,
@@ -180,9 +197,20 @@ impl AuthService {
         if self.policy.accounts.require_verified_email && !record.subject.user.email_verified {
             return Err(Error::EmailNotVerified);
         }
-        let subject = match credentials.org.filter(|o| *o != DEFAULT_ORG_ID) {
-            None => record.subject,
-            Some(org) => self.subject_in(record.subject, org).await?,
+        let default_member = record.subject.org_role.is_some();
+        let subject = match credentials.org {
+            Some(org) if org != DEFAULT_ORG_ID => self.subject_in(record.subject, org).await?,
+            Some(_) if !default_member => return Err(Error::NotFound("organization")),
+            Some(_) => record.subject,
+            None if default_member => record.subject,
+            // Not one of the platform's users: the account's own organization.
+            None => {
+                let home = record.subject.user.managed_by.unwrap_or(DEFAULT_ORG_ID);
+                match self.subject_in(record.subject, home).await {
+                    Err(Error::NotFound(_)) => return Err(Error::NoOrganization),
+                    landed => landed?,
+                }
+            }
         };
         self.ports.issuer.open(subject, meta).await
     }
@@ -279,7 +307,7 @@ impl AuthService {
         let (user, _) = principal.signed_in()?;
         let now = self.ports.clock.now();
         let changes = patch.validate(now.date_naive())?;
-        self.ports.users.update(user.id, &changes, now).await?.ok_or(Error::NotFound("user"))
+        self.ports.users.update(user.id, &changes, &Effects::none(), now).await?.ok_or(Error::NotFound("user"))
     }
 
     /// Changes the caller's password. The current password is required; every
@@ -296,7 +324,8 @@ impl AuthService {
         if !current_ok {
             errors.add("current_password", "is not your current password");
         }
-        let password = match Password::new(&self.policy.password, new, Some(&user.email)) {
+        let policy = self.ports.passwords.for_account(user.managed_by).await?;
+        let password = match Password::new(&policy, new, Some(&user.email)) {
             Ok(_) if current_ok && current == new => {
                 errors.add("new_password", "must differ from the current password");
                 None

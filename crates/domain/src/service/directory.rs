@@ -42,7 +42,11 @@ impl Directory {
     pub(super) async fn list(&self, scope: Scope, params: &ListParams) -> Result<UserList, Error> {
         let projection = Projection::parse(params.fields.as_deref()).map_err(Error::InvalidQuery)?;
         let query = UserListQuery::from_params(params, scope, |token, sort| self.cursors.decode(sort, token))?;
-        let page = self.users.list(&query).await?;
+        let mut page = self.users.list(&query).await?;
+        if let Scope::Org(_) = scope {
+            // An organization sees `managed`, not who else manages an account.
+            page.items.iter_mut().for_each(|u| u.managed_by = None);
+        }
         let next_cursor = match (&query.paging, page.has_more, page.items.last()) {
             (Paging::Keyset(_), true, Some(last)) => Some(self.cursors.encode(
                 &query.sort,

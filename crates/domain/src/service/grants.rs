@@ -44,10 +44,27 @@ pub(super) fn may_assign(principal: &Principal, membership: Option<&Membership>,
     may_grant(principal, membership, &role.permissions)
 }
 
-/// Who may give a new platform user `role` in the default organization:
-/// owners (and superadmins) any; others only a role whose permissions they
-/// hold themselves, never `owner` — so an API key or a custom role with
-/// `users:write` cannot mint an `admin` stronger than itself.
+/// Who may give a user `role` of the organization the caller acts in (a
+/// new user, or a member of the user administration's own): owners (and
+/// superadmins) any; others only a role whose permissions they hold
+/// themselves, never `owner` — so an API key or a custom role with
+/// `users:write` cannot mint a member stronger than itself.
+pub(super) fn may_give_role(principal: &Principal, role: &Role) -> Result<(), Error> {
+    if principal.is_superadmin || (principal.org_id == role.org_id && principal.is_owner()) {
+        return Ok(());
+    }
+    if role.name == "owner" {
+        return Err(Error::Forbidden(Refusal::OwnerOnly));
+    }
+    if role.permissions.iter().all(|p| principal.has(p)) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(Refusal::GrantBeyondOwn))
+    }
+}
+
+/// [`may_give_role`] for a built-in role of the default organization (the
+/// platform's invitations).
 pub(super) async fn may_grant_platform_role(
     roles: &dyn RoleRepository,
     principal: &Principal,
@@ -63,11 +80,7 @@ pub(super) async fn may_grant_platform_role(
         .role_by_name(DEFAULT_ORG_ID, role.as_str())
         .await?
         .ok_or_else(|| Error::Internal(format!("the default organization has no {} role", role.as_str())))?;
-    if granted.permissions.iter().all(|p| principal.has(p)) {
-        Ok(())
-    } else {
-        Err(Error::Forbidden(Refusal::GrantBeyondOwn))
-    }
+    may_give_role(principal, &granted)
 }
 
 /// Every permission must be built in or registered for the organization.

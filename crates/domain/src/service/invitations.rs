@@ -13,7 +13,7 @@ use crate::{
     error::{Error, StateConflict},
     mail::{Effects, Invitation, InvitationStatus, LetterBody, NewInvitation, RevokeOutcome, TokenPurpose},
     ports::{AccountRepository, Clock, RoleRepository},
-    user::{BuiltinRole, NewUser, NewUserRecord, Page, User, UserChanges, UserStatus},
+    user::{BuiltinRole, NewMembership, NewUser, NewUserRecord, Page, User, UserChanges, UserStatus},
     validation::ValidationErrors,
     values::{BoundedText, Email, Locale},
     Patch,
@@ -91,8 +91,16 @@ impl InvitationService {
             locale: locale.flatten().map_or(Patch::Keep, Patch::Set),
             ..UserChanges::default()
         };
-        let new = NewUser { email, password: None, status: UserStatus::Pending, role, email_verified: false, fields };
-        let (invitation, _) = self.write(principal, new, true, meta).await?;
+        let new = NewUser {
+            email,
+            password: None,
+            status: UserStatus::Pending,
+            role: None,
+            location_id: None,
+            email_verified: false,
+            fields,
+        };
+        let (invitation, _) = self.write(principal, new, NewMembership::Platform(role), true, meta).await?;
         Ok(invitation)
     }
 
@@ -102,15 +110,17 @@ impl InvitationService {
         &self,
         principal: &Principal,
         new: NewUser,
+        membership: NewMembership,
         meta: &ClientMeta,
     ) -> Result<User, Error> {
-        Ok(self.write(principal, new, false, meta).await?.1)
+        Ok(self.write(principal, new, membership, false, meta).await?.1)
     }
 
     async fn write(
         &self,
         principal: &Principal,
         new: NewUser,
+        membership: NewMembership,
         reinvite: bool,
         meta: &ClientMeta,
     ) -> Result<(Invitation, User), Error> {
@@ -124,7 +134,7 @@ impl InvitationService {
             status: UserStatus::Pending,
             email_verified: false,
             is_superadmin: false,
-            role: new.role,
+            membership,
             fields: new.fields,
             now,
         };

@@ -134,6 +134,7 @@ async fn a_superadmin_deactivates_anyone_else_but_not_themselves() {
             slug: "acme".into(),
             name: "Acme".into(),
             is_default: false,
+            password_policy: None,
             created_at: now(),
             updated_at: now(),
         }))

@@ -10,6 +10,8 @@
 //! - [`SessionIssuer`] opens sessions and signs access tokens (sessions,
 //!   signer, clock);
 //! - [`Directory`] pages and counts users (users, cursor codec);
+//! - [`PasswordRules`] says which password policy an account's password
+//!   follows (organizations);
 //! - `grants` holds the rules about handing out roles and permissions.
 //!
 //! [`Services::new`] is the one place that hands the adapters in [`Ports`] to
@@ -29,6 +31,7 @@ mod members;
 mod org_invitations;
 mod orgs;
 mod outbox;
+mod passwords;
 mod policy;
 mod roles;
 mod throttle;
@@ -47,6 +50,7 @@ pub use members::{MemberPorts, MemberService};
 pub use org_invitations::{AcceptOrgInvitationInput, OrgAccepted, OrgInvitationPorts, OrgInvitationService};
 pub use orgs::{OrgPorts, OrgService};
 pub use outbox::{DispatchReport, OutboxPorts, OutboxService};
+pub use passwords::PasswordRules;
 pub use policy::AuthPolicy;
 pub use roles::{RolePorts, RoleService};
 pub use throttle::Throttle;
@@ -130,6 +134,7 @@ impl Services {
         let letters = Letters::new(composer, sealer.clone());
         let throttle = Throttle::new(rate_limits.clone());
         let gate = OrgGate::new(orgs.clone(), members.clone());
+        let passwords = PasswordRules::new(orgs.clone(), policy.password.clone());
         let issuer = SessionIssuer::new(sessions.clone(), signer.clone(), clock.clone(), policy.clone());
         let cursors = CursorCodec::new(refresh_secret.derive("directory cursors"));
         let directory = Directory::new(users.clone(), cursors);
@@ -151,6 +156,7 @@ impl Services {
                     api_keys: api_keys.clone(),
                     sessions,
                     hasher: hasher.clone(),
+                    passwords: passwords.clone(),
                     signer,
                     letters: letters.clone(),
                     issuer: issuer.clone(),
@@ -164,8 +170,12 @@ impl Services {
                     users: users.clone(),
                     accounts: accounts.clone(),
                     roles: roles.clone(),
+                    locations: locations.clone(),
+                    members: members.clone(),
                     hasher: hasher.clone(),
+                    passwords: passwords.clone(),
                     letters: letters.clone(),
+                    throttle: throttle.clone(),
                     directory: directory.clone(),
                     invitations: invitations.clone(),
                     clock: clock.clone(),
@@ -177,6 +187,7 @@ impl Services {
                     users: users.clone(),
                     accounts,
                     hasher: hasher.clone(),
+                    passwords: passwords.clone(),
                     letters: letters.clone(),
                     throttle: throttle.clone(),
                     issuer: issuer.clone(),
@@ -192,6 +203,7 @@ impl Services {
                 gate: gate.clone(),
                 orgs: orgs.clone(),
                 users: users.clone(),
+                passwords: passwords.clone(),
                 clock: clock.clone(),
             }),
             roles: RoleService::new(RolePorts { gate: gate.clone(), roles: roles.clone(), clock: clock.clone() }),
@@ -224,6 +236,7 @@ impl Services {
                     users,
                     org_invitations,
                     hasher,
+                    passwords,
                     letters,
                     throttle,
                     issuer,

@@ -13,12 +13,12 @@ use crate::{
     auth::{OneTimeToken, Permission, Principal, TokenHash},
     error::{Error, StateConflict},
     mail::{Effects, InvitationStatus, Letter, LetterBody, RevokeOutcome, TokenState},
-    org::{AcceptOutcome, Acceptance, Access, NewOrgInvitation, OrgInvitation, OrgInviteInput},
+    org::{AcceptOutcome, Acceptance, Access, NewOrgInvitation, OrgInvitation, OrgInvitationTicket, OrgInviteInput},
     ports::{
         Clock, LocationRepository, OrgInvitationRepository, OrganizationRepository, PasswordHasher, RoleRepository,
         UserRepository,
     },
-    user::{BuiltinRole, NewUserRecord, Page, UserChanges, UserStatus},
+    user::{NewMembership, NewUserRecord, Page, UserChanges, UserStatus},
     validation::ValidationErrors,
     values::{BoundedText, Email, Locale, Password},
     Conflict, Patch, RepoError,
@@ -28,7 +28,7 @@ use super::{
     grants::{may_assign, role_with_location},
     hash_error,
     mail::{inviter_name, letter_to},
-    AuthPolicy, ClientMeta, Letters, OrgGate, SessionIssuer, SignedIn, Throttle,
+    AuthPolicy, ClientMeta, Letters, OrgGate, PasswordRules, SessionIssuer, SignedIn, Throttle,
 };
 
 const MEMBERS_MANAGE: Access = Access::Permission(Permission::MembersManage);
@@ -77,6 +77,8 @@ pub struct OrgInvitationPorts {
     pub users: Arc<dyn UserRepository>,
     pub org_invitations: Arc<dyn OrgInvitationRepository>,
     pub hasher: Arc<dyn PasswordHasher>,
+    /// The inviting organization's password policy, for a new account.
+    pub passwords: PasswordRules,
     pub letters: Letters,
     pub throttle: Throttle,
     /// Signs in a new account made by accepting.
@@ -212,7 +214,7 @@ impl OrgInvitationService {
                 AcceptOutcome::NoAccount => {}
             }
         }
-        let record = self.new_account(email.clone(), input.password, input.name, now).await?;
+        let record = self.new_account(&ticket, email.clone(), input.password, input.name, now).await?;
         match self.ports.org_invitations.accept(&hash, &Acceptance::Create(Box::new(record)), now).await {
             Ok(AcceptOutcome::Joined { .. }) => {}
             Ok(AcceptOutcome::Gone) => return Err(self.gone(&hash).await),
@@ -233,8 +235,12 @@ impl OrgInvitationService {
 
     /// The account to create for an address without one: the password is
     /// required and checked by the policy; the link verified the address.
+    /// The account a new address gets by accepting `ticket`: managed by the
+    /// inviting organization (its password policy applies) and a member of
+    /// it only, with the invitation's role and location.
     async fn new_account(
         &self,
+        ticket: &OrgInvitationTicket,
         email: Email,
         password: Option<String>,
         name: Option<String>,
@@ -242,8 +248,8 @@ impl OrgInvitationService {
     ) -> Result<NewUserRecord, Error> {
         let mut errors = ValidationErrors::new();
         let name = name.and_then(|n| errors.check("name", BoundedText::<200>::parse(&n).map(BoundedText::into_inner)));
-        let password = match password.as_deref().map(|p| Password::new(&self.policy.password, p, Some(email.as_str())))
-        {
+        let policy = self.ports.passwords.of(ticket.org_id).await?;
+        let password = match password.as_deref().map(|p| Password::new(&policy, p, Some(email.as_str()))) {
             Some(Ok(p)) => Some(p),
             Some(Err(messages)) => {
                 errors.extend("password", messages);
@@ -265,7 +271,11 @@ impl OrgInvitationService {
             status: UserStatus::Active,
             email_verified: true,
             is_superadmin: false,
-            role: BuiltinRole::Member,
+            membership: NewMembership::Org {
+                org_id: ticket.org_id,
+                role_id: ticket.role_id,
+                location_id: ticket.location_id,
+            },
             fields: UserChanges { name: name.map_or(Patch::Keep, Patch::Set), ..UserChanges::default() },
             now,
         })

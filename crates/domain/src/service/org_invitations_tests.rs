@@ -17,6 +17,7 @@ fn role(org: Uuid, name: &str) -> Role {
         id: Uuid::now_v7(),
         org_id: org,
         name: name.into(),
+        title: None,
         description: None,
         permissions: vec![],
         builtin: true,
@@ -31,6 +32,7 @@ fn organization(id: Uuid) -> Organization {
         slug: "acme".into(),
         name: "Acme & Co".into(),
         is_default: false,
+        password_policy: None,
         created_at: now(),
         updated_at: now(),
     }
@@ -135,6 +137,8 @@ fn ticket(org: Uuid, email: &str) -> OrgInvitationTicket {
         id: Uuid::now_v7(),
         org_id: org,
         email: email.into(),
+        role_id: Uuid::now_v7(),
+        location_id: None,
         used_at: None,
         closed_at: None,
         expires_at: now() + Duration::days(1),
@@ -175,10 +179,14 @@ async fn a_new_address_chooses_a_password_and_is_signed_in_verified() {
     let c = created.clone();
     m.users.expect_find_login().returning(move |e| Ok((*c.lock().unwrap()).then(|| account(e.as_str()))));
     m.hasher.expect_hash().returning(|_| Ok("$new".into()));
+    // No password policy of its own: the platform's.
+    m.orgs.expect_get_org().returning(|id| Ok(Some(organization(id))));
     let c = created.clone();
     m.org_invitations.expect_accept().returning(move |_, a, _| match a {
         Acceptance::Create(r) => {
             assert!(r.email_verified && r.status == UserStatus::Active && r.password_hash.as_deref() == Some("$new"));
+            // The inviting organization manages the new account.
+            assert_eq!(r.membership.managed_by(), org);
             *c.lock().unwrap() = true;
             Ok(AcceptOutcome::Joined { user_id: r.id })
         }

@@ -15,7 +15,7 @@ use crate::{
     DEFAULT_ORG_ID,
 };
 
-use super::OrgGate;
+use super::{OrgGate, PasswordRules};
 
 /// What [`OrgService`] calls.
 #[derive(Clone)]
@@ -24,6 +24,8 @@ pub struct OrgPorts {
     pub orgs: Arc<dyn OrganizationRepository>,
     /// To check that a new organization's first owner exists.
     pub users: Arc<dyn UserRepository>,
+    /// The platform's password policy, the floor of an organization's.
+    pub passwords: PasswordRules,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -75,16 +77,20 @@ impl OrgService {
         self.ports.orgs.get_org(id).await?.ok_or(Error::NotFound("organization"))
     }
 
-    /// Renames an organization or changes its slug. Needs `org:manage`.
+    /// Renames an organization, changes its slug or the password policy of
+    /// the accounts it manages (at least as strict as the platform's).
+    /// Needs `org:manage`.
     pub async fn update(&self, principal: &Principal, id: Uuid, patch: OrgPatch) -> Result<Organization, Error> {
         self.ports.gate.authorized(principal, id, Access::Permission(Permission::OrgManage)).await?;
-        let patch = patch.validate()?;
+        let patch = patch.validate(self.ports.passwords.platform())?;
         let now = self.ports.clock.now();
         self.ports.orgs.update_org(id, &patch, now).await?.ok_or(Error::NotFound("organization"))
     }
 
-    /// Deletes an organization with its roles, locations and memberships
-    /// (its users stay). Superadmins only; never the default organization.
+    /// Deletes an organization with its roles, locations and memberships.
+    /// Its users stay: the accounts it managed go back to the platform and
+    /// join the default organization. Superadmins only; never the default
+    /// organization.
     pub async fn delete(&self, principal: &Principal, id: Uuid) -> Result<(), Error> {
         self.ports.gate.authorized(principal, id, Access::Superadmin).await?;
         if id == DEFAULT_ORG_ID {

@@ -13,6 +13,7 @@ fn role(org: Uuid, name: &str, permissions: &[&str], requires_location: bool) ->
         id: Uuid::now_v7(),
         org_id: org,
         name: name.into(),
+        title: None,
         description: None,
         permissions: permissions.iter().map(|p| p.to_string()).collect(),
         builtin: matches!(name, "owner" | "admin" | "member"),
@@ -78,6 +79,7 @@ async fn roles_grant_only_known_permissions_the_caller_holds() {
     let s = m.services(AuthPolicy::default());
     let input = |perms: &[&str]| crate::org::NewRoleInput {
         name: "front-desk".into(),
+        title: None,
         description: None,
         permissions: perms.iter().map(|p| p.to_string()).collect(),
         requires_location: true,

@@ -61,6 +61,7 @@ impl RoleService {
             id: Uuid::now_v7(),
             org_id: org,
             name: input.name,
+            title: input.title,
             description: input.description,
             permissions: input.permissions,
             requires_location: input.requires_location,

@@ -46,6 +46,8 @@ pub fn user(email: &str, role: &str) -> User {
         created_at: now(),
         updated_at: now(),
         last_login_at: None,
+        managed_by: Some(crate::DEFAULT_ORG_ID),
+        membership: None,
     }
 }
 
@@ -161,6 +163,7 @@ impl Mocks {
                 id: Uuid::now_v7(),
                 org_id: org,
                 name: name.into(),
+                title: None,
                 description: None,
                 permissions,
                 builtin: true,

@@ -1,29 +1,47 @@
-//! The administrators' user API, with its authorization rules:
-//! a superadmin may do everything; in the default organization `admin`
-//! manages users; anyone reads and edits only themselves.
+//! The administrators' user API. `/users` answers in the caller's
+//! organization:
+//!
+//! - the platform's administrators — superadmins, and sessions or API keys
+//!   acting in the default organization with the permission — see and
+//!   administer every user, and see who manages each account;
+//! - an organization's administrators — a session or API key acting in it,
+//!   with the permission there — see its members, each with their
+//!   membership; they administer the accounts the organization manages
+//!   (profile, status, password reset, deletion), and of the other members
+//!   only the membership (role and location); anyone else is "not found";
+//! - everyone reads and edits themselves.
+//!
+//! An acting owner is needed to act on an owner of the organization, a
+//! superadmin to act on a superadmin, and nobody acts on themselves through
+//! status, deletion or their own role.
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::{
     auth::{Permission, Principal, Refusal},
     error::{Error, StateConflict},
     mail::{Effects, LetterBody, TokenPurpose},
-    ports::{AccountRepository, Clock, PasswordHasher, RoleRepository, UserRepository},
-    user::{
-        BuiltinRole, ListParams, NewUserInput, NewUserRecord, Scope, User, UserChanges, UserPatchInput,
-        UserReplaceInput, UserStatus,
+    org::{MemberChange, MemberOutcome, Role},
+    ports::{
+        AccountRepository, Clock, LocationRepository, MemberRepository, PasswordHasher, RoleRepository, UserRepository,
     },
-    validation::ValidationErrors,
+    user::{
+        ListParams, MembershipEdit, NewMembership, NewUserInput, NewUserRecord, Scope, User, UserChanges,
+        UserPatchInput, UserReplaceInput, UserStatus,
+    },
+    validation::{Patch, ValidationErrors},
     values::{Email, Password},
+    Conflict, DEFAULT_ORG_ID,
 };
 
 use super::{
-    grants::may_grant_platform_role,
+    grants::{may_give_role, role_with_location},
     hash_error,
     mail::{letter_to, new_token},
-    merge_errors, require, AuthPolicy, ClientMeta, Directory, InvitationService, Letters, UserList,
+    AuthPolicy, ClientMeta, Directory, InvitationService, Letters, PasswordRules, Throttle, UserList,
 };
 
 /// What [`UserService`] calls.
@@ -32,10 +50,18 @@ pub struct UserPorts {
     pub users: Arc<dyn UserRepository>,
     /// Password-reset tokens mailed by administrators.
     pub accounts: Arc<dyn AccountRepository>,
-    /// The default organization's roles, which a new user is given.
+    /// The roles a user is given, and the locations they come with.
     pub roles: Arc<dyn RoleRepository>,
+    pub locations: Arc<dyn LocationRepository>,
+    /// The membership a role or location change starts from, and the one a
+    /// transfer of the account needs.
+    pub members: Arc<dyn MemberRepository>,
     pub hasher: Arc<dyn PasswordHasher>,
+    /// The managing organization's password policy.
+    pub passwords: PasswordRules,
     pub letters: Letters,
+    /// Rations an organization's `409 email_taken` answers.
+    pub throttle: Throttle,
     pub directory: Directory,
     /// Users created with `send_invite` are invited.
     pub invitations: InvitationService,
@@ -49,15 +75,61 @@ pub struct UserService {
     policy: Arc<AuthPolicy>,
 }
 
-/// The directory a caller may see. Until organizations have their own
-/// administrators (issue [4]), whoever may read users reads the platform.
-fn directory_scope(principal: &Principal) -> Scope {
-    let _ = principal;
-    Scope::Platform
+/// Whose users a caller administers: the platform's (acting in the default
+/// organization) or one organization's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    Platform,
+    Org(Uuid),
 }
 
-/// An administrator may act on ordinary users; acting on an owner takes an
-/// owner, and acting on a superadmin takes a superadmin.
+impl Reach {
+    fn of(principal: &Principal) -> Reach {
+        if principal.in_default_org() {
+            Reach::Platform
+        } else {
+            Reach::Org(principal.org_id)
+        }
+    }
+
+    /// The organization whose roles and locations a user is given here.
+    fn org(self) -> Uuid {
+        match self {
+            Reach::Platform => DEFAULT_ORG_ID,
+            Reach::Org(org) => org,
+        }
+    }
+
+    fn scope(self) -> Scope {
+        match self {
+            Reach::Platform => Scope::Platform,
+            Reach::Org(org) => Scope::Org(org),
+        }
+    }
+
+    /// The answer as this reach shows it: the platform sees who manages the
+    /// account; an organization sees the membership and whether it manages it.
+    fn present(self, mut user: User) -> User {
+        match self {
+            Reach::Platform => user.membership = None,
+            Reach::Org(_) => user.managed_by = None,
+        }
+        user
+    }
+}
+
+/// Refused unless the caller holds `permission` where it acts.
+fn require_here(principal: &Principal, permission: Permission) -> Result<(), Error> {
+    if principal.holds(permission) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(Refusal::MissingPermission(permission)))
+    }
+}
+
+/// An administrator may act on ordinary users; acting on an owner (of the
+/// organization the caller acts in) takes an owner, and acting on a
+/// superadmin takes a superadmin.
 fn guard_target(principal: &Principal, target: &User) -> Result<(), Error> {
     if target.is_superadmin && !principal.is_superadmin {
         return Err(Error::Forbidden(Refusal::SuperadminOnly));
@@ -68,9 +140,10 @@ fn guard_target(principal: &Principal, target: &User) -> Result<(), Error> {
     Ok(())
 }
 
-/// Who may edit user `id`: anyone with `users:write`, or the user
-/// themselves, who may not change their email or its verification this way
-/// (those come back as field errors, listed with any others).
+/// Who may edit user `id`: anyone with `users:write` where they act, or
+/// the user themselves, who may not change their email or its verification
+/// this way; and only the platform's administrators mark an address
+/// verified. Those come back as field errors, listed with any others.
 fn edit_refusals(
     principal: &Principal,
     id: Uuid,
@@ -78,10 +151,10 @@ fn edit_refusals(
     sets_verified: bool,
 ) -> Result<ValidationErrors, Error> {
     let mut refused = ValidationErrors::new();
-    // The same rule as `require`: platform user administration happens in a
-    // default-organization session (another organization's `users:write`
-    // says nothing about the platform's users).
-    if require(principal, Permission::UsersWrite).is_ok() {
+    if principal.holds(Permission::UsersWrite) {
+        if sets_verified && Reach::of(principal) != Reach::Platform {
+            refused.add("email_verified", "is set by the platform's administrators; the user verifies by link");
+        }
         return Ok(refused);
     }
     if !principal.is_user(id) {
@@ -104,27 +177,116 @@ fn not_self(principal: &Principal, id: Uuid) -> Result<(), Error> {
     }
 }
 
+/// `errors` as a `Validation` error unless empty.
+fn refuse(errors: ValidationErrors) -> Result<(), Error> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(errors))
+    }
+}
+
 impl UserService {
     pub fn new(ports: UserPorts, policy: Arc<AuthPolicy>) -> UserService {
         UserService { ports, policy }
     }
 
-    async fn load(&self, id: Uuid) -> Result<User, Error> {
-        self.ports.users.get(id).await?.ok_or(Error::NotFound("user"))
+    /// The user as `reach` may see them: anyone for the platform, a member
+    /// for an organization; else `NotFound`, as for an unknown id.
+    async fn load(&self, reach: Reach, id: Uuid) -> Result<User, Error> {
+        let found = match reach {
+            Reach::Platform => self.ports.users.get(id).await?,
+            Reach::Org(org) => self.ports.users.get_in(org, id).await?,
+        };
+        found.ok_or(Error::NotFound("user"))
     }
 
-    /// Creates a user: with a password (an unverified address is sent a
+    /// A target of an account-level action (status, password reset,
+    /// deletion): needs `permission`, the owner and superadmin rules, not
+    /// oneself unless `self_allowed`, and — for an organization — an account
+    /// it manages.
+    async fn account_target(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        permission: Permission,
+        self_allowed: bool,
+    ) -> Result<User, Error> {
+        require_here(principal, permission)?;
+        if !self_allowed {
+            not_self(principal, id)?;
+        }
+        let reach = Reach::of(principal);
+        let target = self.load(reach, id).await?;
+        guard_target(principal, &target)?;
+        if let Reach::Org(org) = reach {
+            if target.managed_by != Some(org) {
+                return Err(Error::Forbidden(Refusal::NotManaged));
+            }
+        }
+        Ok(target)
+    }
+
+    /// The role called `name` (`member` when `None`) of the organization
+    /// `reach` gives roles in, checked against `location`; every problem
+    /// with either goes into `errors`.
+    async fn role_for(
+        &self,
+        reach: Reach,
+        name: Option<&str>,
+        location: Option<Uuid>,
+        errors: &mut ValidationErrors,
+    ) -> Result<Option<Role>, Error> {
+        let name = name.unwrap_or("member");
+        match role_with_location(&*self.ports.roles, &*self.ports.locations, reach.org(), name, location).await {
+            Ok(role) => Ok(Some(role)),
+            Err(Error::Validation(e)) => {
+                errors.absorb(e);
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Creates a user in the caller's organization, managed by it and a
+    /// member there with `role` (`member` by default) and `location_id`,
+    /// in one transaction: with a password (an unverified address is sent a
     /// verification link), or with `send_invite` as a `pending` user who is
-    /// mailed an invitation. Needs `users:write`; granting `owner` takes an
-    /// owner. Errors: `Forbidden`, `Validation`, `Conflict`, `RateLimited`
-    /// (invitations), `Unavailable`.
+    /// mailed an invitation. Needs `users:write`; the role takes every
+    /// permission it carries (an owner gives any). Every bad field comes in
+    /// one `Validation`. An address that has an account is
+    /// `Conflict(EmailTaken)` — rationed for organizations (`RateLimited`
+    /// past the limit). Errors also: `Forbidden`, `Unavailable`.
     pub async fn create(&self, principal: &Principal, input: NewUserInput, meta: &ClientMeta) -> Result<User, Error> {
-        require(principal, Permission::UsersWrite)?;
-        may_grant_platform_role(&*self.ports.roles, principal, input.role.unwrap_or(BuiltinRole::Member)).await?;
+        require_here(principal, Permission::UsersWrite)?;
+        if input.role.as_deref().map(str::trim) == Some("owner") && !principal.is_superadmin && !principal.is_owner() {
+            return Err(Error::Forbidden(Refusal::OwnerOnly));
+        }
+        let reach = Reach::of(principal);
+        let mut errors = ValidationErrors::new();
+        let role = self.role_for(reach, input.role.as_deref(), input.location_id, &mut errors).await?;
+        if let Some(role) = &role {
+            may_give_role(principal, role)?;
+        }
+        if reach != Reach::Platform && input.email_verified == Some(true) {
+            errors.add("email_verified", "is set by the platform's administrators; the user verifies by link");
+        }
         let now = self.ports.clock.now();
-        let new = input.validate(&self.policy.password, now.date_naive())?;
+        let policy = self.ports.passwords.of(reach.org()).await?;
+        let new = match input.validate(&policy, now.date_naive()) {
+            Ok(new) => Some(new),
+            Err(e) => {
+                errors.absorb(e);
+                None
+            }
+        };
+        let (Some(new), Some(role)) = (new, role) else { return Err(Error::Validation(errors)) };
+        refuse(errors)?;
+        let membership = NewMembership::Org { org_id: reach.org(), role_id: role.id, location_id: new.location_id };
         let Some(password) = &new.password else {
-            return self.ports.invitations.create_invited(principal, new, meta).await;
+            let created = self.ports.invitations.create_invited(principal, new, membership, meta).await;
+            let user = self.email_taken_rationed(reach, created, meta, now).await?;
+            return self.shown(reach, user).await;
         };
         let hash = self.ports.hasher.hash(password).await.map_err(hash_error)?;
         let record = NewUserRecord {
@@ -134,7 +296,7 @@ impl UserService {
             status: new.status,
             email_verified: new.email_verified,
             is_superadmin: false,
-            role: new.role,
+            membership,
             fields: new.fields,
             now,
         };
@@ -143,16 +305,51 @@ impl UserService {
         } else {
             self.ports.letters.verification_for_new(&self.policy, &record)?
         };
-        Ok(self.ports.users.create(&record, &effects).await?)
+        let created = self.ports.users.create(&record, &effects).await.map_err(Error::from);
+        let user = self.email_taken_rationed(reach, created, meta, now).await?;
+        self.shown(reach, user).await
+    }
+
+    /// An organization learns from `409 email_taken` that an address has an
+    /// account, so those answers are counted per organization and per
+    /// client, and past the limit become `RateLimited`.
+    async fn email_taken_rationed(
+        &self,
+        reach: Reach,
+        created: Result<User, Error>,
+        meta: &ClientMeta,
+        now: DateTime<Utc>,
+    ) -> Result<User, Error> {
+        match (reach, created) {
+            (Reach::Org(org), Err(Error::Conflict(Conflict::EmailTaken))) => {
+                let limit = &self.policy.accounts.limits.email_taken;
+                self.ports.throttle.check("email-taken", limit, &org.to_string(), meta.ip.as_deref(), now).await?;
+                Err(Error::Conflict(Conflict::EmailTaken))
+            }
+            (_, created) => created,
+        }
+    }
+
+    /// The user as `reach` shows them, read again after a change.
+    async fn view(&self, reach: Reach, id: Uuid) -> Result<User, Error> {
+        Ok(reach.present(self.load(reach, id).await?))
+    }
+
+    /// `user`, just written, as `reach` shows them: an organization's view
+    /// (with the membership) is read again.
+    async fn shown(&self, reach: Reach, user: User) -> Result<User, Error> {
+        match reach {
+            Reach::Platform => Ok(reach.present(user)),
+            Reach::Org(_) => self.view(reach, user.id).await,
+        }
     }
 
     /// Mails the user a link to set a new password (their current one keeps
-    /// working until then). Needs `users:write`. Errors: `Forbidden`,
-    /// `NotFound`, `InvalidState` (pending or banned), `Unavailable`.
+    /// working until then). Needs `users:write`; an organization resets only
+    /// the accounts it manages. Errors: `Forbidden`, `NotFound`,
+    /// `InvalidState` (pending or banned), `Unavailable`.
     pub async fn send_password_reset(&self, principal: &Principal, id: Uuid) -> Result<(), Error> {
-        require(principal, Permission::UsersWrite)?;
-        let target = self.load(id).await?;
-        guard_target(principal, &target)?;
+        let target = self.account_target(principal, id, Permission::UsersWrite, true).await?;
         match target.status {
             UserStatus::Pending => return Err(Error::InvalidState(StateConflict::UserPending)),
             UserStatus::Banned => return Err(Error::InvalidState(StateConflict::UserBanned)),
@@ -167,64 +364,171 @@ impl UserService {
         Ok(self.ports.accounts.issue(&Effects::token_and_mail(record, mail)).await?)
     }
 
-    /// Reads a user: oneself, or anyone with `users:read`.
+    /// Reads a user: oneself, or anyone the caller may see with `users:read`
+    /// (an organization sees its members).
     pub async fn get(&self, principal: &Principal, id: Uuid) -> Result<User, Error> {
         if !principal.is_user(id) {
-            require(principal, Permission::UsersRead)?;
+            require_here(principal, Permission::UsersRead)?;
         }
-        self.load(id).await
+        self.view(Reach::of(principal), id).await
     }
 
-    /// Merges changes into a user. Oneself without `users:write` may change
-    /// only profile fields.
-    pub async fn patch(&self, principal: &Principal, id: Uuid, input: UserPatchInput) -> Result<User, Error> {
+    /// Merges changes into a user: into the account (oneself without
+    /// `users:write` only profile fields; an organization only accounts it
+    /// manages, else `Forbidden(NotManaged)`) and into the user's role and
+    /// location where the caller acts.
+    pub async fn patch(&self, principal: &Principal, id: Uuid, mut input: UserPatchInput) -> Result<User, Error> {
+        let edit = MembershipEdit { role: input.role.take(), location_id: std::mem::take(&mut input.location_id) };
+        let transfer = input.managed_by.take();
+        let touches_account =
+            input.email.is_some() || input.email_verified.is_some() || !input.fields.is_empty() || transfer.is_some();
         let refused = edit_refusals(principal, id, input.email.is_some(), input.email_verified.is_some())?;
         let now = self.ports.clock.now();
-        let changes = merge_errors(refused, input.validate(now.date_naive()))?;
-        self.apply(principal, id, changes, now).await
+        let changes = input.validate(now.date_naive()).map(|mut c| {
+            c.managed_by = transfer;
+            c
+        });
+        self.apply(principal, id, Edit { refused, changes, membership: edit, touches_account }, now).await
     }
 
-    /// Replaces every editable field of a user; fields left out are cleared.
-    pub async fn replace(&self, principal: &Principal, id: Uuid, input: UserReplaceInput) -> Result<User, Error> {
+    /// Replaces every editable field of the account (fields left out are
+    /// cleared; the role and location are kept unless given), with the same
+    /// rules as [`Self::patch`].
+    pub async fn replace(&self, principal: &Principal, id: Uuid, mut input: UserReplaceInput) -> Result<User, Error> {
+        let edit = MembershipEdit {
+            role: input.role.take(),
+            location_id: input.location_id.take().map_or(Patch::Keep, Patch::Set),
+        };
         let changes_email = Email::parse(&input.email)
             .ok()
             .zip(principal.user())
             .is_some_and(|(e, me)| !e.as_str().eq_ignore_ascii_case(&me.email));
         let refused = edit_refusals(principal, id, changes_email, input.email_verified.is_some())?;
         let now = self.ports.clock.now();
-        let changes = merge_errors(refused, input.validate(now.date_naive()))?;
-        self.apply(principal, id, changes, now).await
+        let changes = input.validate(now.date_naive());
+        self.apply(principal, id, Edit { refused, changes, membership: edit, touches_account: true }, now).await
     }
 
-    async fn apply(
-        &self,
-        principal: &Principal,
-        id: Uuid,
-        mut changes: UserChanges,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<User, Error> {
-        let target = self.load(id).await?;
-        if !principal.is_user(id) {
+    async fn apply(&self, principal: &Principal, id: Uuid, edit: Edit, now: DateTime<Utc>) -> Result<User, Error> {
+        let reach = Reach::of(principal);
+        // Bad fields are told before the store is asked, unless the
+        // membership's own problems (which take the member) come with them.
+        if edit.membership.is_empty() {
+            if let Err(e) = &edit.changes {
+                let mut errors = edit.refused.clone();
+                errors.absorb(e.clone());
+                return Err(Error::Validation(errors));
+            }
+            refuse(edit.refused.clone())?;
+        }
+        let target = self.load(reach, id).await?;
+        let is_self = principal.is_user(id);
+        if !is_self {
             guard_target(principal, &target)?;
         }
-        // A changed address is unverified unless the administrator says otherwise.
+        if let (Reach::Org(org), true, false) = (reach, edit.touches_account, is_self) {
+            if target.managed_by != Some(org) {
+                return Err(Error::Forbidden(Refusal::NotManaged));
+            }
+        }
+        let Edit { mut refused, changes, membership, .. } = edit;
+        let mut changes = match changes {
+            Ok(c) => c,
+            Err(e) => {
+                refused.absorb(e);
+                UserChanges::default()
+            }
+        };
+        if changes.managed_by.is_some() && !principal.is_superadmin {
+            return Err(Error::Forbidden(Refusal::SuperadminOnly));
+        }
+        let member = self.membership_change(principal, reach, &target, &membership, &mut refused).await?;
+        if let Some(org) = changes.managed_by {
+            if self.ports.members.get_member(org, id).await?.is_none() {
+                refused.add("managed_by", "the user is not a member of this organization");
+            }
+        }
+        refuse(refused)?;
+        // A changed address is unverified (and sent a link) unless the
+        // administrator says otherwise.
+        let mut effects = Effects::none();
         match &changes.email {
             // The same address, byte for byte: nothing to change.
             Some(e) if e.as_str() == target.email => changes.email = None,
             // Only the case differs: the same mailbox, still verified.
             Some(e) if e.as_str().eq_ignore_ascii_case(&target.email) => {}
-            Some(_) if changes.email_verified.is_none() => changes.email_verified = Some(false),
+            Some(e) if changes.email_verified != Some(true) => {
+                changes.email_verified = Some(false);
+                effects = self.verification_of_new_address(&target, e, now)?;
+            }
             _ => {}
         }
-        self.ports.users.update(id, &changes, now).await?.ok_or(Error::NotFound("user"))
+        let written = match (reach, &member) {
+            (Reach::Platform, None) => self.ports.users.update(id, &changes, &effects, now).await?,
+            _ => match self.ports.users.update_in(reach.org(), id, &changes, member.clone(), &effects, now).await? {
+                MemberOutcome::Done(user) => Some(user),
+                MemberOutcome::NotFound => None,
+                MemberOutcome::LastOwner => return Err(Error::Forbidden(Refusal::LastOwner)),
+            },
+        };
+        let written = written.ok_or(Error::NotFound("user"))?;
+        Ok(reach.present(written))
     }
 
-    /// Deletes a user for good, with sessions and memberships. Needs `users:delete`.
+    /// The change of the target's membership (in the organization the
+    /// caller acts in) that `edit` asks for: the role is given only by one
+    /// who may give it, nobody changes their own, and a location must be
+    /// the organization's and is required by some roles. Field problems go
+    /// into `errors`.
+    async fn membership_change(
+        &self,
+        principal: &Principal,
+        reach: Reach,
+        target: &User,
+        edit: &MembershipEdit,
+        errors: &mut ValidationErrors,
+    ) -> Result<Option<MemberChange>, Error> {
+        if edit.is_empty() {
+            return Ok(None);
+        }
+        if principal.is_user(target.id) && !principal.is_superadmin {
+            return Err(Error::Forbidden(Refusal::NotYourself));
+        }
+        let Some(current) = self.ports.members.get_member(reach.org(), target.id).await? else {
+            errors.add("role", "the user is not a member of this organization");
+            return Ok(None);
+        };
+        let location = match edit.location_id {
+            Patch::Keep => current.location_id,
+            Patch::Clear => None,
+            Patch::Set(id) => Some(id),
+        };
+        let name = edit.role.as_deref().unwrap_or(&current.role);
+        let Some(role) = self.role_for(reach, Some(name), location, errors).await? else { return Ok(None) };
+        if edit.role.is_some() && role.name != current.role {
+            may_give_role(principal, &role)?;
+        }
+        Ok(Some(MemberChange {
+            role_id: edit.role.is_some().then_some(role.id),
+            location_id: (!edit.location_id.is_keep()).then_some(location),
+            extra_permissions: None,
+        }))
+    }
+
+    /// A verification link for `user`'s new address `email`.
+    fn verification_of_new_address(&self, user: &User, email: &Email, now: DateTime<Utc>) -> Result<Effects, Error> {
+        let ttl = self.policy.accounts.verify_email_ttl;
+        let (token, record) = new_token(TokenPurpose::VerifyEmail, user.id, email.clone(), None, ttl, now);
+        let mut letter = letter_to(user, LetterBody::VerifyEmail { token, valid_for: ttl });
+        letter.to = email.clone();
+        Ok(Effects::token_and_mail(record, self.ports.letters.queue(letter, now)?))
+    }
+
+    /// Deletes a user for good — the account, with its sessions and its
+    /// memberships in every organization. Needs `users:delete`; an
+    /// organization deletes only the accounts it manages.
     pub async fn delete(&self, principal: &Principal, id: Uuid) -> Result<(), Error> {
-        require(principal, Permission::UsersDelete)?;
-        not_self(principal, id)?;
-        let target = self.load(id).await?;
-        guard_target(principal, &target)?;
+        self.account_target(principal, id, Permission::UsersDelete, false).await?;
         if self.ports.users.delete(id).await? {
             Ok(())
         } else {
@@ -233,46 +537,49 @@ impl UserService {
     }
 
     /// Activates, deactivates or bans a user (idempotent). Leaving `active`
-    /// revokes every session of the user. Needs `users:manage_status`.
+    /// revokes every session of the user. Needs `users:manage_status`; an
+    /// organization changes only the accounts it manages.
     pub async fn set_status(&self, principal: &Principal, id: Uuid, status: UserStatus) -> Result<User, Error> {
-        require(principal, Permission::UsersManageStatus)?;
-        not_self(principal, id)?;
-        let target = self.load(id).await?;
-        guard_target(principal, &target)?;
+        let target = self.account_target(principal, id, Permission::UsersManageStatus, false).await?;
+        let reach = Reach::of(principal);
         if target.status == status {
-            return Ok(target);
+            return Ok(reach.present(target));
         }
         let now = self.ports.clock.now();
-        self.ports.users.set_status(id, status, now).await?.ok_or(Error::NotFound("user"))
+        let user = self.ports.users.set_status(id, status, now).await?.ok_or(Error::NotFound("user"))?;
+        self.shown(reach, user).await
     }
 
-    /// One page of the directory: shortcuts, `filter=`, sort, projection,
-    /// offset or keyset paging. Needs `users:read`. Errors: `Forbidden`,
-    /// `InvalidQuery`, `InvalidFilter`, `InvalidCursor`, `Unavailable`.
+    /// One page of the directory the caller may see (every user for the
+    /// platform, its members for an organization): shortcuts, `filter=`,
+    /// sort, projection, offset or keyset paging. Needs `users:read`.
+    /// Errors: `Forbidden`, `InvalidQuery`, `InvalidFilter`, `InvalidCursor`,
+    /// `Unavailable`.
     pub async fn list(&self, principal: &Principal, params: &ListParams) -> Result<UserList, Error> {
-        require(principal, Permission::UsersRead)?;
-        self.ports.directory.list(directory_scope(principal), params).await
+        require_here(principal, Permission::UsersRead)?;
+        self.ports.directory.list(Reach::of(principal).scope(), params).await
     }
 
-    /// How many users match the shortcuts and `filter=`. Needs `users:read`.
+    /// How many users the caller may see match the shortcuts and `filter=`.
+    /// Needs `users:read`.
     pub async fn count(&self, principal: &Principal, params: &ListParams) -> Result<u64, Error> {
-        require(principal, Permission::UsersRead)?;
-        self.ports.directory.count(directory_scope(principal), params).await
+        require_here(principal, Permission::UsersRead)?;
+        self.ports.directory.count(Reach::of(principal).scope(), params).await
     }
 
     /// Creates or promotes a platform superadmin (the `roster admin create`
-    /// command). The password must satisfy the policy.
+    /// command). The password must satisfy the platform's policy.
     pub async fn ensure_superadmin(&self, email: &str, password: &str) -> Result<(User, bool), Error> {
         let mut errors = ValidationErrors::new();
         let email = errors.check("email", Email::parse(email));
-        let password =
-            match Password::new(&self.policy.password, password, Some(email.as_ref().map_or("", |e| e.as_str()))) {
-                Ok(p) => Some(p),
-                Err(m) => {
-                    errors.extend("password", m);
-                    None
-                }
-            };
+        let policy = self.ports.passwords.platform();
+        let password = match Password::new(policy, password, Some(email.as_ref().map_or("", |e| e.as_str()))) {
+            Ok(p) => Some(p),
+            Err(m) => {
+                errors.extend("password", m);
+                None
+            }
+        };
         let (Some(email), Some(password)) = (email, password) else {
             return Err(Error::Validation(errors));
         };
@@ -280,6 +587,17 @@ impl UserService {
         let now = self.ports.clock.now();
         Ok(self.ports.users.upsert_superadmin(Uuid::now_v7(), &email, &hash, now).await?)
     }
+}
+
+/// An edit of a user, as `apply` takes it.
+struct Edit {
+    /// Field errors found before validation (what the caller may not change).
+    refused: ValidationErrors,
+    /// The validated account changes, or their field errors.
+    changes: Result<UserChanges, ValidationErrors>,
+    membership: MembershipEdit,
+    /// Whether it changes the account itself (not only the membership).
+    touches_account: bool,
 }
 
 #[cfg(test)]

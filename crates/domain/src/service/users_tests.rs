@@ -90,13 +90,20 @@ async fn a_changed_email_becomes_unverified() {
     m.users.expect_get().returning(move |_| Ok(Some(t.clone())));
     m.users
         .expect_update()
-        .withf(|_, c, _| {
+        .withf(|_, c, effects, _| {
+            // The new address is unverified and sent a link of its own.
+            let link = effects.token.as_ref().is_some_and(|t| {
+                t.purpose == crate::mail::TokenPurpose::VerifyEmail && t.email.as_str() == "new@example.com"
+            });
             c.email.as_ref().map(|e| e.as_str()) == Some("new@example.com")
                 && c.email_verified == Some(false)
                 && c.name == Patch::Set("New".into())
+                && link
+                && effects.mails.len() == 1
+                && effects.mails[0].to.as_str() == "new@example.com"
         })
         .times(1)
-        .returning(move |_, _, _| Ok(Some(target.clone())));
+        .returning(move |_, _, _, _| Ok(Some(target.clone())));
     let s = m.services(AuthPolicy::default());
     let admin = principal(user("admin@example.com", "admin"), admin_perms());
     let input: UserPatchInput =
@@ -243,20 +250,24 @@ async fn admin_password_resets_skip_pending_and_banned_users() {
 }
 
 #[tokio::test]
-async fn users_write_of_another_organization_edits_nobody_but_oneself() {
+async fn users_write_of_another_organization_edits_only_its_members() {
     // An owner of some tenant holds users:write there; signed into it, they
-    // are no platform administrator.
+    // are no platform administrator: other users do not exist for them.
     let mut owner = user("tenant-owner@example.com", "member");
     owner.role = Some("owner".into());
     let mut p = principal(owner, admin_perms());
-    p.org_id = Uuid::now_v7();
+    let tenant = Uuid::now_v7();
+    p.org_id = tenant;
     let mut m = Mocks::new();
+    m.users.expect_get_in().withf(move |org, _| *org == tenant).returning(|_, _| Ok(None));
+    m.users.expect_get().never();
     m.users.expect_update().never();
+    m.users.expect_update_in().never();
     let s = m.services(AuthPolicy::default());
     let input: UserPatchInput = serde_json::from_value(serde_json::json!({"email": "mine@example.com"})).unwrap();
-    assert!(matches!(s.users.patch(&p, Uuid::now_v7(), input).await, Err(Error::Forbidden(_))));
+    assert!(matches!(s.users.patch(&p, Uuid::now_v7(), input).await, Err(Error::NotFound("user"))));
     let input: UserReplaceInput = serde_json::from_value(serde_json::json!({"email": "mine@example.com"})).unwrap();
-    assert!(matches!(s.users.replace(&p, Uuid::now_v7(), input).await, Err(Error::Forbidden(_))));
+    assert!(matches!(s.users.replace(&p, Uuid::now_v7(), input).await, Err(Error::NotFound("user"))));
 }
 
 #[tokio::test]

@@ -75,28 +75,64 @@ pub struct MePatch {
     pub attributes: Option<serde_json::Value>,
 }
 
-/// An administrator's partial update of a user (`PATCH /users/{id}`).
+/// An administrator's partial update of a user (`PATCH /users/{id}`): the
+/// account's fields, and the user's membership in the caller's organization.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UserPatchInput {
     #[serde(default)]
     pub email: Option<String>,
+    /// The platform's administrators only.
     #[serde(default)]
     pub email_verified: Option<bool>,
+    /// The user's role (by name) in the caller's organization (the default
+    /// organization for the platform's administrators).
+    #[serde(default)]
+    pub role: Option<String>,
+    /// The user's location in the caller's organization; `null` clears it.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Uuid>))]
+    pub location_id: Patch<Uuid>,
+    /// Superadmins only: hands the account to another organization, of
+    /// which the user must be a member.
+    #[serde(default)]
+    pub managed_by: Option<Uuid>,
     #[serde(flatten)]
     pub fields: MePatch,
 }
 
+/// A change of a member's role or location, asked with an edit of the user.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MembershipEdit {
+    /// The new role, by name.
+    pub role: Option<String>,
+    pub location_id: Patch<Uuid>,
+}
+
+impl MembershipEdit {
+    pub fn is_empty(&self) -> bool {
+        self.role.is_none() && self.location_id.is_keep()
+    }
+}
+
 /// An administrator's replacement of every editable field (`PUT /users/{id}`):
-/// a field left out is cleared.
+/// a field of the account left out is cleared; the membership's role and
+/// location are kept unless given.
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UserReplaceInput {
     pub email: String,
+    /// The platform's administrators only.
     #[serde(default)]
     pub email_verified: Option<bool>,
+    /// The user's role (by name) in the caller's organization; kept when left out.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// The user's location in the caller's organization; kept when left out.
+    #[serde(default)]
+    pub location_id: Option<Uuid>,
     #[serde(default)]
     pub name: Option<String>,
     #[serde(default)]
@@ -117,14 +153,18 @@ pub struct UserReplaceInput {
 }
 
 /// A new user, from self-registration or from an administrator.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewUserInput {
     pub email: String,
-    /// Required unless `send_invite` is set.
+    /// Required unless `send_invite` is set. The password policy is the
+    /// managing organization's.
     #[serde(default)]
     pub password: Option<String>,
+    /// When given, must equal `password`.
+    #[serde(default)]
+    pub password_confirmation: Option<String>,
     /// Administrators only: create the user `pending`, without a password,
     /// and mail them an invitation to set one.
     #[serde(default)]
@@ -149,12 +189,30 @@ pub struct NewUserInput {
     /// Administrators only: initial status (`active` by default).
     #[serde(default)]
     pub status: Option<UserStatus>,
-    /// Administrators only: role in the default organization (`member` by default).
+    /// The role (by name, `member` by default): any role of the caller's
+    /// organization; for the platform's administrators `owner`, `admin` or
+    /// `member` of the default organization.
     #[serde(default)]
-    pub role: Option<BuiltinRole>,
-    /// Administrators only: mark the address as verified.
+    pub role: Option<String>,
+    /// The member's location in the caller's organization; required when
+    /// the role requires one.
+    #[serde(default)]
+    pub location_id: Option<Uuid>,
+    /// The platform's administrators only: mark the address as verified.
     #[serde(default)]
     pub email_verified: Option<bool>,
+}
+
+impl std::fmt::Debug for NewUserInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUserInput")
+            .field("email", &self.email)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("send_invite", &self.send_invite)
+            .field("role", &self.role)
+            .field("location_id", &self.location_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Validated changes to a user's editable fields, ready for the store.
@@ -175,6 +233,8 @@ pub struct UserChanges {
     pub position: Patch<String>,
     pub department: Patch<String>,
     pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Hands the account to another organization (superadmins only).
+    pub managed_by: Option<Uuid>,
 }
 
 impl UserChanges {
@@ -190,14 +250,38 @@ pub struct NewUser {
     /// `None` for an invited user, who sets it when accepting.
     pub password: Option<Password>,
     pub status: UserStatus,
-    pub role: BuiltinRole,
+    /// The role asked for, by name (checked by the use case, which knows
+    /// the organization); `None`: `member`.
+    pub role: Option<String>,
+    pub location_id: Option<Uuid>,
     pub email_verified: bool,
     /// Every editable field, as `Set` or `Keep`.
     pub fields: UserChanges,
 }
 
+/// Where a new account belongs, and so who manages it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NewMembership {
+    /// A platform account: managed by the platform and a member of the
+    /// default organization with this role.
+    Platform(BuiltinRole),
+    /// An organization's account: managed by `org_id` and a member there
+    /// (only) with this role and location.
+    Org { org_id: Uuid, role_id: Uuid, location_id: Option<Uuid> },
+}
+
+impl NewMembership {
+    /// The organization that will manage the account.
+    pub fn managed_by(&self) -> Uuid {
+        match self {
+            NewMembership::Platform(_) => crate::DEFAULT_ORG_ID,
+            NewMembership::Org { org_id, .. } => *org_id,
+        }
+    }
+}
+
 /// A user to insert, with everything validated and decided: their id,
-/// password hash, status and role.
+/// password hash, status and membership.
 #[derive(Debug, Clone)]
 pub struct NewUserRecord {
     pub id: Uuid,
@@ -207,8 +291,8 @@ pub struct NewUserRecord {
     pub status: UserStatus,
     pub email_verified: bool,
     pub is_superadmin: bool,
-    /// Role in the default organization.
-    pub role: BuiltinRole,
+    /// Where the account belongs and who manages it.
+    pub membership: NewMembership,
     /// Every editable field as `Set` or `Keep`.
     pub fields: UserChanges,
     pub now: DateTime<Utc>,
@@ -302,6 +386,12 @@ fn fields(
 }
 
 impl MePatch {
+    /// Whether it names no field at all.
+    pub fn is_empty(&self) -> bool {
+        let names = [&self.name, &self.given_name, &self.family_name, &self.phone, &self.locale, &self.timezone];
+        names.iter().all(|p| p.is_keep()) && self.profile.is_none() && self.attributes.is_none()
+    }
+
     /// Validates a self-service profile change.
     pub fn validate(self, today: NaiveDate) -> Result<UserChanges, ValidationErrors> {
         let mut errors = ValidationErrors::new();
@@ -408,6 +498,9 @@ impl NewUserInput {
                 }
             },
         };
+        if self.password_confirmation.is_some() && self.password_confirmation != self.password {
+            errors.add("password_confirmation", "must match password");
+        }
         let status = match (self.status, self.send_invite) {
             (None | Some(UserStatus::Pending), true) => UserStatus::Pending,
             (Some(_), true) => {
@@ -439,7 +532,8 @@ impl NewUserInput {
                 email,
                 password,
                 status,
-                role: self.role.unwrap_or(BuiltinRole::Member),
+                role: self.role.map(|r| r.trim().to_string()),
+                location_id: self.location_id,
                 email_verified: self.email_verified.unwrap_or(false),
                 fields: out,
             }),
@@ -520,7 +614,7 @@ mod tests {
             serde_json::from_value(json!({"email": "a@example.com", "password": "correct horse"})).unwrap();
         let u = input.validate(&PasswordPolicy::default(), today()).unwrap();
         assert_eq!(u.status, UserStatus::Active);
-        assert_eq!(u.role, BuiltinRole::Member);
+        assert_eq!(u.role, None);
         assert!(!u.email_verified);
         assert!(u.password.is_some());
     }

@@ -9,9 +9,10 @@ mod query;
 
 pub use cursor::CursorCodec;
 pub use input::{
-    MePatch, NewUser, NewUserInput, NewUserRecord, UserChanges, UserPatchInput, UserReplaceInput, MAX_ATTRIBUTES_BYTES,
+    MePatch, MembershipEdit, NewMembership, NewUser, NewUserInput, NewUserRecord, UserChanges, UserPatchInput,
+    UserReplaceInput, MAX_ATTRIBUTES_BYTES,
 };
-pub use model::{BuiltinRole, Profile, User, UserStatus};
+pub use model::{BuiltinRole, MembershipView, Profile, User, UserStatus};
 pub use projection::Projection;
 pub use query::{
     parse_sort, sort_spec, Keyset, ListParams, ListParamsError, ListQueryError, Page, Paging, Scope, SortKey,

@@ -98,11 +98,39 @@ pub struct User {
     /// Free JSON object for the host application (at most 16 KiB).
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub attributes: serde_json::Map<String, serde_json::Value>,
-    /// The user's role in the default organization, if a member.
+    /// The user's role (by name) in the organization the answer is about:
+    /// the caller's organization, or the default organization in the
+    /// platform's answers; `null` if not a member there.
     pub role: Option<String>,
     /// Platform superadministrator.
     pub is_superadmin: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
+    /// The organization that manages the account (the default organization:
+    /// the platform). In the platform's answers and the user's own; an
+    /// organization's answers say `managed` instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub managed_by: Option<Uuid>,
+    /// In an answer scoped to one organization: the user's membership there.
+    #[serde(flatten)]
+    pub membership: Option<MembershipView>,
+}
+
+/// A user's membership in the organization an answer is scoped to, as that
+/// organization's administrators see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MembershipView {
+    pub org_id: Uuid,
+    pub org_name: String,
+    /// The role's display name (its title, else its name), e.g. `Front Desk`.
+    pub role_name: String,
+    pub location_id: Option<Uuid>,
+    pub location_name: Option<String>,
+    /// `false` once the organization deactivated the membership.
+    pub membership_active: bool,
+    /// Whether this organization manages the account (and so may edit its
+    /// profile, status and password, and delete it).
+    pub managed: bool,
 }

@@ -81,6 +81,8 @@ pub struct UserFilter {
     pub role: Vec<String>,
     /// Member of any of these organizations.
     pub org_id: Vec<Uuid>,
+    /// At any of these locations of the scope organization.
+    pub location_id: Vec<Uuid>,
     /// The checked `filter=` expression.
     pub predicate: Option<Predicate>,
 }
@@ -173,6 +175,7 @@ pub struct ListParams {
     pub status: Option<String>,
     pub role: Option<String>,
     pub org_id: Option<String>,
+    pub location_id: Option<String>,
     /// SCIM filter expression.
     pub filter: Option<String>,
     /// `-created_at,email`.
@@ -233,13 +236,18 @@ impl UserFilter {
                 None => errors.add("status", format!("'{s}' is not one of pending, active, inactive, banned")),
             }
         }
-        let mut org_id = Vec::new();
-        for s in any_of(p.org_id.as_deref(), "org_id", &mut errors) {
-            match Uuid::parse_str(&s) {
-                Ok(id) => org_id.push(id),
-                Err(_) => errors.add("org_id", format!("'{s}' is not a UUID")),
+        let mut uuids = |raw: Option<&str>, field: &str| {
+            let mut ids = Vec::new();
+            for s in any_of(raw, field, &mut errors) {
+                match Uuid::parse_str(&s) {
+                    Ok(id) => ids.push(id),
+                    Err(_) => errors.add(field, format!("'{s}' is not a UUID")),
+                }
             }
-        }
+            ids
+        };
+        let org_id = uuids(p.org_id.as_deref(), "org_id");
+        let location_id = uuids(p.location_id.as_deref(), "location_id");
         let filter = UserFilter {
             q: trimmed(p.q.as_deref(), "q", &mut errors),
             email: any_of(p.email.as_deref(), "email", &mut errors),
@@ -247,6 +255,7 @@ impl UserFilter {
             status,
             role: any_of(p.role.as_deref(), "role", &mut errors),
             org_id,
+            location_id,
             predicate: None,
         };
         if !errors.is_empty() {

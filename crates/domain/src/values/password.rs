@@ -5,9 +5,12 @@ use zeroize::Zeroizing;
 /// bcrypt ignores everything past 72 bytes: longer passwords are refused
 /// rather than silently truncated.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct PasswordPolicy {
+    /// Fewest bytes.
     pub min_length: usize,
+    /// Most bytes (at most 72: bcrypt ignores the rest).
     pub max_length: usize,
     pub require_digit: bool,
     pub require_symbol: bool,
@@ -46,6 +49,34 @@ impl PasswordPolicy {
             return Err("password.min_length must not exceed password.max_length".into());
         }
         Ok(())
+    }
+
+    /// Where this policy (an organization's) is weaker than `floor` (the
+    /// platform's) or inconsistent, as (member, message); empty when it is at
+    /// least as strict.
+    pub fn weaker_than(&self, floor: &PasswordPolicy) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if self.min_length < floor.min_length {
+            out.push(("min_length", format!("must be at least the platform's {}", floor.min_length)));
+        }
+        if self.max_length > floor.max_length {
+            out.push(("max_length", format!("must be at most the platform's {}", floor.max_length)));
+        }
+        if self.min_length > self.max_length {
+            out.push(("max_length", "must not be less than min_length".to_string()));
+        }
+        let classes = [
+            ("require_digit", self.require_digit, floor.require_digit),
+            ("require_symbol", self.require_symbol, floor.require_symbol),
+            ("require_upper", self.require_upper, floor.require_upper),
+            ("require_lower", self.require_lower, floor.require_lower),
+        ];
+        for (name, own, platform) in classes {
+            if platform && !own {
+                out.push((name, "must be true: the platform requires it".to_string()));
+            }
+        }
+        out
     }
 }
 
@@ -107,6 +138,25 @@ impl Password {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_organization_policy_may_only_be_stricter_than_the_platform() {
+        let platform = PasswordPolicy { min_length: 10, require_digit: true, ..PasswordPolicy::default() };
+        let seed = PasswordPolicy {
+            min_length: 10,
+            max_length: 30,
+            require_digit: true,
+            require_symbol: true,
+            require_upper: true,
+            require_lower: true,
+        };
+        assert!(seed.weaker_than(&platform).is_empty());
+        let lax = PasswordPolicy { min_length: 8, max_length: 80, ..PasswordPolicy::default() };
+        let fields: Vec<&str> = lax.weaker_than(&platform).into_iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, ["min_length", "max_length", "require_digit"]);
+        let upside_down = PasswordPolicy { min_length: 20, max_length: 12, require_digit: true, ..seed };
+        assert_eq!(upside_down.weaker_than(&platform)[0].0, "max_length");
+    }
     use proptest::prelude::*;
 
     #[test]

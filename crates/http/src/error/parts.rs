@@ -200,6 +200,12 @@ pub(super) fn domain_parts(e: &DomainError) -> Parts {
             };
             Parts::new(S::GONE, code, title, detail)
         }
+        DomainError::NoOrganization => Parts::new(
+            S::FORBIDDEN,
+            "no_organization",
+            "No organization",
+            "The account belongs to no organization it can sign in to; ask an administrator.",
+        ),
         DomainError::EmailNotVerified => Parts::new(
             S::FORBIDDEN,
             "email_not_verified",
@@ -265,6 +271,12 @@ fn refusal_reason(refusal: Refusal) -> (Reason, String) {
             "Adding an existing user by id takes a platform user administrator; invite them by email instead.",
         ),
         Refusal::LastOwner => (Reason::LastOwner, "An organization keeps at least one active owner."),
+        Refusal::NotManaged => (
+            Reason::NotManaged,
+            "Another organization manages this account: here only the membership can change — role and \
+             location with this request, or under /api/v1/orgs/{id}/members/{user} (permissions, activate, \
+             deactivate, remove).",
+        ),
     };
     (reason, detail.to_string())
 }

@@ -35,7 +35,7 @@ pub struct Unauthorized(#[allow(dead_code)] Problem);
 
 /// Not allowed: `forbidden` (with the rule in `reason`, and the missing
 /// `permission` for `missing_permission`), `account_disabled`,
-/// `email_not_verified` or `registration_closed`.
+/// `email_not_verified`, `no_organization` or `registration_closed`.
 #[derive(ToResponse)]
 #[response(content_type = "application/problem+json")]
 pub struct Forbidden(#[allow(dead_code)] Problem);

@@ -31,7 +31,8 @@ pub struct ListParams {
     /// parentheses. Attributes: `id`, `email`, `email_verified`, `name`, `given_name`, `family_name`,
     /// `phone`, `locale`, `timezone`, `status`, `created_at`, `updated_at`, `last_login_at`,
     /// `profile.birthdate|gender|pronouns|employee_id|position|department`, `org_id`, `role`,
-    /// `attributes.<key>`. Strings compare case-insensitively, except `attributes.<key>`, which is the
+    /// `location_id`, `managed` (whether the organization manages the account), `attributes.<key>`;
+    /// `role`, `location_id` and `managed` are about the caller's organization. Strings compare case-insensitively, except `attributes.<key>`, which is the
     /// host application's data and compares exactly. Ties in `sort` break on `id` in the direction
     /// of the last sort key.
     #[param(example = r#"status eq "active" and (profile.department eq "R&D" or role eq "admin")"#)]
@@ -48,6 +49,8 @@ pub struct ListParams {
     pub role: Option<String>,
     /// Organization ids the user is a member of; a comma list means any of them.
     pub org_id: Option<String>,
+    /// Location ids (of the caller's organization) the user has; a comma list means any of them.
+    pub location_id: Option<String>,
     /// Comma-separated keys, `-` for descending: `created_at`, `updated_at`,
     /// `email`, `name`, `given_name`, `family_name`, `status`, `last_login_at`. Ties break on `id`.
     #[param(example = "-created_at,email")]
@@ -88,6 +91,7 @@ pub struct CountParams {
     pub status: Option<String>,
     pub role: Option<String>,
     pub org_id: Option<String>,
+    pub location_id: Option<String>,
 }
 
 /// One page of users (projected when `fields` is given).
@@ -131,6 +135,7 @@ impl ListParams {
             status: self.status,
             role: self.role,
             org_id: self.org_id,
+            location_id: self.location_id,
             filter: self.filter,
             sort: self.sort,
             fields: self.fields,
@@ -161,7 +166,11 @@ fn project(user: &User, list: &UserList) -> Result<serde_json::Value, ApiError> 
     })
 }
 
-/// List users: filtered, sorted, projected, offset or keyset paged. Needs `users:read`.
+/// List users: filtered, sorted, projected, offset or keyset paged. Needs
+/// `users:read`. A session or API key of an organization sees its members,
+/// each with their membership there (`role`, `role_name`, `location_id`,
+/// `location_name`, `org_id`, `org_name`, `membership_active`, `managed`);
+/// the platform's administrators see every user, with `managed_by`.
 #[utoipa::path(
     get, path = "/api/v1/users", tag = "users", security(("bearer" = [])), params(ListParams),
     responses(
@@ -204,7 +213,8 @@ pub(crate) fn list_response(list: &UserList, pairs: &[(String, String)], path: &
     Ok(HttpResponse::Ok().json(UserListResponse { data, meta, links }))
 }
 
-/// Count the users matching the filters. Needs `users:read`.
+/// Count the users matching the filters, among those the caller sees (as
+/// `GET /users`). Needs `users:read`.
 #[utoipa::path(
     get, path = "/api/v1/users/count", tag = "users", security(("bearer" = [])), params(CountParams),
     responses(
@@ -229,6 +239,7 @@ pub(crate) async fn count_users(
         status: p.status,
         role: p.role,
         org_id: p.org_id,
+        location_id: p.location_id,
         ..DomainParams::default()
     };
     let count = state.services.users.count(&principal, &params).await?;

@@ -4,7 +4,7 @@ use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use roster_domain::{
     auth::Principal,
     user::{MePatch, NewUserInput, User, UserPatchInput, UserReplaceInput, UserStatus},
-    ValidationErrors,
+    Patch, ValidationErrors,
 };
 use serde::Deserialize;
 
@@ -45,16 +45,31 @@ struct PatchHead {
     email: Option<String>,
     #[serde(default)]
     email_verified: Option<bool>,
+    #[serde(default)]
+    role: Option<String>,
+    #[serde(default)]
+    location_id: Patch<uuid::Uuid>,
+    #[serde(default)]
+    managed_by: Option<uuid::Uuid>,
 }
+
+/// The keys of [`PatchHead`].
+const HEAD: [&str; 5] = ["email", "email_verified", "role", "location_id", "managed_by"];
 
 /// Reads a `UserPatchInput` in its two parts, so that an error inside the
 /// flattened `MePatch` still names its field (serde loses paths through
 /// `flatten`).
 fn user_patch(mut body: serde_json::Map<String, serde_json::Value>) -> Result<UserPatchInput, ApiError> {
-    let head: serde_json::Map<_, _> =
-        ["email", "email_verified"].into_iter().filter_map(|k| body.remove_entry(k)).collect();
+    let head: serde_json::Map<_, _> = HEAD.into_iter().filter_map(|k| body.remove_entry(k)).collect();
     match (from_value::<PatchHead>(head.into()), from_value::<MePatch>(body.into())) {
-        (Ok(head), Ok(fields)) => Ok(UserPatchInput { email: head.email, email_verified: head.email_verified, fields }),
+        (Ok(head), Ok(fields)) => Ok(UserPatchInput {
+            email: head.email,
+            email_verified: head.email_verified,
+            role: head.role,
+            location_id: head.location_id,
+            managed_by: head.managed_by,
+            fields,
+        }),
         (head, fields) => {
             let mut errors = ValidationErrors::new();
             for e in [head.err(), fields.err()].into_iter().flatten() {
@@ -65,9 +80,16 @@ fn user_patch(mut body: serde_json::Map<String, serde_json::Value>) -> Result<Us
     }
 }
 
-/// Create a user: with a password (an unverified address is mailed a
-/// verification link), or with `send_invite: true` as a `pending` user who
-/// is mailed an invitation to set one. Needs `users:write`.
+/// Create a user in the caller's organization: managed by it, and a member
+/// there with `role` (`member` by default) and `location_id`, in one step.
+/// With a password (the organization's password policy; an unverified
+/// address is mailed a verification link), or with `send_invite: true` as a
+/// `pending` user who is mailed an invitation to set one. Needs
+/// `users:write`, and every permission of the role given. An address that
+/// already has an account is `409 email_taken` — an answer rationed per
+/// organization (`429` past the limit); bring an existing person in with an
+/// invitation into the organization instead. The platform's administrators
+/// create platform accounts (members of the default organization).
 #[utoipa::path(
     post, path = "/api/v1/users", tag = "users", security(("bearer" = [])), request_body = NewUserInput,
     responses(
@@ -92,7 +114,10 @@ pub(crate) async fn create_user(
     Ok(HttpResponse::Created().insert_header((header::LOCATION, format!("{USERS_PATH}/{}", user.id))).json(user))
 }
 
-/// Read a user: oneself, or anyone with `users:read`.
+/// Read a user: oneself, or with `users:read` anyone the caller's
+/// organization sees — its members (with their membership there), or every
+/// user for the platform's administrators (with `managed_by`). Anyone else
+/// is `404`, as an unknown id is.
 #[utoipa::path(
     get, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "User id")),
@@ -113,7 +138,12 @@ pub(crate) async fn get_user(
     Ok(HttpResponse::Ok().json(state.services.users.get(&principal, id).await?))
 }
 
-/// Change some fields of a user (`null` clears one). Others than oneself need `users:write`.
+/// Change some fields of a user (`null` clears one), and their `role` and
+/// `location_id` in the caller's organization. Others than oneself need
+/// `users:write`; the account's own fields only for an organization that
+/// manages it (`403 not_managed` otherwise — the membership still changes),
+/// a role only by one who holds its permissions. A changed address becomes
+/// unverified and is mailed a link.
 #[utoipa::path(
     patch, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])), request_body = UserPatchInput,
     params(("id" = uuid::Uuid, Path, description = "User id")),
@@ -139,7 +169,9 @@ pub(crate) async fn patch_user(
     Ok(HttpResponse::Ok().json(state.services.users.patch(&principal, id, input).await?))
 }
 
-/// Replace every editable field of a user; fields left out are cleared.
+/// Replace every editable field of a user's account; fields left out are
+/// cleared (the role and location in the caller's organization are kept
+/// unless given). The same rules as `PATCH`.
 #[utoipa::path(
     put, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])), request_body = UserReplaceInput,
     params(("id" = uuid::Uuid, Path, description = "User id")),
@@ -165,7 +197,10 @@ pub(crate) async fn replace_user(
     Ok(HttpResponse::Ok().json(state.services.users.replace(&principal, id, input).await?))
 }
 
-/// Delete a user for good, with their sessions. Needs `users:delete`.
+/// Delete a user for good: the account, with its sessions and its
+/// memberships in every organization. Needs `users:delete`; an organization
+/// deletes only the accounts it manages (`403 not_managed` — remove the
+/// membership instead).
 #[utoipa::path(
     delete, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "User id")),
@@ -197,7 +232,8 @@ async fn set_status(
     Ok(HttpResponse::Ok().json(state.services.users.set_status(principal, id, status).await?))
 }
 
-/// Activate a user (idempotent). Needs `users:manage_status`.
+/// Activate a user (idempotent). Needs `users:manage_status`; an
+/// organization, for the accounts it manages.
 #[utoipa::path(
     post, path = "/api/v1/users/{id}/activate", tag = "users", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "User id")),
@@ -217,7 +253,9 @@ pub(crate) async fn activate_user(
     set_status(&state, &principal, &req, UserStatus::Active).await
 }
 
-/// Deactivate a user and end their sessions (idempotent). Needs `users:manage_status`.
+/// Deactivate a user and end their sessions (idempotent). Needs
+/// `users:manage_status`; an organization, for the accounts it manages
+/// (`403 not_managed` — deactivate the membership instead).
 #[utoipa::path(
     post, path = "/api/v1/users/{id}/deactivate", tag = "users", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "User id")),
@@ -237,7 +275,8 @@ pub(crate) async fn deactivate_user(
     set_status(&state, &principal, &req, UserStatus::Inactive).await
 }
 
-/// Ban a user and end their sessions (idempotent). Needs `users:manage_status`.
+/// Ban a user and end their sessions (idempotent). Needs
+/// `users:manage_status`; an organization, for the accounts it manages.
 #[utoipa::path(
     post, path = "/api/v1/users/{id}/ban", tag = "users", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "User id")),
@@ -258,7 +297,8 @@ pub(crate) async fn ban_user(
 }
 
 /// Mail the user a link to set a new password; their current password keeps
-/// working until the link is used. Needs `users:write`.
+/// working until the link is used. Needs `users:write`; an organization,
+/// for the accounts it manages.
 #[utoipa::path(
     post, path = "/api/v1/users/{id}/password-reset", tag = "users", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "User id")),

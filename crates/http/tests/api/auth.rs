@@ -189,9 +189,9 @@ async fn patch_me_and_change_password() {
     };
     m.users
         .expect_update()
-        .withf(move |id, c, _| *id == me.id && c.name == roster_domain::Patch::Set("Countess".into()))
+        .withf(move |id, c, _, _| *id == me.id && c.name == roster_domain::Patch::Set("Countess".into()))
         .times(1)
-        .returning(move |_, _, _| Ok(Some(updated.clone())));
+        .returning(move |_, _, _, _| Ok(Some(updated.clone())));
     m.users.expect_password_hash().returning(|_| Ok(Some("$real".into())));
     m.hasher.expect_verify().returning(|pw, _| Ok(pw == "the old password"));
     m.hasher.expect_hash().returning(|_| Ok("$new".into()));

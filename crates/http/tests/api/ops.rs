@@ -124,8 +124,21 @@ async fn openapi_is_3_1_and_documents_every_operation() {
     assert_eq!(
         names,
         [
-            "filter", "q", "email", "name", "status", "role", "org_id", "sort", "fields", "page", "per_page", "limit",
-            "after", "total"
+            "filter",
+            "q",
+            "email",
+            "name",
+            "status",
+            "role",
+            "org_id",
+            "location_id",
+            "sort",
+            "fields",
+            "page",
+            "per_page",
+            "limit",
+            "after",
+            "total"
         ]
     );
 }

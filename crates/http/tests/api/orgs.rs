@@ -18,6 +18,7 @@ fn org(id: Uuid) -> Organization {
         slug: "acme".into(),
         name: "Acme".into(),
         is_default: false,
+        password_policy: None,
         created_at: now(),
         updated_at: now(),
     }
@@ -28,6 +29,7 @@ fn role(org_id: Uuid, name: &str, permissions: &[&str]) -> Role {
         id: Uuid::now_v7(),
         org_id,
         name: name.into(),
+        title: None,
         description: None,
         permissions: permissions.iter().map(|p| p.to_string()).collect(),
         builtin: true,

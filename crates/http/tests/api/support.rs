@@ -58,6 +58,8 @@ pub fn user(email: &str, role: &str) -> User {
         created_at: now(),
         updated_at: now(),
         last_login_at: None,
+        managed_by: Some(DEFAULT_ORG_ID),
+        membership: None,
     }
 }
 

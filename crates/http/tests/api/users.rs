@@ -2,7 +2,10 @@
 
 use actix_web::test::TestRequest;
 use mockall::predicate::*;
-use roster_domain::user::{Page, Paging, UserStatus};
+use roster_domain::{
+    user::{Page, Paging, UserStatus},
+    DEFAULT_ORG_ID,
+};
 use serde_json::json;
 
 use crate::support::*;
@@ -100,6 +103,7 @@ async fn create_answers_201_with_location() {
             id: uuid::Uuid::now_v7(),
             org_id: org,
             name: name.into(),
+            title: None,
             description: None,
             permissions: admin_perms(),
             builtin: true,
@@ -109,7 +113,9 @@ async fn create_answers_201_with_location() {
     });
     m.hasher.expect_hash().returning(|_| Ok("$hash".into()));
     m.users.expect_create().returning(|rec, _| {
-        let mut u = user(rec.email.as_str(), rec.role.as_str());
+        // A platform account: a member of the default organization.
+        assert_eq!(rec.membership.managed_by(), DEFAULT_ORG_ID);
+        let mut u = user(rec.email.as_str(), "admin");
         u.id = rec.id;
         Ok(u)
     });
@@ -138,7 +144,7 @@ async fn get_patch_put_delete_one_user() {
     m.users.expect_get().with(eq(id)).returning(move |_| Ok(Some(t.clone())));
     m.users.expect_get().returning(|_| Ok(None));
     let t = target.clone();
-    m.users.expect_update().returning(move |_, c, _| {
+    m.users.expect_update().returning(move |_, c, _, _| {
         let mut u = t.clone();
         u.name = c.name.clone().apply(u.name);
         Ok(Some(u))

@@ -10,7 +10,7 @@ use roster_domain::auth::TokenHash;
 use roster_domain::mail::{Effects, MailTemplate, NewToken, QueuedMail, TokenPurpose};
 use roster_domain::org::{Location, Organization, Role};
 use roster_domain::ports::{NewRole, NewSession, OrganizationRepository, RoleRepository, UserRepository};
-use roster_domain::user::{BuiltinRole, NewUserRecord, User, UserChanges, UserStatus};
+use roster_domain::user::{BuiltinRole, NewMembership, NewUserRecord, User, UserChanges, UserStatus};
 use roster_domain::values::Email;
 use roster_domain::Patch;
 use roster_postgres::schema::outbox;
@@ -71,7 +71,7 @@ pub fn new_user(address: &str, role: BuiltinRole, now: DateTime<Utc>) -> NewUser
         status: UserStatus::Active,
         email_verified: false,
         is_superadmin: false,
-        role,
+        membership: NewMembership::Platform(role),
         fields: UserChanges::default(),
         now,
     }
@@ -173,6 +173,7 @@ pub fn new_role(org: Uuid, name: &str, permissions: &[&str]) -> NewRole {
         id: Uuid::now_v7(),
         org_id: org,
         name: name.to_owned(),
+        title: None,
         description: Some(format!("The {name}s")),
         permissions: permissions.iter().map(|p| (*p).to_owned()).collect(),
         requires_location: false,

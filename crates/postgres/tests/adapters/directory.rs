@@ -14,8 +14,8 @@ use roster_domain::mail::Effects;
 use roster_domain::ports::UserRepository;
 use roster_domain::user::filter::{Attr, Column, CompareOp, MembershipAttr, Predicate, Typed};
 use roster_domain::user::{
-    BuiltinRole, Keyset, NewUserRecord, Page, Paging, Scope, SortKey, User, UserFilter, UserListQuery, UserSortField,
-    UserStatus,
+    BuiltinRole, Keyset, NewMembership, NewUserRecord, Page, Paging, Scope, SortKey, User, UserFilter, UserListQuery,
+    UserSortField, UserStatus,
 };
 use roster_domain::{Patch, RepoError, DEFAULT_ORG_ID};
 use roster_postgres::schema::{memberships, organizations, roles, users};
@@ -80,7 +80,7 @@ async fn fixture() -> Ctx {
     org(&ctx, ORG_B, "org-b", &["member"]).await;
     let obj = |v: serde_json::Value| v.as_object().cloned();
     let ada = person(&ctx, "ada@example.com", 1, |r| {
-        r.role = BuiltinRole::Admin;
+        r.membership = NewMembership::Platform(BuiltinRole::Admin);
         r.email_verified = true;
         r.fields.name = Patch::Set("Ada Lovelace".into());
         r.fields.given_name = Patch::Set("Ada".into());
@@ -104,7 +104,7 @@ async fn fixture() -> Ctx {
     })
     .await;
     let barbara = person(&ctx, "barbara@example.com", 4, |r| {
-        r.role = BuiltinRole::Owner;
+        r.membership = NewMembership::Platform(BuiltinRole::Owner);
         r.status = UserStatus::Pending;
         r.fields.given_name = Patch::Set(String::new());
         r.fields.family_name = Patch::Set("Liskov".into());

@@ -271,7 +271,7 @@ fn account(address: &str, secs: i64) -> roster_domain::user::NewUserRecord {
 }
 
 #[tokio::test]
-async fn creating_an_account_makes_a_member_of_the_default_org_and_the_org() {
+async fn creating_an_account_makes_it_the_organizations_own() {
     let ctx = setup().await;
     let invitations = repo(&ctx);
     let acme = org(&ctx, "acme", None).await;
@@ -287,16 +287,16 @@ async fn creating_an_account_makes_a_member_of_the_default_org_and_the_org() {
     assert_eq!(outcome, AcceptOutcome::Joined { user_id: record.id });
     let user = ctx.users.get(record.id).await.unwrap().unwrap();
     assert_eq!((user.email.as_str(), user.status, user.email_verified), ("nina@example.com", UserStatus::Active, true));
-    assert_eq!(user.role.as_deref(), Some("member"));
+    // Managed by the inviting organization and a member of it only.
+    assert_eq!((user.role.as_deref(), user.managed_by), (None, Some(acme.id)));
     assert_eq!(ctx.users.password_hash(record.id).await.unwrap().as_deref(), Some("hash-of-nina@example.com"));
-    let default = ctx.members.get_member(DEFAULT_ORG_ID, record.id).await.unwrap().unwrap();
-    assert_eq!(default.role, "member");
+    assert_eq!(ctx.members.get_member(DEFAULT_ORG_ID, record.id).await.unwrap(), None);
     let m = ctx.members.get_member(acme.id, record.id).await.unwrap().unwrap();
     assert_eq!((m.role.as_str(), m.location_id, m.active), ("admin", Some(hq.id), true));
     assert_eq!(state(&ctx, &new.token_hash, at(4)).await, Some(TokenState::Used));
 
-    // Into the default organization itself, the invitation's role wins over
-    // the record's.
+    // Into the default organization itself: a platform account with the
+    // invitation's role, whatever the record said.
     let default_admin = role(&ctx, DEFAULT_ORG_ID, "admin").await;
     let new = new_invitation(DEFAULT_ORG_ID, "otto@example.com", default_admin.id, 5);
     invitations.create(&new, &Effects::none()).await.unwrap();
@@ -304,7 +304,8 @@ async fn creating_an_account_makes_a_member_of_the_default_org_and_the_org() {
     let outcome =
         invitations.accept(&new.token_hash, &Acceptance::Create(Box::new(record.clone())), at(6)).await.unwrap();
     assert_eq!(outcome, AcceptOutcome::Joined { user_id: record.id });
-    assert_eq!(ctx.users.get(record.id).await.unwrap().unwrap().role.as_deref(), Some("admin"));
+    let otto = ctx.users.get(record.id).await.unwrap().unwrap();
+    assert_eq!((otto.role.as_deref(), otto.managed_by), (Some("admin"), Some(DEFAULT_ORG_ID)));
 }
 
 #[tokio::test]

@@ -70,11 +70,12 @@ async fn slugs_are_unique_and_orgs_can_be_renamed() {
     let globex = org(&ctx, "globex", None).await;
     let taken = OrgPatch { slug: Some("acme".into()), ..OrgPatch::default() };
     assert_eq!(ctx.orgs.update_org(globex.id, &taken, at(2)).await, Err(RepoError::Conflict(Conflict::SlugTaken)));
-    let patch = OrgPatch { name: Some("Globex Corporation".into()), slug: Some("globex-corp".into()) };
+    let patch =
+        OrgPatch { name: Some("Globex Corporation".into()), slug: Some("globex-corp".into()), ..OrgPatch::default() };
     let renamed = ctx.orgs.update_org(globex.id, &patch, at(3)).await.unwrap().unwrap();
     assert_eq!((renamed.name.as_str(), renamed.slug.as_str()), ("Globex Corporation", "globex-corp"));
     assert_eq!((renamed.created_at, renamed.updated_at), (at(0), at(3)));
-    let only_name = OrgPatch { name: Some("Acme Inc".into()), slug: None };
+    let only_name = OrgPatch { name: Some("Acme Inc".into()), ..OrgPatch::default() };
     let acme2 = ctx.orgs.update_org(acme.id, &only_name, at(4)).await.unwrap().unwrap();
     assert_eq!((acme2.name.as_str(), acme2.slug.as_str(), acme2.updated_at), ("Acme Inc", "acme", at(4)));
     assert_eq!(ctx.orgs.update_org(Uuid::now_v7(), &patch, at(5)).await.unwrap(), None);
@@ -193,6 +194,7 @@ async fn roles_crud_with_unique_names() {
     assert_eq!(r, Err(RepoError::Conflict(Conflict::RoleNameTaken)));
     let patch = RolePatch {
         name: Some("reception".into()),
+        title: Patch::Keep,
         description: Patch::Set("Greets guests".into()),
         permissions: Some(strings(&["metrics:view"])),
         requires_location: Some(true),

@@ -96,7 +96,7 @@ async fn verifying_an_address_changed_since_supersedes_the_token() {
     let u = member(&ctx, "before@example.com", None, at(0)).await;
     ctx.accounts.issue(&only(token(1, TokenPurpose::VerifyEmail, u.id, "before@example.com", at(1)))).await.unwrap();
     let changes = UserChanges { email: Some(email("after@example.com")), ..UserChanges::default() };
-    ctx.users.update(u.id, &changes, at(2)).await.unwrap();
+    ctx.users.update(u.id, &changes, &Effects::none(), at(2)).await.unwrap();
 
     let out = ctx.accounts.redeem(&redemption(1, RedeemAction::VerifyEmail, 3), &Effects::none()).await;
     assert_eq!(out, Ok(RedeemOutcome::NotLive));

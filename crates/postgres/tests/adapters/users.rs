@@ -62,7 +62,10 @@ async fn duplicate_email_differing_in_case_is_a_conflict() {
 
     let other = member(&ctx, "other@example.com", None, at(2)).await;
     let changes = UserChanges { email: Some(email("Grace@Example.com")), ..UserChanges::default() };
-    assert_eq!(ctx.users.update(other.id, &changes, at(3)).await, Err(RepoError::Conflict(Conflict::EmailTaken)));
+    assert_eq!(
+        ctx.users.update(other.id, &changes, &Effects::none(), at(3)).await,
+        Err(RepoError::Conflict(Conflict::EmailTaken))
+    );
 }
 
 #[tokio::test]
@@ -86,7 +89,7 @@ async fn update_keep_clear_set() {
         email_verified: Some(true),
         ..UserChanges::default()
     };
-    let u = ctx.users.update(rec.id, &changes, at(10)).await.unwrap().unwrap();
+    let u = ctx.users.update(rec.id, &changes, &Effects::none(), at(10)).await.unwrap().unwrap();
     assert_eq!(u.name, None);
     assert_eq!(u.phone.as_deref(), Some("+4587654321"));
     assert_eq!(u.given_name.as_deref(), Some("L"), "Keep leaves the column alone");
@@ -99,12 +102,12 @@ async fn update_keep_clear_set() {
     assert_eq!(ctx.users.get(rec.id).await.unwrap().unwrap(), u);
 
     // An empty change still bumps updated_at and keeps everything else.
-    let same = ctx.users.update(rec.id, &UserChanges::default(), at(20)).await.unwrap().unwrap();
+    let same = ctx.users.update(rec.id, &UserChanges::default(), &Effects::none(), at(20)).await.unwrap().unwrap();
     assert_eq!(same.updated_at, at(20));
     assert_eq!(same.phone, u.phone);
     assert_eq!(same.attributes, u.attributes);
 
-    assert_eq!(ctx.users.update(Uuid::now_v7(), &changes, at(30)).await, Ok(None));
+    assert_eq!(ctx.users.update(Uuid::now_v7(), &changes, &Effects::none(), at(30)).await, Ok(None));
 }
 
 #[tokio::test]

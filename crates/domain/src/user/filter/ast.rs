@@ -167,6 +167,10 @@ pub enum MembershipAttr {
     /// `role eq "admin"`: the user's role (by name) in the query's scope
     /// organization (the default organization for platform-wide queries).
     Role,
+    /// `location_id eq "<uuid>"`: the user's location in the scope organization.
+    LocationId,
+    /// `managed eq true`: the scope organization manages the account.
+    Managed,
 }
 
 /// A whitelisted attribute.

@@ -46,6 +46,12 @@ fn resolve(path: &str, pos: usize) -> Result<Attr, FilterError> {
     if path.eq_ignore_ascii_case("role") {
         return Ok(Attr::Membership(MembershipAttr::Role));
     }
+    if path.eq_ignore_ascii_case("location_id") {
+        return Ok(Attr::Membership(MembershipAttr::LocationId));
+    }
+    if path.eq_ignore_ascii_case("managed") {
+        return Ok(Attr::Membership(MembershipAttr::Managed));
+    }
     let prefix = path.get(..JSON_PREFIX.len()).filter(|p| p.eq_ignore_ascii_case(JSON_PREFIX));
     if let Some(key) = prefix.and_then(|p| path.get(p.len()..)) {
         let valid = (1..=MAX_KEY_CHARS).contains(&key.len())
@@ -64,7 +70,8 @@ fn resolve(path: &str, pos: usize) -> Result<Attr, FilterError> {
     Err(error(
         pos,
         format!(
-            "unknown attribute {path:?}; filterable attributes: {}, org_id, role, attributes.<key>",
+            "unknown attribute {path:?}; filterable attributes: {}, org_id, role, location_id, managed, \
+             attributes.<key>",
             names.join(", ")
         ),
     ))
@@ -77,6 +84,8 @@ fn attr_name(attr: &Attr) -> String {
         Attr::Json(key) => format!("{JSON_PREFIX}{key}"),
         Attr::Membership(MembershipAttr::OrgId) => "org_id".to_owned(),
         Attr::Membership(MembershipAttr::Role) => "role".to_owned(),
+        Attr::Membership(MembershipAttr::LocationId) => "location_id".to_owned(),
+        Attr::Membership(MembershipAttr::Managed) => "managed".to_owned(),
     }
 }
 
@@ -89,7 +98,9 @@ fn allowed_ops(attr: &Attr, value: &Literal) -> (&'static [CompareOp], Option<&'
             ValueKind::Status | ValueKind::Bool | ValueKind::Uuid => (EQUALITY, None),
             ValueKind::Time | ValueKind::Date => (ORDERED, None),
         },
-        Attr::Membership(MembershipAttr::OrgId) => (EQUALITY, None),
+        Attr::Membership(MembershipAttr::OrgId | MembershipAttr::LocationId | MembershipAttr::Managed) => {
+            (EQUALITY, None)
+        }
         Attr::Membership(MembershipAttr::Role) => (STRING_MATCH, None),
         Attr::Json(_) => match value {
             Literal::Num(_) => (ORDERED, Some("a number")),
@@ -122,7 +133,8 @@ fn compare(attr: Attr, op: CompareOp, value: Literal, pos: usize) -> Result<Pred
 fn typed_value(attr: &Attr, value: Literal) -> Result<Typed, String> {
     let kind = match attr {
         Attr::Column(column) => column.kind(),
-        Attr::Membership(MembershipAttr::OrgId) => ValueKind::Uuid,
+        Attr::Membership(MembershipAttr::OrgId | MembershipAttr::LocationId) => ValueKind::Uuid,
+        Attr::Membership(MembershipAttr::Managed) => ValueKind::Bool,
         Attr::Membership(MembershipAttr::Role) => ValueKind::Text,
         Attr::Json(_) => {
             return match value {
@@ -230,10 +242,30 @@ mod tests {
     }
 
     #[test]
+    fn membership_attributes_of_the_scope_organization() {
+        let location = Uuid::parse_str(UUID).unwrap();
+        assert_eq!(
+            ok(&format!(r#"location_id eq "{UUID}""#)),
+            Predicate::Compare {
+                attr: Attr::Membership(MembershipAttr::LocationId),
+                op: Eq,
+                value: Typed::Uuid(location)
+            }
+        );
+        assert_eq!(
+            ok("managed eq false"),
+            Predicate::Compare { attr: Attr::Membership(MembershipAttr::Managed), op: Eq, value: Typed::Bool(false) }
+        );
+        assert!(err(r#"managed eq "yes""#).1.contains("true or false"));
+        assert!(err(r#"location_id co "x""#).1.contains("supports eq, ne"));
+    }
+
+    #[test]
     fn unknown_attributes_and_keys() {
         let list = "id, email, email_verified, name, given_name, family_name, phone, locale, timezone, status, \
                     created_at, updated_at, last_login_at, profile.birthdate, profile.gender, profile.pronouns, \
-                    profile.employee_id, profile.position, profile.department, org_id, role, attributes.<key>";
+                    profile.employee_id, profile.position, profile.department, org_id, role, location_id, managed, \
+                    attributes.<key>";
         let expected = (9, format!("unknown attribute \"pasword\"; filterable attributes: {list}"));
         assert_eq!(err(r#"id pr or pasword eq "x""#), expected);
         assert_eq!(err("profile pr").1, format!("unknown attribute \"profile\"; filterable attributes: {list}"));
