@@ -23,5 +23,6 @@ mod org_members;
 mod orgs;
 mod outbox;
 mod refresh;
+mod tenants;
 mod tokens;
 mod users;

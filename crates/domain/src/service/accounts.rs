@@ -242,7 +242,8 @@ impl AccountService {
             self.redeem(&input.token, RedeemAction::AcceptInvitation { password_hash, name }, Effects::none()).await?;
         let email = Email::from_trusted(user.email.clone());
         let record = self.ports.users.find_login(&email).await?.ok_or(Error::NotFound("user"))?;
-        self.ports.issuer.open(record.subject, meta).await
+        let subject = self.ports.issuer.landing(record.subject).await?;
+        self.ports.issuer.open(subject, meta).await
     }
 
     /// A verification token for `user`'s current address and its letter.

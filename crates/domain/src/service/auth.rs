@@ -12,12 +12,11 @@ use crate::{
     mail::{Effects, LetterBody},
     org::ApiKeySecret,
     ports::{
-        ApiKeyRepository, Clock, MemberRepository, PasswordHasher, RotateOutcome, Rotation, SessionRepository,
-        TokenSigner, UserRepository,
+        ApiKeyRepository, Clock, PasswordHasher, RotateOutcome, Rotation, SessionRepository, TokenSigner,
+        UserRepository,
     },
     user::{BuiltinRole, MePatch, NewMembership, NewUserInput, NewUserRecord, User},
     values::{Email, Password},
-    DEFAULT_ORG_ID,
 };
 
 use super::{hash_error, mail::letter_to, AuthPolicy, ClientMeta, Letters, PasswordRules, SessionIssuer, SignedIn};
@@ -85,8 +84,6 @@ pub enum Registered {
 #[derive(Clone)]
 pub struct AuthPorts {
     pub users: Arc<dyn UserRepository>,
-    /// Where a login or refresh asks to act in another organization.
-    pub members: Arc<dyn MemberRepository>,
     /// Bearer tokens that are API keys.
     pub api_keys: Arc<dyn ApiKeyRepository>,
     /// Rotation, lookup and revocation of sessions.
@@ -197,35 +194,11 @@ impl AuthService {
         if self.policy.accounts.require_verified_email && !record.subject.user.email_verified {
             return Err(Error::EmailNotVerified);
         }
-        let default_member = record.subject.org_role.is_some();
         let subject = match credentials.org {
-            Some(org) if org != DEFAULT_ORG_ID => self.subject_in(record.subject, org).await?,
-            Some(_) if !default_member => return Err(Error::NotFound("organization")),
-            Some(_) => record.subject,
-            None if default_member => record.subject,
-            // Not one of the platform's users: the account's own organization.
-            None => {
-                let home = record.subject.user.managed_by.unwrap_or(DEFAULT_ORG_ID);
-                match self.subject_in(record.subject, home).await {
-                    Err(Error::NotFound(_)) => return Err(Error::NoOrganization),
-                    landed => landed?,
-                }
-            }
+            Some(org) => self.ports.issuer.subject_in(record.subject, org).await?,
+            None => self.ports.issuer.landing(record.subject).await?,
         };
         self.ports.issuer.open(subject, meta).await
-    }
-
-    /// The subject acting in `org`, where they must be a member
-    /// (`NotFound("organization")` otherwise: no existence leak).
-    async fn subject_in(&self, subject: SessionSubject, org: Uuid) -> Result<SessionSubject, Error> {
-        let membership =
-            self.ports.members.membership(org, subject.user.id).await?.ok_or(Error::NotFound("organization"))?;
-        Ok(SessionSubject {
-            user: subject.user,
-            permissions: membership.permissions,
-            org_id: org,
-            org_role: Some(membership.role),
-        })
     }
 
     /// Rotates a refresh token, optionally moving the session to another

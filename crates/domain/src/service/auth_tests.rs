@@ -164,7 +164,7 @@ async fn revoked_session_is_unauthenticated() {
             exp: 0,
             iat: 0,
             email: "e".into(),
-            org: DEFAULT_ORG_ID,
+            org: crate::DEFAULT_ORG_ID,
             role: None,
             perms: vec![],
             amr: vec![],
@@ -312,4 +312,42 @@ async fn switching_to_a_foreign_organization_is_not_found() {
     let s = m.services(AuthPolicy::default());
     let r = s.auth.refresh(RefreshToken::generate().expose(), Some(Uuid::now_v7())).await;
     assert!(matches!(r, Err(Error::NotFound("organization"))));
+}
+
+/// Ada as an account organization `org` manages: a member of it only.
+fn managed_record(org: Uuid) -> LoginRecord {
+    let mut u = user("ada@example.com", "member");
+    u.role = None;
+    u.managed_by = Some(org);
+    LoginRecord { subject: SessionSubject::in_default_org(u, vec![]), password_hash: Some("$real".into()) }
+}
+
+#[tokio::test]
+async fn an_organizations_own_account_signs_in_to_it_and_not_to_the_platform() {
+    let org = Uuid::now_v7();
+    let mut m = Mocks::new();
+    m.users.expect_find_login().returning(move |_| Ok(Some(managed_record(org))));
+    m.hasher.expect_verify().returning(|_, _| Ok(true));
+    m.members.expect_membership().returning(move |o, u| Ok((o == org).then(|| membership(o, u, "front-desk", &[]))));
+    m.sessions.expect_create().withf(move |s| s.org_id == org).times(1).returning(|_| Ok(()));
+    let s = m.services(AuthPolicy::default());
+    // Without `org`: its managing organization, where its role and permissions are.
+    s.auth.login(creds("ada@example.com", "right"), ClientMeta::default()).await.unwrap();
+    // Not one of the platform's users: the default organization does not exist for it.
+    let platform = Credentials { org: Some(crate::DEFAULT_ORG_ID), ..creds("ada@example.com", "right") };
+    assert!(matches!(s.auth.login(platform, ClientMeta::default()).await, Err(Error::NotFound("organization"))));
+}
+
+#[tokio::test]
+async fn an_account_with_no_organization_left_cannot_sign_in() {
+    // Its organization deactivated its membership, and it is no platform user.
+    let org = Uuid::now_v7();
+    let mut m = Mocks::new();
+    m.users.expect_find_login().returning(move |_| Ok(Some(managed_record(org))));
+    m.hasher.expect_verify().returning(|_, _| Ok(true));
+    m.members.expect_membership().returning(|_, _| Ok(None));
+    m.sessions.expect_create().never();
+    let s = m.services(AuthPolicy::default());
+    let r = s.auth.login(creds("ada@example.com", "right"), ClientMeta::default()).await;
+    assert!(matches!(r, Err(Error::NoOrganization)), "{r:?}");
 }

@@ -1,5 +1,7 @@
 //! Opening sessions and signing their access tokens: the last step of login,
-//! registration, accepting an invitation and refreshing.
+//! registration, accepting an invitation and refreshing — and where a
+//! session lands: the default organization for the platform's users, the
+//! managing organization for everyone else.
 
 use std::sync::Arc;
 
@@ -8,8 +10,9 @@ use uuid::Uuid;
 use crate::{
     auth::{AccessClaims, RefreshToken, SessionSubject},
     error::Error,
-    ports::{Clock, NewSession, SessionRepository, TokenSigner},
+    ports::{Clock, MemberRepository, NewSession, SessionRepository, TokenSigner},
     user::User,
+    DEFAULT_ORG_ID,
 };
 
 use super::AuthPolicy;
@@ -36,6 +39,8 @@ pub struct SignedIn {
 #[derive(Clone)]
 pub struct SessionIssuer {
     sessions: Arc<dyn SessionRepository>,
+    /// The role and permissions of a session acting in an organization.
+    members: Arc<dyn MemberRepository>,
     signer: Arc<dyn TokenSigner>,
     clock: Arc<dyn Clock>,
     policy: Arc<AuthPolicy>,
@@ -44,11 +49,46 @@ pub struct SessionIssuer {
 impl SessionIssuer {
     pub fn new(
         sessions: Arc<dyn SessionRepository>,
+        members: Arc<dyn MemberRepository>,
         signer: Arc<dyn TokenSigner>,
         clock: Arc<dyn Clock>,
         policy: Arc<AuthPolicy>,
     ) -> SessionIssuer {
-        SessionIssuer { sessions, signer, clock, policy }
+        SessionIssuer { sessions, members, signer, clock, policy }
+    }
+
+    /// `subject` (as the store gives it: acting in the default
+    /// organization) acting in `org`, where they must be an active member
+    /// (`NotFound("organization")` otherwise: no existence leak).
+    pub(super) async fn subject_in(&self, subject: SessionSubject, org: Uuid) -> Result<SessionSubject, Error> {
+        if org == DEFAULT_ORG_ID && subject.org_id == DEFAULT_ORG_ID {
+            return match subject.org_role {
+                Some(_) => Ok(subject),
+                None => Err(Error::NotFound("organization")),
+            };
+        }
+        let membership = self.members.membership(org, subject.user.id).await?.ok_or(Error::NotFound("organization"))?;
+        Ok(SessionSubject {
+            user: subject.user,
+            permissions: membership.permissions,
+            org_id: org,
+            org_role: Some(membership.role),
+        })
+    }
+
+    /// Where a session lands when no organization is asked for: the default
+    /// organization for its members (the platform's users), else the
+    /// organization that manages the account (`NoOrganization` when the user
+    /// is no active member there either).
+    pub(super) async fn landing(&self, subject: SessionSubject) -> Result<SessionSubject, Error> {
+        if subject.org_role.is_some() {
+            return Ok(subject);
+        }
+        let home = subject.user.managed_by.unwrap_or(DEFAULT_ORG_ID);
+        match self.subject_in(subject, home).await {
+            Err(Error::NotFound(_)) => Err(Error::NoOrganization),
+            landed => landed,
+        }
     }
 
     /// Opens a session for `subject` with its first refresh token and signs

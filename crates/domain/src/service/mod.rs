@@ -135,7 +135,8 @@ impl Services {
         let throttle = Throttle::new(rate_limits.clone());
         let gate = OrgGate::new(orgs.clone(), members.clone());
         let passwords = PasswordRules::new(orgs.clone(), policy.password.clone());
-        let issuer = SessionIssuer::new(sessions.clone(), signer.clone(), clock.clone(), policy.clone());
+        let issuer =
+            SessionIssuer::new(sessions.clone(), members.clone(), signer.clone(), clock.clone(), policy.clone());
         let cursors = CursorCodec::new(refresh_secret.derive("directory cursors"));
         let directory = Directory::new(users.clone(), cursors);
         let invitations = InvitationService::new(
@@ -152,7 +153,6 @@ impl Services {
             auth: AuthService::new(
                 AuthPorts {
                     users: users.clone(),
-                    members: members.clone(),
                     api_keys: api_keys.clone(),
                     sessions,
                     hasher: hasher.clone(),

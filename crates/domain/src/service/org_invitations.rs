@@ -229,7 +229,8 @@ impl OrgInvitationService {
             Err(e) => return Err(e.into()),
         }
         let account = self.ports.users.find_login(&email).await?.ok_or(Error::NotFound("user"))?;
-        let signed_in = self.ports.issuer.open(account.subject, meta).await?;
+        let subject = self.ports.issuer.landing(account.subject).await?;
+        let signed_in = self.ports.issuer.open(subject, meta).await?;
         Ok(OrgAccepted::Created { org_id: ticket.org_id, signed_in: Box::new(signed_in) })
     }
 

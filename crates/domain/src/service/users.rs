@@ -603,3 +603,7 @@ struct Edit {
 #[cfg(test)]
 #[path = "users_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "users_tenant_tests.rs"]
+mod tenant_tests;

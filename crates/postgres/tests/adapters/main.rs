@@ -11,6 +11,7 @@ mod directory;
 mod embedded;
 mod invitations;
 mod locations;
+mod managed;
 mod member_status;
 mod members;
 mod migrations;
