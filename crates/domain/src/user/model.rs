@@ -114,23 +114,31 @@ pub struct User {
     pub managed_by: Option<Uuid>,
     /// In an answer scoped to one organization: the user's membership there.
     #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", schema(value_type = MembershipView))]
     pub membership: Option<MembershipView>,
 }
 
 /// A user's membership in the organization an answer is scoped to, as that
-/// organization's administrators see it.
+/// organization's administrators see it: present in such answers only (so
+/// none of its members is required by the schema).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MembershipView {
+    #[cfg_attr(feature = "openapi", schema(required = false))]
     pub org_id: Uuid,
+    /// The organization's name (seed 002's `tenant_name`).
+    #[cfg_attr(feature = "openapi", schema(required = false))]
     pub org_name: String,
     /// The role's display name (its title, else its name), e.g. `Front Desk`.
+    #[cfg_attr(feature = "openapi", schema(required = false))]
     pub role_name: String,
     pub location_id: Option<Uuid>,
     pub location_name: Option<String>,
     /// `false` once the organization deactivated the membership.
+    #[cfg_attr(feature = "openapi", schema(required = false))]
     pub membership_active: bool,
     /// Whether this organization manages the account (and so may edit its
     /// profile, status and password, and delete it).
+    #[cfg_attr(feature = "openapi", schema(required = false))]
     pub managed: bool,
 }
