@@ -102,6 +102,22 @@ impl TestApp {
             .unwrap_or_else(|| panic!("no message to {address}"))
     }
 
+    /// The first message to `address` whose text contains `needle` (a link's
+    /// path, say), waiting for it up to 10 s whatever else arrives.
+    pub async fn letter_to(&self, address: &str, needle: &str) -> ParsedMail {
+        for _ in 0..200 {
+            let found = self.mails(0).await.into_iter().find(|m| {
+                m.to.iter().any(|a| a.address.eq_ignore_ascii_case(address))
+                    && m.text.as_deref().is_some_and(|t| t.contains(needle))
+            });
+            if let Some(m) = found {
+                return m;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("no message to {address} with {needle:?}")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

@@ -285,7 +285,7 @@ impl UserService {
         let membership = NewMembership::Org { org_id: reach.org(), role_id: role.id, location_id: new.location_id };
         let Some(password) = &new.password else {
             let created = self.ports.invitations.create_invited(principal, new, membership, meta).await;
-            let user = self.email_taken_rationed(reach, created, meta, now).await?;
+            let user = self.email_taken_rationed(reach, created, meta.ip.as_deref(), now).await?;
             return self.shown(reach, user).await;
         };
         let hash = self.ports.hasher.hash(password).await.map_err(hash_error)?;
@@ -306,27 +306,28 @@ impl UserService {
             self.ports.letters.verification_for_new(&self.policy, &record)?
         };
         let created = self.ports.users.create(&record, &effects).await.map_err(Error::from);
-        let user = self.email_taken_rationed(reach, created, meta, now).await?;
+        let user = self.email_taken_rationed(reach, created, meta.ip.as_deref(), now).await?;
         self.shown(reach, user).await
     }
 
     /// An organization learns from `409 email_taken` that an address has an
-    /// account, so those answers are counted per organization and per
-    /// client, and past the limit become `RateLimited`.
+    /// account (creating a user, or changing an address), so those answers
+    /// are counted per organization (and client, when known), and past the
+    /// limit become `RateLimited`.
     async fn email_taken_rationed(
         &self,
         reach: Reach,
-        created: Result<User, Error>,
-        meta: &ClientMeta,
+        written: Result<User, Error>,
+        ip: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<User, Error> {
-        match (reach, created) {
+        match (reach, written) {
             (Reach::Org(org), Err(Error::Conflict(Conflict::EmailTaken))) => {
                 let limit = &self.policy.accounts.limits.email_taken;
-                self.ports.throttle.check("email-taken", limit, &org.to_string(), meta.ip.as_deref(), now).await?;
+                self.ports.throttle.check("email-taken", limit, &org.to_string(), ip, now).await?;
                 Err(Error::Conflict(Conflict::EmailTaken))
             }
-            (_, created) => created,
+            (_, written) => written,
         }
     }
 
@@ -464,14 +465,17 @@ impl UserService {
             _ => {}
         }
         let written = match (reach, &member) {
-            (Reach::Platform, None) => self.ports.users.update(id, &changes, &effects, now).await?,
-            _ => match self.ports.users.update_in(reach.org(), id, &changes, member.clone(), &effects, now).await? {
-                MemberOutcome::Done(user) => Some(user),
-                MemberOutcome::NotFound => None,
-                MemberOutcome::LastOwner => return Err(Error::Forbidden(Refusal::LastOwner)),
+            (Reach::Platform, None) => self.ports.users.update(id, &changes, &effects, now).await.map_err(Error::from),
+            _ => match self.ports.users.update_in(reach.org(), id, &changes, member.clone(), &effects, now).await {
+                Ok(MemberOutcome::Done(user)) => Ok(Some(user)),
+                Ok(MemberOutcome::NotFound) => Ok(None),
+                Ok(MemberOutcome::LastOwner) => Err(Error::Forbidden(Refusal::LastOwner)),
+                Err(e) => Err(e.into()),
             },
         };
-        let written = written.ok_or(Error::NotFound("user"))?;
+        // A taken address tells as much here as on creation.
+        let written = written.and_then(|w| w.ok_or(Error::NotFound("user")));
+        let written = self.email_taken_rationed(reach, written, None, now).await?;
         Ok(reach.present(written))
     }
 

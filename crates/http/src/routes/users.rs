@@ -143,7 +143,8 @@ pub(crate) async fn get_user(
 /// `users:write`; the account's own fields only for an organization that
 /// manages it (`403 not_managed` otherwise — the membership still changes),
 /// a role only by one who holds its permissions. A changed address becomes
-/// unverified and is mailed a link.
+/// unverified and is mailed a link; a tenant's `409 email_taken` answers are
+/// rationed, as on creation (`429` past the limit).
 #[utoipa::path(
     patch, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])), request_body = UserPatchInput,
     params(("id" = uuid::Uuid, Path, description = "User id")),
@@ -155,6 +156,7 @@ pub(crate) async fn get_user(
         NotFound,
         Conflict,
         BodyErrors,
+        TooManyRequests,
         ServerErrors,
     )
 )]
@@ -183,6 +185,7 @@ pub(crate) async fn patch_user(
         NotFound,
         Conflict,
         BodyErrors,
+        TooManyRequests,
         ServerErrors,
     )
 )]
