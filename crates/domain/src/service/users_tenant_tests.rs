@@ -6,9 +6,9 @@ use mockall::predicate::*;
 use super::*;
 use crate::{
     mail::MailTemplate,
-    org::{Location, Member, Role},
+    org::{Location, Member, MemberOutcome, Role},
     service::test_support::*,
-    user::MembershipView,
+    user::{MembershipView, UserPatchInput, UserReplaceInput},
     values::PasswordPolicy,
 };
 

@@ -3,7 +3,7 @@ use mockall::predicate::*;
 use super::*;
 use crate::{
     service::test_support::*,
-    user::{Page, Paging},
+    user::{Page, Paging, UserPatchInput, UserReplaceInput},
     validation::Patch,
 };
 
