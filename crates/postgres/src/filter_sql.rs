@@ -62,11 +62,24 @@ enum Piece {
 pub(crate) struct Cond {
     pieces: Vec<Piece>,
     /// Set when the SQL text depends on a client-written predicate, so that
-    /// the per-connection prepared-statement cache cannot be grown at will.
+    /// the per-connection prepared-statement cache cannot be grown at will;
+    /// and where a value's selectivity varies by orders of magnitude (see
+    /// [`Cond::planned_for_its_values`]).
     uncacheable: bool,
 }
 
 impl Cond {
+    /// The statement is planned for the values it runs with, every time,
+    /// rather than cached: a cached statement turns to PostgreSQL's generic
+    /// plan after five runs, which assumes an average organization (a few
+    /// thousand members) and reads all of a 1M-member one twice — 0.8–2 s
+    /// where the plan made for it takes 70 ms (docs/PERFORMANCE.md). The
+    /// cost is the planning, under a millisecond.
+    pub(crate) fn planned_for_its_values(mut self) -> Cond {
+        self.uncacheable = true;
+        self
+    }
+
     /// Appends SQL text.
     pub(crate) fn sql(&mut self, s: &'static str) -> &mut Self {
         self.pieces.push(Piece::Sql(s));
@@ -240,7 +253,7 @@ impl Compiler {
     pub(crate) fn filter(&self, scope: Scope, f: &UserFilter) -> Result<Vec<Cond>, DbError> {
         let mut parts = Vec::new();
         if let Scope::Org(org) = scope {
-            parts.push(member_of(Bind::Uuid(org), " = "));
+            parts.push(member_of(Bind::Uuid(org), " = ").planned_for_its_values());
         }
         if let Some(q) = &f.q {
             parts.push(any_ilike(&[Column::Email, Column::Name, Column::GivenName, Column::FamilyName], q));
@@ -269,13 +282,14 @@ impl Compiler {
             parts.push(self.has_role(c));
         }
         if !f.org_id.is_empty() {
-            parts.push(member_of(Bind::Uuids(f.org_id.clone()), " = ANY"));
+            parts.push(member_of(Bind::Uuids(f.org_id.clone()), " = ANY").planned_for_its_values());
         }
         if !f.location_id.is_empty() {
             let ids = f.location_id.clone();
-            parts.push(self.at_location(|c| {
+            let at = self.at_location(|c| {
                 c.sql("fm.location_id = ANY(").bind(Bind::Uuids(ids)).sql(")");
-            }));
+            });
+            parts.push(at.planned_for_its_values());
         }
         if let Some(p) = &f.predicate {
             let mut c = self.predicate(p)?;

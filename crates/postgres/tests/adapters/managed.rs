@@ -126,6 +126,39 @@ async fn an_organizations_directory_lists_its_members_with_their_membership_and_
     assert_eq!(emails(&ctx, Scope::Platform, with("managed eq false")).await, ["ada@example.com", "bob@example.com"]);
 }
 
+/// An organization's page picks its ids first and reads their rows after:
+/// the rows come back in the page's order, not the ids', and `has_more`
+/// still says whether another page follows.
+#[tokio::test]
+async fn an_organizations_pages_keep_their_order_across_the_deferred_read() {
+    let ctx = setup().await;
+    let venue = org(&ctx, "venue", None).await;
+    let member = role(&ctx, venue.id, "member").await;
+    // Created (ids and the table's physical order ascending) in an order
+    // that puts some page of either sort below backwards.
+    for address in ["bob@example.com", "ada@example.com", "dee@example.com", "cy@example.com", "eve@example.com"] {
+        created_by(&ctx, address, venue.id, member.id, None).await;
+    }
+    let page_of = |n: u32, descending: bool| UserListQuery {
+        per_page: 2,
+        sort: vec![SortKey { field: UserSortField::Email, descending }],
+        paging: Paging::Offset { page: n },
+        ..listing(Scope::Org(venue.id), UserFilter::default())
+    };
+    let mut seen = Vec::new();
+    for n in 1..=3 {
+        let page = ctx.users.list(&page_of(n, true)).await.unwrap();
+        assert_eq!(page.has_more, n < 3, "page {n}");
+        assert!(page.items.iter().all(|u| u.membership.is_some()));
+        seen.extend(page.items.into_iter().map(|u| u.email));
+    }
+    let expected = ["eve", "dee", "cy", "bob", "ada"].map(|n| format!("{n}@example.com"));
+    assert_eq!(seen, expected);
+    let first = ctx.users.list(&page_of(1, false)).await.unwrap();
+    let first: Vec<String> = first.items.into_iter().map(|u| u.email).collect();
+    assert_eq!(first, ["ada@example.com", "bob@example.com"]);
+}
+
 #[tokio::test]
 async fn the_account_and_the_membership_change_in_one_transaction() {
     let ctx = setup().await;
