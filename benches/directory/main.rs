@@ -1,10 +1,14 @@
 //! Directory benchmark for `just bench-directory [N]`: seeds a fresh embedded
-//! PostgreSQL with N realistic users (streamed through `COPY … FROM STDIN`
-//! into `psql`), starts the release `roster` on it, and times a fixed mix of
-//! `GET /api/v1/users` queries — every filter operator, sorts, projection,
-//! `q`, shortcuts, offset and keyset paging, counts — sequentially over one
-//! connection. Prints p50 / p99 / max per query next to the targets, then the
-//! auto_explain plan of the slowest statement the server ran.
+//! PostgreSQL with N realistic users spread over 10,000 organizations
+//! (streamed through `COPY … FROM STDIN` into `psql`), starts the release
+//! `roster` on it, and times a fixed mix of `GET /api/v1/users` queries —
+//! every filter operator, sorts, projection, `q`, shortcuts, offset and keyset
+//! paging, counts — sequentially over one connection, as the platform's
+//! superadmin; then an organization-scoped mix (first pages, cursors, counts,
+//! `GET /users/{id}`) through API keys of the largest organization and of a
+//! typical small one. Prints p50 / p99 / max per query next to the targets,
+//! then the auto_explain plan of the slowest statement the server ran (and
+//! of each query that missed its target).
 //!
 //! Not a test: it asserts nothing about the figures. See docs/PERFORMANCE.md.
 //! Run with `cargo build --release --bin roster && cargo bench --bench directory -- --users 1000000`;
@@ -16,6 +20,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cluster;
+mod org_mix;
+mod orgs;
 mod queries;
 mod report;
 mod seed;
@@ -35,6 +41,8 @@ use serde_json::{json, Value};
 
 use crate::{
     cluster::Psql,
+    org_mix::{api_key, org_specs, pick_orgs},
+    orgs::ORG_COUNT,
     queries::{file_len, measure, picks, specs, Client},
     report::slowest_plan,
     seed::seed,
@@ -47,7 +55,7 @@ const DATABASE: &str = "roster_bench";
 const ADMIN_EMAIL: &str = "bench@example.com";
 const ADMIN_PASSWORD: &str = "bench directory password";
 /// Bump when the generated data changes, so `--keep` reseeds.
-const SEED_VERSION: u32 = 1;
+const SEED_VERSION: u32 = 2;
 const PER_PAGE: &str = "20";
 /// auto_explain logs the plan of every statement at least this slow.
 const EXPLAIN_MIN_DURATION: &str = "20ms";
@@ -252,13 +260,21 @@ async fn run(args: Args) {
     // What we measure on.
     let facts = psql.run(
         DATABASE,
-        &["SELECT current_setting('server_version'), current_setting('shared_buffers'), current_setting('work_mem'), \
-                  current_setting('jit'), pg_size_pretty(pg_total_relation_size('users')), \
-                  pg_size_pretty(pg_total_relation_size('memberships')), (SELECT count(*) FROM memberships)"],
+        &[format!(
+            "SELECT current_setting('server_version'), current_setting('shared_buffers'), current_setting('work_mem'), \
+                    current_setting('jit'), pg_size_pretty(pg_total_relation_size('users')), \
+                    pg_size_pretty(pg_total_relation_size('memberships')), (SELECT count(*) FROM memberships), \
+                    (SELECT count(*) FROM memberships WHERE org_id = '{DEFAULT_ORG}'), \
+                    (SELECT count(*) FROM users WHERE managed_by <> '{DEFAULT_ORG}'), \
+                    (SELECT count(*) FROM locations), \
+                    (SELECT count(*) FROM memberships WHERE location_id IS NOT NULL)"
+        )
+        .as_str()],
     );
     let facts = &facts[0];
     let picks = picks(&psql);
     let specs = specs(&picks);
+    let orgs = pick_orgs(&psql, n);
 
     let mix_start = file_len(&server_log);
     let mut results = Vec::new();
@@ -267,7 +283,17 @@ async fn run(args: Args) {
         eprintln!("[{}/{total}] {}", i + 1, spec.display());
         results.push(measure(&client, spec, args.seconds, &server_log).await);
     }
-    let (slowest, explained) = slowest_plan(&server_log, mix_start);
+    // The same server in each organization, through an API key of it.
+    for org in &orgs {
+        let key = Client { token: api_key(&client, org.id).await, ..client.clone() };
+        let specs = org_specs(org);
+        let total = specs.len();
+        for (i, spec) in specs.into_iter().enumerate() {
+            eprintln!("[{}/{total}] {}", i + 1, spec.display());
+            results.push(measure(&key, spec, args.seconds, &server_log).await);
+        }
+    }
+    let (slowest, explained) = slowest_plan(&server_log, mix_start..u64::MAX);
     let log_kept = args.keep.is_some();
 
     // The report.
@@ -281,18 +307,34 @@ async fn run(args: Args) {
         facts[2],
         facts[3]
     );
+    let fact = |i: usize| thousands(facts[i].parse().unwrap_or(0));
     println!(
         "  tables: users {}, memberships {} ({} rows); auto_explain on (log_analyze, buffers) for statements ≥ {EXPLAIN_MIN_DURATION}",
         facts[4],
         facts[5],
-        thousands(facts[6].parse().unwrap_or(0))
+        fact(6)
     );
+    println!(
+        "  data: {} organizations besides the default one (which has {} members); {} accounts managed by an \
+         organization (members of it only); {} locations, {} memberships at one",
+        thousands(ORG_COUNT as u64),
+        fact(7),
+        fact(8),
+        fact(9),
+        fact(10)
+    );
+    for org in &orgs {
+        println!("  {}", org.describe());
+    }
     match &report {
         Some(r) => println!(
-            "  seeding: {:.1} s in all ({} rows/s overall) — users {:.1} s ({} rows/s), memberships {:.1} s \
-             ({} rows/s), indexes and foreign keys {:.1} s, ANALYZE {:.1} s",
+            "  seeding: {:.1} s in all ({} rows/s overall) — {} organizations with roles and {} locations {:.1} s, \
+             users {:.1} s ({} rows/s), memberships {:.1} s ({} rows/s), indexes and foreign keys {:.1} s, ANALYZE {:.1} s",
             r.total.as_secs_f64(),
             thousands(((r.users + r.memberships) as f64 / r.total.as_secs_f64()) as u64),
+            thousands(r.orgs),
+            thousands(r.locations),
+            r.orgs_time.as_secs_f64(),
             r.users_time.as_secs_f64(),
             thousands((r.users as f64 / r.users_time.as_secs_f64()) as u64),
             r.memberships_time.as_secs_f64(),
@@ -307,7 +349,11 @@ async fn run(args: Args) {
         args.seconds
     );
     println!(
-        "  targets: first page of any filter+sort p99 < 50 ms; cursor page p99 < 50 ms; q p99 < 150 ms; filtered count < 1 s"
+        "  targets: first page of any filter+sort p99 < 50 ms; cursor page p99 < 50 ms; q p99 < 150 ms; filtered count < 1 s; \
+         GET /users/{{id}} p99 < 5 ms"
+    );
+    println!(
+        "  platform queries as the superadmin (session); `org …:` queries through an API key of that organization (users:read)"
     );
     println!();
     report::table(&results);

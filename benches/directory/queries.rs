@@ -25,6 +25,8 @@ pub(crate) enum Target {
     Search,
     /// `GET /users/count` with a filter.
     Count,
+    /// `GET /users/{id}`.
+    Get,
     /// Reported, no target.
     Info,
 }
@@ -35,6 +37,7 @@ impl Target {
             Target::FirstPage | Target::Cursor => Some(Duration::from_millis(50)),
             Target::Search => Some(Duration::from_millis(150)),
             Target::Count => Some(Duration::from_secs(1)),
+            Target::Get => Some(Duration::from_millis(5)),
             Target::Info => None,
         }
     }
@@ -44,6 +47,7 @@ impl Target {
             Target::FirstPage | Target::Cursor => "p99<50ms",
             Target::Search => "p99<150ms",
             Target::Count => "p99<1s",
+            Target::Get => "p99<5ms",
             Target::Info => "-",
         }
     }
@@ -51,7 +55,7 @@ impl Target {
 
 pub(crate) struct Spec {
     pub(crate) label: String,
-    pub(crate) endpoint: &'static str,
+    pub(crate) endpoint: String,
     pub(crate) params: Vec<(&'static str, String)>,
     /// Follow `links.next` this many times from the page of `params`, then measure that page.
     pub(crate) hops: usize,
@@ -67,12 +71,23 @@ impl Spec {
             params.push(("total", "false".to_owned()));
         }
         params.push(("per_page", PER_PAGE.to_owned()));
-        Spec { label: label.into(), endpoint: "/api/v1/users", params, hops: 0, target }
+        Spec { label: label.into(), endpoint: "/api/v1/users".to_owned(), params, hops: 0, target }
     }
 
     pub(crate) fn count(label: impl Into<String>, params: &[(&'static str, &str)]) -> Spec {
         let params = params.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
-        Spec { label: label.into(), endpoint: "/api/v1/users/count", params, hops: 0, target: Target::Count }
+        Spec { label: label.into(), endpoint: "/api/v1/users/count".to_owned(), params, hops: 0, target: Target::Count }
+    }
+
+    /// `GET /users/{id}`.
+    pub(crate) fn get(label: impl Into<String>, id: uuid::Uuid) -> Spec {
+        Spec {
+            label: label.into(),
+            endpoint: format!("/api/v1/users/{id}"),
+            params: Vec::new(),
+            hops: 0,
+            target: Target::Get,
+        }
     }
 
     pub(crate) fn cursor(label: impl Into<String>, hops: usize, params: &[(&'static str, &str)]) -> Spec {
@@ -85,7 +100,7 @@ impl Spec {
     pub(crate) fn path(&self) -> String {
         let query: Vec<String> = self.params.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect();
         if query.is_empty() {
-            return self.endpoint.to_owned();
+            return self.endpoint.clone();
         }
         format!("{}?{}", self.endpoint, query.join("&"))
     }
@@ -244,6 +259,9 @@ pub(crate) fn problem(status: reqwest::StatusCode, body: &[u8]) -> String {
     format!("{} {text}", status.as_u16())
 }
 
+/// The HTTP client and the bearer token it sends: the superadmin's access
+/// token, or an organization's API key.
+#[derive(Clone)]
 pub(crate) struct Client {
     pub(crate) http: reqwest::Client,
     pub(crate) base: String,
@@ -302,7 +320,8 @@ pub(crate) async fn measure(client: &Client, spec: Spec, seconds: f64, server_lo
         for _ in 0..3 {
             match client.json(&path).await {
                 Ok(v) => {
-                    m.rows = v["data"].as_array().map(|a| a.len() as u64);
+                    // A page's items, or the one user of `GET /users/{id}`.
+                    m.rows = v["data"].as_array().map(|a| a.len() as u64).or(v["id"].is_string().then_some(1));
                     m.total = v["meta"]["total"].as_u64().or(v["count"].as_u64());
                 }
                 Err(e) => {

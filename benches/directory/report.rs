@@ -1,8 +1,10 @@
-//! The results table and the auto_explain plan of the slowest statement.
+//! The results table and the auto_explain plans of the slowest statement
+//! and of the queries that missed their targets.
 
 use std::{
     fs,
     io::{BufRead, BufReader, Seek, SeekFrom},
+    ops::Range,
     path::Path,
 };
 
@@ -18,22 +20,22 @@ pub(crate) struct Plan {
     pub(crate) text: String,
 }
 
-/// The auto_explain entry with the longest `duration:` in `path` from
-/// `from`, and how many entries there were.
-pub(crate) fn slowest_plan(path: &Path, from: u64) -> (Option<Plan>, usize) {
+/// The auto_explain entry with the longest `duration:` among those that
+/// start in the byte range `within` of `path`, and how many entries there were.
+pub(crate) fn slowest_plan(path: &Path, within: Range<u64>) -> (Option<Plan>, usize) {
     let Ok(mut file) = fs::File::open(path) else { return (None, 0) };
-    if file.seek(SeekFrom::Start(from)).is_err() {
+    if file.seek(SeekFrom::Start(within.start)).is_err() {
         return (None, 0);
     }
     let mut reader = BufReader::new(file);
-    let mut offset = from;
+    let mut offset = within.start;
     let mut best: Option<Plan> = None;
     let mut current: Option<Plan> = None;
     let mut count = 0;
     let mut raw = Vec::new();
     loop {
         raw.clear();
-        let read = reader.read_until(b'\n', &mut raw).unwrap_or(0);
+        let read = if offset < within.end { reader.read_until(b'\n', &mut raw).unwrap_or(0) } else { 0 };
         let line = String::from_utf8_lossy(&raw);
         let continues = read > 0 && line.starts_with('\t');
         if let (Some(plan), true) = (current.as_mut(), continues) {
@@ -62,17 +64,20 @@ pub(crate) fn slowest_plan(path: &Path, from: u64) -> (Option<Plan>, usize) {
     (best, count)
 }
 
+/// The width of the query column (the organization-scoped labels are long).
+const LABEL: usize = 56;
+
 /// The results table, the targets met and the queries in full.
 pub(crate) fn table(results: &[Measured]) {
     println!(
-        "{:<46} {:>5} {:>9} {:>9} {:>9} {:>6} {:>11}  {:<10} result",
+        "{:<LABEL$} {:>5} {:>9} {:>9} {:>9} {:>6} {:>11}  {:<10} result",
         "query", "runs", "p50 ms", "p99 ms", "max ms", "rows", "total", "target"
     );
     for m in results {
-        let label: String = m.spec.label.chars().take(46).collect();
+        let label: String = m.spec.label.chars().take(LABEL).collect();
         if m.samples.is_empty() {
             println!(
-                "{label:<46} {:>5} {:>9} {:>9} {:>9} {:>6} {:>11}  {:<10} FAILED {}",
+                "{label:<LABEL$} {:>5} {:>9} {:>9} {:>9} {:>6} {:>11}  {:<10} FAILED {}",
                 0,
                 "-",
                 "-",
@@ -86,7 +91,7 @@ pub(crate) fn table(results: &[Measured]) {
         }
         let opt = |v: Option<u64>| v.map_or_else(|| "-".to_owned(), thousands);
         println!(
-            "{label:<46} {:>5} {:>9.2} {:>9.2} {:>9.2} {:>6} {:>11}  {:<10} {}{}",
+            "{label:<LABEL$} {:>5} {:>9.2} {:>9.2} {:>9.2} {:>6} {:>11}  {:<10} {}{}",
             m.samples.len(),
             ms(percentile(&m.samples, 0.5)),
             ms(percentile(&m.samples, 0.99)),
@@ -106,7 +111,7 @@ pub(crate) fn table(results: &[Measured]) {
     println!();
     println!("queries:");
     for m in results {
-        println!("  {:<46} {}", m.spec.label, m.spec.display());
+        println!("  {:<LABEL$} {}", m.spec.label, m.spec.display());
     }
 }
 
@@ -129,16 +134,31 @@ pub(crate) fn slowest(
                 plan.duration_ms,
                 if log_kept { format!(", all in {}", server_log.display()) } else { String::new() }
             );
-            let lines: Vec<&str> = plan.text.lines().collect();
-            for line in lines.iter().take(200) {
-                println!("  {line}");
-            }
-            if lines.len() > 200 {
-                println!("  … {} more lines in {}", lines.len() - 200, server_log.display());
-            }
+            print_plan(&plan, 200, server_log);
         }
         None => {
             println!("slowest statement: none took {EXPLAIN_MIN_DURATION} or more (nothing for auto_explain to log)")
         }
+    }
+    for m in results.iter().filter(|m| m.verdict() == "MISSED") {
+        println!();
+        match slowest_plan(server_log, m.log.0..m.log.1) {
+            (Some(plan), _) => {
+                println!("missed “{}”: its slowest statement, {:.1} ms:", m.spec.label, plan.duration_ms);
+                print_plan(&plan, 80, server_log);
+            }
+            (None, _) => println!("missed “{}”: no statement of it took {EXPLAIN_MIN_DURATION} or more", m.spec.label),
+        }
+    }
+}
+
+/// The first `max` lines of an auto_explain entry, indented.
+fn print_plan(plan: &Plan, max: usize, server_log: &Path) {
+    let lines: Vec<&str> = plan.text.lines().collect();
+    for line in lines.iter().take(max) {
+        println!("  {line}");
+    }
+    if lines.len() > max {
+        println!("  … {} more lines in {}", lines.len() - max, server_log.display());
     }
 }

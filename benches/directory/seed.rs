@@ -11,9 +11,10 @@ use uuid::Uuid;
 
 use crate::{
     cluster::Psql,
+    orgs::{location_id, pick_location, Orgs, BIG_SHARE, DEACTIVATED_SHARE, ORG_COUNT, SECOND_ORG_SHARE, TAIL_SHARE},
     surnames::FAMILY,
-    util::{ascii_fold, csv, rfc3339, sql_str, thousands, ts},
-    words::{org_id, org_role_id, DEPARTMENTS, DOMAINS, GIVEN, LOCALES, ORGS, ORG_ROLES, POSITIONS, TEAMS, TIME_ZONES},
+    util::{ascii_fold, csv, thousands, ts},
+    words::{org_id, org_role_id, DEPARTMENTS, DOMAINS, GIVEN, LOCALES, POSITIONS, TEAMS, TIME_ZONES},
     DATABASE, DAY_MS, DEFAULT_ADMIN_ROLE, DEFAULT_MEMBER_ROLE, DEFAULT_ORG, GROWTH,
 };
 
@@ -83,6 +84,22 @@ impl Weighted {
         let x = rng.unit() * self.0[self.0.len() - 1];
         self.0.partition_point(|&c| c <= x).min(self.0.len() - 1)
     }
+
+    /// The probability of picking index `k`.
+    pub(crate) fn share(&self, k: usize) -> f64 {
+        let below = if k == 0 { 0.0 } else { self.0[k - 1] };
+        (self.0[k] - below) / self.0[self.0.len() - 1]
+    }
+}
+
+/// Which organizations (numbered from 1, see [`crate::orgs`]) user `i` belongs
+/// to besides the default one, and whether the first manages the account.
+pub(crate) struct Affiliation {
+    pub(crate) org: Option<usize>,
+    /// The account is managed by `org`, and a member of it only.
+    pub(crate) managed: bool,
+    /// A second organization, for a few of those not managed.
+    pub(crate) second: Option<usize>,
 }
 
 /// Generates the rows of user `i` of `n` (and their memberships) from `i` alone.
@@ -94,7 +111,7 @@ pub(crate) struct Generator {
     pub(crate) family: Weighted,
     pub(crate) domain: Weighted,
     pub(crate) locale: Weighted,
-    pub(crate) org: Weighted,
+    pub(crate) orgs: Orgs,
     pub(crate) given_ascii: Vec<String>,
     pub(crate) family_ascii: Vec<String>,
 }
@@ -109,7 +126,7 @@ impl Generator {
             family: Weighted::zipf(FAMILY.len(), 0.6),
             domain: Weighted::new(DOMAINS.iter().map(|d| d.1)),
             locale: Weighted::new(LOCALES.iter().map(|l| l.1)),
-            org: Weighted::zipf(ORGS.len(), 1.0),
+            orgs: Orgs::new(),
             given_ascii: GIVEN.iter().map(|g| ascii_fold(g)).collect(),
             family_ascii: FAMILY.iter().map(|f| ascii_fold(f)).collect(),
         }
@@ -129,8 +146,27 @@ impl Generator {
         (created, id, rng)
     }
 
+    /// User `i`'s organizations: ≈ 10 % are in organization 1, ≈ 20 % in one
+    /// of the others; each organization manages its own share of its
+    /// members ([`crate::orgs::Profile::managed`]); 3 % of the members it
+    /// does not manage are in a second one.
+    pub(crate) fn affiliation(&self, i: u64) -> Affiliation {
+        let mut r = Rng::for_row(3, i);
+        let org = match r.unit() {
+            x if x < BIG_SHARE => Some(1),
+            x if x < BIG_SHARE + TAIL_SHARE => Some(self.orgs.pick_tail(&mut r)),
+            _ => None,
+        };
+        let managed = org.is_some_and(|k| r.chance(self.orgs.profile(k).managed));
+        let second = (org.is_some() && !managed && r.chance(SECOND_ORG_SHARE))
+            .then(|| self.orgs.pick_tail(&mut r))
+            .filter(|k| Some(*k) != org);
+        Affiliation { org, managed, second }
+    }
+
     /// One CSV line of `users`, in [`USER_COLUMNS`] order.
     pub(crate) fn user(&self, i: u64, line: &mut String) {
+        let affiliation = self.affiliation(i);
         let (created, id, mut r) = self.key(i);
         let g = self.given.pick(&mut r);
         let f = self.family.pick(&mut r);
@@ -218,41 +254,70 @@ impl Generator {
         if let Some(t) = last_login {
             ts(line, t);
         }
-        line.push('\n');
+        match affiliation.org {
+            Some(k) if affiliation.managed => {
+                let _ = writeln!(line, ",{}", org_id(k));
+            }
+            _ => {
+                let _ = writeln!(line, ",{DEFAULT_ORG}");
+            }
+        }
     }
 
-    /// The CSV lines of user `i`'s memberships: the default organization
-    /// (2 % admins), and for ~30 % one other organization.
+    /// The CSV lines of user `i`'s memberships, in [`MEMBERSHIP_COLUMNS`]
+    /// order: the default organization (2 % admins) unless another one
+    /// manages the account, and the organizations of [`Generator::affiliation`].
     pub(crate) fn memberships(&self, i: u64, line: &mut String) -> u64 {
         let (created, id, _) = self.key(i);
+        let affiliation = self.affiliation(i);
         let mut r = Rng::for_row(2, i);
         let role = if r.chance(0.02) { DEFAULT_ADMIN_ROLE } else { DEFAULT_MEMBER_ROLE };
         line.clear();
-        let _ = write!(line, "{DEFAULT_ORG},{id},{role},");
-        ts(line, created);
-        line.push('\n');
-        if !r.chance(0.3) {
-            return 1;
+        let mut rows = 0;
+        if !affiliation.managed {
+            let _ = write!(line, "{DEFAULT_ORG},{id},{role},");
+            ts(line, created);
+            line.push_str(",,\n");
+            rows += 1;
         }
-        let k = self.org.pick(&mut r) + 1;
+        for k in affiliation.org.into_iter().chain(affiliation.second) {
+            self.membership(k, id, created, &mut r, line);
+            rows += 1;
+        }
+        rows
+    }
+
+    /// One membership in organization `k`: owner, admin, staff or member; at
+    /// one of its locations for most members if it has any; a few deactivated.
+    fn membership(&self, k: usize, id: Uuid, created: i64, r: &mut Rng, line: &mut String) {
+        let profile = self.orgs.profile(k);
         let kind = match r.unit() {
             x if x < 0.002 => 1,
             x if x < 0.032 => 2,
             x if x < 0.152 => 4,
             _ => 3,
         };
-        let joined = (created + r.below(30 * DAY_MS as u64) as i64).min(self.now_ms);
+        let org_created = self.start_ms + profile.created_after_ms;
+        let joined = (created.max(org_created) + r.below(30 * DAY_MS as u64) as i64).min(self.now_ms);
         let _ = write!(line, "{},{id},{},", org_id(k), org_role_id(k, kind));
         ts(line, joined);
+        line.push(',');
+        if profile.locations > 0 && r.chance(profile.at_location) {
+            let _ = write!(line, "{}", location_id(k, pick_location(r, profile.locations)));
+        }
+        line.push(',');
+        if r.chance(DEACTIVATED_SHARE) {
+            ts(line, joined + ((self.now_ms - joined) as f64 * r.unit()) as i64);
+        }
         line.push('\n');
-        2
     }
 }
 
 pub(crate) const USER_COLUMNS: &str =
     "id, email, email_verified, name, given_name, family_name, phone, locale, timezone, \
                             status, birthdate, employee_id, position, department, attributes, created_at, \
-                            updated_at, last_login_at";
+                            updated_at, last_login_at, managed_by";
+pub(crate) const MEMBERSHIP_COLUMNS: &str = "org_id, user_id, role_id, created_at, location_id, deactivated_at";
 
 // ───────────────────────────── seeding ─────────────────────────────
 
@@ -280,8 +345,11 @@ pub(crate) fn stream_rows(
 }
 
 pub(crate) struct SeedReport {
+    pub(crate) orgs: u64,
+    pub(crate) locations: u64,
     pub(crate) users: u64,
     pub(crate) memberships: u64,
+    pub(crate) orgs_time: Duration,
     pub(crate) users_time: Duration,
     pub(crate) memberships_time: Duration,
     pub(crate) index_time: Duration,
@@ -289,48 +357,82 @@ pub(crate) struct SeedReport {
     pub(crate) total: Duration,
 }
 
-/// Seeds organizations, `n` users and their memberships, rebuilds the
-/// indexes and foreign keys dropped for the load, and analyzes.
-pub(crate) fn seed(psql: &Psql, n: u64) -> SeedReport {
-    let started = Instant::now();
-    let generator = Generator::new(n, Utc::now().timestamp() * 1000);
+/// An index or a foreign key of `users` or `memberships` that is dropped
+/// for the load and made again after it.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Rebuild {
+    pub(crate) name: String,
+    pub(crate) drop: String,
+    /// `CREATE INDEX …` or `ALTER TABLE … ADD CONSTRAINT …`, then the
+    /// statistics targets set on the index's columns (`ALTER INDEX … SET STATISTICS`).
+    pub(crate) create: Vec<String>,
+}
 
-    // Organizations and their roles, in plain SQL.
-    let mut orgs = String::from("INSERT INTO organizations (id, slug, name, created_at) VALUES ");
-    let mut roles = String::from("INSERT INTO roles (id, org_id, name, description, permissions, builtin) VALUES ");
-    for (k, (slug, name)) in ORGS.iter().enumerate().map(|(k, o)| (k + 1, o)) {
-        let created = rfc3339(generator.start_ms + k as i64 * 7 * DAY_MS);
-        let sep = if k > 1 { ", " } else { "" };
-        let _ = write!(orgs, "{sep}('{}', {}, {}, '{created}')", org_id(k), sql_str(slug), sql_str(name));
-        for (kind, role, description, permissions, builtin) in ORG_ROLES {
-            let sep = if k > 1 || *kind > 1 { ", " } else { "" };
-            let _ = write!(
-                roles,
-                "{sep}('{}', '{}', '{role}', {}, {permissions}, {builtin})",
-                org_role_id(k, *kind),
-                org_id(k),
-                sql_str(description)
-            );
-        }
-    }
-    psql.run(DATABASE, &[orgs.as_str(), roles.as_str()]);
-
-    // Secondary indexes and the memberships' foreign keys are rebuilt once
-    // after the load rather than maintained row by row during it.
-    let rebuild = psql.run(
+/// Every secondary index (not backing a constraint) and every foreign key
+/// of `users` and `memberships`, as they are now.
+pub(crate) fn rebuilds(psql: &Psql) -> Vec<Rebuild> {
+    let rows = psql.run(
         DATABASE,
-        &["SELECT format('DROP INDEX %s', i.indexrelid::regclass), pg_get_indexdef(i.indexrelid), \
-                  i.indexrelid::regclass::text \
+        &["SELECT i.indexrelid::regclass::text, format('DROP INDEX %s', i.indexrelid::regclass), \
+                  pg_get_indexdef(i.indexrelid), \
+                  coalesce((SELECT string_agg(format('ALTER INDEX %s ALTER COLUMN %s SET STATISTICS %s', \
+                                                     i.indexrelid::regclass, a.attnum, a.attstattarget), ';' \
+                                              ORDER BY a.attnum) \
+                            FROM pg_attribute a WHERE a.attrelid = i.indexrelid AND a.attstattarget > 0), '') \
            FROM pg_index i \
            WHERE i.indrelid IN ('users'::regclass, 'memberships'::regclass) \
              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) \
            UNION ALL \
-           SELECT format('ALTER TABLE %s DROP CONSTRAINT %I', conrelid::regclass, conname), \
-                  format('ALTER TABLE %s ADD CONSTRAINT %I %s', conrelid::regclass, conname, pg_get_constraintdef(oid)), \
-                  conname::text \
-           FROM pg_constraint WHERE contype = 'f' AND conrelid = 'memberships'::regclass"],
+           SELECT conname::text, format('ALTER TABLE %s DROP CONSTRAINT %I', conrelid::regclass, conname), \
+                  format('ALTER TABLE %s ADD CONSTRAINT %I %s', conrelid::regclass, conname, pg_get_constraintdef(oid)), '' \
+           FROM pg_constraint \
+           WHERE contype = 'f' AND conrelid IN ('users'::regclass, 'memberships'::regclass)"],
     );
-    let drops: Vec<&str> = rebuild.iter().map(|r| r[0].as_str()).collect();
+    let mut rebuilds: Vec<Rebuild> = rows
+        .into_iter()
+        .map(|r| {
+            let mut create = vec![r[2].clone()];
+            create.extend(r[3].split(';').filter(|s| !s.is_empty()).map(str::to_owned));
+            Rebuild { name: r[0].clone(), drop: r[1].clone(), create }
+        })
+        .collect();
+    rebuilds.sort();
+    rebuilds
+}
+
+/// `COPY table (columns) FROM STDIN` of ready CSV `rows`; how many lines.
+fn copy_csv(psql: &Psql, table: &str, rows: &str) -> u64 {
+    psql.copy(&[], &format!("COPY {table} FROM STDIN (FORMAT csv)"), |out| {
+        out.write_all(rows.as_bytes())?;
+        Ok(rows.lines().count() as u64)
+    })
+}
+
+/// Seeds organizations, `n` users and their memberships, rebuilds the
+/// indexes and foreign keys dropped for the load (and checks that they are
+/// all back as they were), and analyzes.
+pub(crate) fn seed(psql: &Psql, n: u64) -> SeedReport {
+    let started = Instant::now();
+    let generator = Generator::new(n, Utc::now().timestamp() * 1000);
+    let start = generator.start_ms;
+
+    // Organizations, their roles and their locations: a few tens of
+    // thousands of rows, through COPY too.
+    eprintln!("seeding {} organizations…", thousands(ORG_COUNT as u64));
+    let t = Instant::now();
+    let orgs = copy_csv(psql, "organizations (id, slug, name, created_at)", &generator.orgs.organization_rows(start));
+    copy_csv(psql, "roles (id, org_id, name, title, description, permissions, builtin)", &Orgs::role_rows());
+    let locations = copy_csv(
+        psql,
+        "locations (id, org_id, name, timezone, created_at, updated_at)",
+        &generator.orgs.location_rows(start),
+    );
+    let orgs_time = t.elapsed();
+
+    // Secondary indexes and the foreign keys of users and memberships are
+    // made once after the load rather than maintained row by row during it.
+    let rebuild = rebuilds(psql);
+    let drops: Vec<&str> = rebuild.iter().map(|r| r.drop.as_str()).collect();
     if !drops.is_empty() {
         psql.run(DATABASE, &drops);
     }
@@ -355,22 +457,43 @@ pub(crate) fn seed(psql: &Psql, n: u64) -> SeedReport {
     let t = Instant::now();
     let memberships = psql.copy(
         &["TRUNCATE memberships"],
-        "COPY memberships (org_id, user_id, role_id, created_at) FROM STDIN (FORMAT csv, FREEZE)",
+        &format!("COPY memberships ({MEMBERSHIP_COLUMNS}) FROM STDIN (FORMAT csv, FREEZE)"),
         |out| stream_rows("memberships", n, out, |i, line| generator.memberships(i, line)),
     );
     let memberships_time = t.elapsed();
     eprintln!("  memberships: {} rows in {:.1} s", thousands(memberships), memberships_time.as_secs_f64());
 
+    // Indexes first, so that the foreign keys are checked through them.
     let t = Instant::now();
-    for row in &rebuild {
+    let (indexes, keys): (Vec<&Rebuild>, Vec<&Rebuild>) =
+        rebuild.iter().partition(|r| r.create[0].starts_with("CREATE"));
+    for r in indexes.into_iter().chain(keys) {
         let t = Instant::now();
-        psql.run(DATABASE, &["SET maintenance_work_mem = '512MB'", row[1].as_str()]);
-        eprintln!("  rebuilt {} in {:.1} s", row[2], t.elapsed().as_secs_f64());
+        let mut statements = vec!["SET maintenance_work_mem = '512MB'"];
+        statements.extend(r.create.iter().map(String::as_str));
+        psql.run(DATABASE, &statements);
+        eprintln!("  rebuilt {} in {:.1} s", r.name, t.elapsed().as_secs_f64());
     }
+    let after = rebuilds(psql);
+    assert!(
+        after == rebuild,
+        "indexes or foreign keys differ after the load:\nbefore: {rebuild:#?}\nafter: {after:#?}"
+    );
     let index_time = t.elapsed();
 
     let t = Instant::now();
     psql.run(DATABASE, &["ANALYZE"]);
     let analyze_time = t.elapsed();
-    SeedReport { users, memberships, users_time, memberships_time, index_time, analyze_time, total: started.elapsed() }
+    SeedReport {
+        orgs,
+        locations,
+        users,
+        memberships,
+        orgs_time,
+        users_time,
+        memberships_time,
+        index_time,
+        analyze_time,
+        total: started.elapsed(),
+    }
 }

@@ -33,10 +33,6 @@ pub(crate) fn chmod(path: &Path, mode: u32) {
         .unwrap_or_else(|e| panic!("chmod {}: {e}", path.display()));
 }
 
-pub(crate) fn sql_str(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
 /// Percent-encodes a query component (all but RFC 3986 unreserved characters).
 pub(crate) fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -293,7 +293,7 @@ pub(crate) const POSITIONS: &[&str] = &[
 pub(crate) const TEAMS: &[&str] =
     &["core", "platform", "growth", "billing", "identity", "mobile", "web", "data", "infra", "security"];
 
-/// The benchmark's organizations (slug, name), largest first.
+/// The names (slug, name) of the benchmark's first organizations, largest first.
 pub(crate) const ORGS: &[(&str, &str)] = &[
     ("acme", "Acme Corporation"),
     ("globex", "Globex"),
@@ -316,24 +316,103 @@ pub(crate) const ORGS: &[(&str, &str)] = &[
     ("ateliers-reunis", "Les Ateliers Réunis"),
     ("bodega-del-sol", "Bodega del Sol"),
 ];
-/// Role kinds of the benchmark's organizations: 1 owner, 2 admin, 3 member, 4 staff.
-pub(crate) const ORG_ROLES: &[(u64, &str, &str, &str, bool)] = &[
+/// Suffixes of the generated organizations' names (`Hansen Logistics`).
+pub(crate) const ORG_SUFFIXES: &[&str] = &[
+    "Logistics",
+    "Consulting",
+    "Dental",
+    "Fitness",
+    "Bakery",
+    "Architects",
+    "Legal",
+    "Studio",
+    "Clinic",
+    "Foods",
+    "Software",
+    "Retail",
+    "Hotels",
+    "Academy",
+    "Motors",
+    "Energy",
+    "Media",
+    "Partners",
+    "Kindergarten",
+    "Sports Club",
+];
+
+/// Cities for the organizations' locations, with their time zones.
+pub(crate) const CITIES: &[(&str, &str)] = &[
+    ("Copenhagen", "Europe/Copenhagen"),
+    ("Aarhus", "Europe/Copenhagen"),
+    ("Odense", "Europe/Copenhagen"),
+    ("Aalborg", "Europe/Copenhagen"),
+    ("Berlin", "Europe/Berlin"),
+    ("Hamburg", "Europe/Berlin"),
+    ("München", "Europe/Berlin"),
+    ("Köln", "Europe/Berlin"),
+    ("Paris", "Europe/Paris"),
+    ("Lyon", "Europe/Paris"),
+    ("Marseille", "Europe/Paris"),
+    ("Madrid", "Europe/Madrid"),
+    ("Barcelona", "Europe/Madrid"),
+    ("Sevilla", "Europe/Madrid"),
+    ("London", "Europe/London"),
+    ("Manchester", "Europe/London"),
+    ("Edinburgh", "Europe/London"),
+    ("New York", "America/New_York"),
+    ("Boston", "America/New_York"),
+    ("Chicago", "America/Chicago"),
+    ("Denver", "America/Denver"),
+    ("Los Angeles", "America/Los_Angeles"),
+    ("São Paulo", "America/Sao_Paulo"),
+    ("Tokyo", "Asia/Tokyo"),
+    ("Sydney", "Australia/Sydney"),
+];
+
+/// A role of the benchmark's organizations: kind (1 owner, 2 admin, 3
+/// member, 4 staff), name, title, description, permissions, built-in.
+pub(crate) type OrgRole = (u64, &'static str, &'static str, &'static str, &'static [&'static str], bool);
+
+/// Roles of every benchmark organization. The built-in ones have the
+/// permissions of migration 000006.
+pub(crate) const ORG_ROLES: &[OrgRole] = &[
     (
         1,
         "owner",
+        "Owner",
         "Full control of the organization",
-        "ARRAY['users:read','users:write','users:delete','users:manage_status','sessions:revoke','org:manage','roles:manage']",
+        &[
+            "users:read",
+            "users:write",
+            "users:delete",
+            "users:manage_status",
+            "sessions:revoke",
+            "members:manage",
+            "roles:manage",
+            "locations:manage",
+            "api_keys:manage",
+            "org:manage",
+        ],
         true,
     ),
     (
         2,
         "admin",
+        "Admin",
         "Manages the users of the organization",
-        "ARRAY['users:read','users:write','users:delete','users:manage_status','sessions:revoke']",
+        &[
+            "users:read",
+            "users:write",
+            "users:delete",
+            "users:manage_status",
+            "sessions:revoke",
+            "members:manage",
+            "locations:manage",
+        ],
         true,
     ),
-    (3, "member", "Reads and edits only itself", "ARRAY[]::text[]", true),
-    (4, "staff", "Reads the directory", "ARRAY['users:read']", false),
+    (3, "member", "Member", "Reads and edits only itself", &[], true),
+    (4, "staff", "Front Desk Staff", "Reads the directory", &["users:read"], false),
 ];
 
 pub(crate) fn org_id(k: usize) -> Uuid {
