@@ -177,6 +177,37 @@ pub struct HttpSettings {
     /// Load balancers whose `X-Forwarded-For` is believed, as addresses or CIDR ranges
     /// (`["10.0.0.0/8"]`). Without them, the client is the peer address.
     pub trusted_proxies: Vec<String>,
+    pub cors: CorsSettings,
+}
+
+/// Browsers on other origins (`http.cors`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CorsSettings {
+    /// Origins (`https://app.example.com`) whose scripts may call the API, or
+    /// `["*"]` for any. Empty (the default): no CORS.
+    pub allowed_origins: Vec<String>,
+    /// How long browsers may cache a preflight answer.
+    pub max_age_secs: u64,
+}
+
+impl Default for CorsSettings {
+    fn default() -> Self {
+        CorsSettings {
+            allowed_origins: Vec::new(),
+            max_age_secs: roster_http::browser::CorsConfig::DEFAULT_MAX_AGE_SECS,
+        }
+    }
+}
+
+impl CorsSettings {
+    /// What the HTTP layer takes.
+    pub fn to_http(&self) -> roster_http::browser::CorsConfig {
+        roster_http::browser::CorsConfig {
+            allowed_origins: self.allowed_origins.clone(),
+            max_age_secs: self.max_age_secs,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -304,6 +335,7 @@ impl Default for HttpSettings {
             shutdown_timeout_secs: 30,
             mail_request_floor_ms: 250,
             trusted_proxies: Vec::new(),
+            cors: CorsSettings::default(),
         }
     }
 }
@@ -379,6 +411,9 @@ impl Config {
             problems.push("key_encryption_secret (ROSTER_KEY_ENCRYPTION_SECRET) is required with database_url: every process sharing the database needs the same one".into());
         }
         self.validate_mail(&mut problems);
+        if let Err(bad) = self.http.cors.to_http().validate() {
+            problems.push(format!("http.cors.allowed_origins: {bad}"));
+        }
         if let Err(bad) = self.http.trusted_proxy_nets() {
             problems.push(format!("http.trusted_proxies: {bad:?} is not an IP address or CIDR range"));
         }

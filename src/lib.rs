@@ -235,6 +235,7 @@ impl Roster {
             shutdown_timeout_secs: config.http.shutdown_timeout_secs,
             mail_request_floor: Duration::from_millis(config.http.mail_request_floor_ms),
             trusted_proxies: config.http.trusted_proxy_nets().map_err(|p| anyhow::anyhow!("bad trusted proxy {p}"))?,
+            cors: config.http.cors.to_http(),
         };
         let state = AppState { services, jwks, readiness: Arc::new(PgReadiness(pool.clone())), config: http };
         let w = &config.mail.worker;

@@ -24,6 +24,8 @@ use uuid::Uuid;
 
 use crate::{error::ApiError, AppState};
 
+mod strict;
+
 /// Body limit when no `AppState` is registered (never the case in the app).
 const FALLBACK_LIMIT: usize = 64 * 1024;
 
@@ -66,7 +68,8 @@ where
     deserialize(&body)
 }
 
-/// Like [`read_json`], but an empty body is `None` whatever its headers.
+/// Like [`read_json`], but an empty body, or JSON `null`, is `None`
+/// whatever its headers.
 pub async fn read_optional_json<T, S>(req: &HttpRequest, payload: S) -> Result<Option<T>, ApiError>
 where
     T: DeserializeOwned,
@@ -77,6 +80,9 @@ where
         return Ok(None);
     }
     check_media_type(req)?;
+    if serde_json::from_slice::<serde_json::Value>(&body).is_ok_and(|v| v.is_null()) {
+        return Ok(None);
+    }
     deserialize(&body).map(Some)
 }
 
@@ -183,12 +189,54 @@ fn field_error(path: &str, msg: &str, unknown_message: &str) -> (String, String)
 /// but an object, and data of the wrong shape, is `422` naming the field.
 pub fn deserialize<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    let mut errors = ValidationErrors::new();
     if !value.is_object() {
-        let mut errors = ValidationErrors::new();
         errors.add(BODY_KEY, "must be a JSON object");
         return Err(errors.into());
     }
+    nul_members(&value, &mut String::new(), &mut errors);
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
     from_value(value).map_err(ApiError::from)
+}
+
+/// What a string holding U+0000 is told: PostgreSQL cannot store it in text.
+const NUL_MESSAGE: &str = "must not contain the NUL character (U+0000)";
+
+/// Records every string (member name or value) holding U+0000 under its
+/// path, written as `serde_path_to_error` writes paths (`a.b[0].c`).
+fn nul_members(value: &serde_json::Value, path: &mut String, errors: &mut ValidationErrors) {
+    match value {
+        serde_json::Value::String(s) if s.contains('\0') => {
+            errors.add(if path.is_empty() { BODY_KEY } else { path.as_str() }, NUL_MESSAGE);
+        }
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                nul_members(item, path, errors);
+                path.truncate(len);
+            }
+        }
+        serde_json::Value::Object(members) => {
+            for (key, member) in members {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                if key.contains('\0') {
+                    path.push_str(&key.escape_default().to_string());
+                    errors.add(path.as_str(), NUL_MESSAGE);
+                } else {
+                    path.push_str(key);
+                    nul_members(member, path, errors);
+                }
+                path.truncate(len);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Deserializes a parsed JSON value, naming the bad field in the error.
@@ -197,7 +245,7 @@ pub fn deserialize<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
 /// member (it buffers the members first); such errors are reported under
 /// `body`, so callers with flattened types split the object themselves.
 pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ValidationErrors> {
-    serde_path_to_error::deserialize::<_, T>(value).map_err(|err| {
+    serde_path_to_error::deserialize::<_, T>(strict::Strict(value)).map_err(|err| {
         let path = err.path().to_string();
         let msg = err.into_inner().to_string();
         let (key, message) = field_error(&path, without_position(&msg), "is not a known field");
@@ -207,13 +255,28 @@ pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Va
     })
 }
 
-/// The decoded `key=value` pairs of a query string, in order.
+/// The decoded `key=value` pairs of a query string, in order. A name or
+/// value holding U+0000 (`%00`) is `400 invalid_query` naming it: no query
+/// parameter can carry one to PostgreSQL.
 pub fn query_pairs(query: &str) -> Result<Vec<(String, String)>, ApiError> {
-    web::Query::<Vec<(String, String)>>::from_query(query).map(web::Query::into_inner).map_err(|e| {
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(query).map(web::Query::into_inner).map_err(|e| {
         let mut errors = ValidationErrors::new();
         errors.add("query", e.to_string());
         ApiError::Domain(DomainError::InvalidQuery(errors))
-    })
+    })?;
+    let mut errors = ValidationErrors::new();
+    for (key, value) in &pairs {
+        if key.contains('\0') {
+            errors.add(key.escape_default().to_string(), NUL_MESSAGE);
+        } else if value.contains('\0') && errors.get(key).is_none() {
+            errors.add(key.clone(), NUL_MESSAGE);
+        }
+    }
+    if errors.is_empty() {
+        Ok(pairs)
+    } else {
+        Err(ApiError::Domain(DomainError::InvalidQuery(errors)))
+    }
 }
 
 /// Deserializes query pairs into `T`, whose fields must all be strings
@@ -240,10 +303,10 @@ pub fn parse_query<T: DeserializeOwned>(pairs: &[(String, String)]) -> Result<T,
     })
 }
 
-/// Parses an integer query parameter, recording a message under `name` on failure.
+/// Parses an integer query parameter, recording a message under `name` on
+/// failure. Given but blank (`?page=`) is a failure, not an absent one.
 pub fn int_param(errors: &mut ValidationErrors, name: &str, raw: Option<&str>) -> Option<i64> {
-    let raw = raw.map(str::trim).filter(|s| !s.is_empty())?;
-    match raw.parse::<i64>() {
+    match raw?.trim().parse::<i64>() {
         Ok(n) => Some(n),
         Err(_) => {
             errors.add(name, "must be a whole number");

@@ -10,6 +10,7 @@
 //!   [`middleware`]); Prometheus metrics live in a per-server registry
 //!   ([`metrics`]).
 
+pub mod browser;
 pub mod error;
 pub mod extract;
 pub mod metrics;
@@ -23,7 +24,7 @@ use std::sync::Arc;
 use actix_web::{
     body::MessageBody,
     dev::{ServiceFactory, ServiceRequest, ServiceResponse},
-    middleware::from_fn,
+    middleware::{from_fn, Condition},
     web, App, HttpServer,
 };
 use async_trait::async_trait;
@@ -47,6 +48,8 @@ pub struct HttpConfig {
     /// request from one of these, the client is the nearest address in that
     /// header that is not itself a trusted proxy. Empty: the peer address.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Which browser origins may call the API ([`browser::cors`]).
+    pub cors: browser::CorsConfig,
 }
 
 impl Default for HttpConfig {
@@ -57,6 +60,10 @@ impl Default for HttpConfig {
             shutdown_timeout_secs: 30,
             mail_request_floor: std::time::Duration::from_millis(250),
             trusted_proxies: Vec::new(),
+            cors: browser::CorsConfig {
+                allowed_origins: Vec::new(),
+                max_age_secs: browser::CorsConfig::DEFAULT_MAX_AGE_SECS,
+            },
         }
     }
 }
@@ -119,6 +126,7 @@ pub fn app(
         InitError = (),
     >,
 > {
+    let cors = browser::cors(&state.config.cors);
     App::new()
         .app_data(web::Data::new(state))
         .app_data(web::Data::new(metrics))
@@ -140,6 +148,7 @@ pub fn app(
                 .configure(routes::org_invitations::configure),
         )
         .default_service(web::to(routes::not_found))
+        .wrap(Condition::new(cors.is_some(), cors.unwrap_or_default()))
         .wrap(from_fn(metrics::middleware))
         .wrap(from_fn(middleware::request))
 }

@@ -1,7 +1,9 @@
 //! The middleware every request passes through first: it gives the request
-//! its id ([`RequestId`]) and makes it current, renders any error response
-//! that is not yet a problem as one ([`ensure_problem`]), sets
-//! `X-Request-Id` on the response and writes one access-log line.
+//! its id ([`RequestId`]) and makes it current, serves `HEAD` as `GET`
+//! (actix-http then sends the headers without the body), renders any error
+//! response that is not yet a problem as one ([`ensure_problem`]), sets
+//! `X-Request-Id` and the security headers ([`browser::secure`]) on the
+//! response and writes one access-log line.
 
 use std::{fmt, time::Instant};
 
@@ -10,7 +12,7 @@ use actix_web::{
     dev::{ServiceRequest, ServiceResponse},
     http::{
         header::{self, HeaderMap, HeaderValue},
-        StatusCode,
+        Method, StatusCode,
     },
     middleware::Next,
     HttpMessage, HttpResponse, ResponseError,
@@ -18,20 +20,29 @@ use actix_web::{
 use tracing::Instrument;
 
 use crate::{
+    browser,
     error::{ApiError, PROBLEM_JSON},
     metrics,
     request_id::{self, RequestId, X_REQUEST_ID},
 };
 
-/// The outermost middleware: assigns the id, makes it current, renders stray
-/// errors as problems, sets the response header and writes the access log.
+/// The outermost middleware: assigns the id, makes it current, serves `HEAD`
+/// as `GET`, renders stray errors as problems, sets the response headers and
+/// writes the access log.
 pub async fn request(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let id = RequestId::from_headers(req.headers());
     req.extensions_mut().insert(id.clone());
     let method = req.method().clone();
+    // HTTP requires HEAD wherever GET is served. actix-http decided at parse
+    // time that a HEAD request's answer goes without its body, so the GET
+    // route's answer is sent as headers only, `Content-Length` included.
+    if method == Method::HEAD {
+        req.head_mut().method = Method::GET;
+    }
+    let path = req.path().to_owned();
     let started = Instant::now();
     let span = tracing::info_span!("http_request", method = %method, request_id = %id);
 
@@ -57,12 +68,13 @@ pub async fn request(
             if let Ok(value) = HeaderValue::from_str(id.as_str()) {
                 res.headers_mut().insert(X_REQUEST_ID, value);
             }
+            browser::secure(&path, res.headers_mut());
             log(&metrics::route_label(res.request()), res.status().as_u16());
             Ok(res)
         }
         Err(source) => {
             log(metrics::UNMATCHED, source.as_response_error().status_code().as_u16());
-            Err(WithRequestId { id: id.clone(), source }.into())
+            Err(WithRequestId { id: id.clone(), path, source }.into())
         }
     }
 }
@@ -71,6 +83,7 @@ pub async fn request(
 #[derive(Debug)]
 struct WithRequestId {
     id: RequestId,
+    path: String,
     source: actix_web::Error,
 }
 
@@ -93,6 +106,7 @@ impl ResponseError for WithRequestId {
         if let Ok(value) = HeaderValue::from_str(self.id.as_str()) {
             res.headers_mut().insert(X_REQUEST_ID, value);
         }
+        browser::secure(&self.path, res.headers_mut());
         res
     }
 }

@@ -211,10 +211,15 @@ fn trimmed(v: Option<&str>, field: &str, errors: &mut ValidationErrors) -> Optio
     Some(v.to_string())
 }
 
-/// A comma list of values ("any of"), each trimmed, empty ones skipped.
+/// A comma list of values ("any of"), each trimmed, empty ones skipped. A
+/// parameter given with no value at all (`?org_id=`) is refused rather than
+/// read as absent: it would otherwise widen the answer to everything.
 fn any_of(v: Option<&str>, field: &str, errors: &mut ValidationErrors) -> Vec<String> {
     let Some(v) = v else { return Vec::new() };
     let items: Vec<String> = v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
+    if items.is_empty() {
+        errors.add(field, "must list at least one value; leave the parameter out to match any");
+    }
     if items.len() > 50 {
         errors.add(field, "lists at most 50 values");
     }
@@ -431,6 +436,12 @@ mod tests {
         let bad = ListParams { status: Some("zombie".into()), org_id: Some("nope".into()), ..params() };
         match UserFilter::from_params(&bad) {
             Err(ListParamsError::Query(e)) => assert_eq!(e.fields().collect::<Vec<_>>(), vec!["org_id", "status"]),
+            other => panic!("{other:?}"),
+        }
+        // Given but empty is not absent: `?org_id=` would list everyone.
+        let empty = ListParams { org_id: Some(String::new()), role: Some(" , ".into()), ..params() };
+        match UserFilter::from_params(&empty) {
+            Err(ListParamsError::Query(e)) => assert_eq!(e.fields().collect::<Vec<_>>(), vec!["org_id", "role"]),
             other => panic!("{other:?}"),
         }
     }

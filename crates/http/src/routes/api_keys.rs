@@ -23,12 +23,14 @@ use crate::{
 };
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/orgs/{id}/api-keys", "GET, POST").route(web::get().to(list)).route(web::post().to(create)))
-        .service(
-            resource("/orgs/{id}/api-keys/{key}", "GET, DELETE")
-                .route(web::get().to(get))
-                .route(web::delete().to(revoke)),
-        );
+    cfg.service(
+        resource("/orgs/{id}/api-keys", "GET, HEAD, POST").route(web::get().to(list)).route(web::post().to(create)),
+    )
+    .service(
+        resource("/orgs/{id}/api-keys/{key}", "GET, HEAD, DELETE")
+            .route(web::get().to(get))
+            .route(web::delete().to(revoke)),
+    );
 }
 
 fn key_id(req: &HttpRequest) -> Result<Uuid, ApiError> {

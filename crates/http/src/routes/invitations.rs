@@ -25,7 +25,7 @@ use crate::{
 const PATH: &str = "/api/v1/invitations";
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/invitations", "GET, POST").route(web::get().to(list)).route(web::post().to(invite)))
+    cfg.service(resource("/invitations", "GET, HEAD, POST").route(web::get().to(list)).route(web::post().to(invite)))
         .service(resource("/invitations/{id}", "DELETE").route(web::delete().to(revoke)));
 }
 

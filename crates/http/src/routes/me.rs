@@ -16,7 +16,7 @@ use crate::{
 };
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/me", "GET, PATCH").route(web::get().to(get_me)).route(web::patch().to(patch_me)))
+    cfg.service(resource("/me", "GET, HEAD, PATCH").route(web::get().to(get_me)).route(web::patch().to(patch_me)))
         .service(resource("/me/password", "POST").route(web::post().to(change_password)))
         .service(resource("/me/email", "POST").route(web::post().to(change_email)));
 }

@@ -36,12 +36,12 @@ impl OpenApiJson {
 }
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/.well-known/jwks.json", "GET").route(web::get().to(jwks)))
-        .service(resource("/health/live", "GET").route(web::get().to(live)))
-        .service(resource("/health/ready", "GET").route(web::get().to(ready)))
-        .service(resource("/metrics", "GET").route(web::get().to(metrics)))
-        .service(resource(OPENAPI_PATH, "GET").route(web::get().to(openapi_json)))
-        .service(resource("/docs", "GET").route(web::get().to(docs)))
+    cfg.service(resource("/.well-known/jwks.json", "GET, HEAD").route(web::get().to(jwks)))
+        .service(resource("/health/live", "GET, HEAD").route(web::get().to(live)))
+        .service(resource("/health/ready", "GET, HEAD").route(web::get().to(ready)))
+        .service(resource("/metrics", "GET, HEAD").route(web::get().to(metrics)))
+        .service(resource(OPENAPI_PATH, "GET, HEAD").route(web::get().to(openapi_json)))
+        .service(resource("/docs", "GET, HEAD").route(web::get().to(docs)))
         .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::new([OPENAPI_PATH])));
 }
 

@@ -32,7 +32,7 @@ use crate::{
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        resource("/orgs/{id}/invitations", "GET, POST").route(web::get().to(list)).route(web::post().to(invite)),
+        resource("/orgs/{id}/invitations", "GET, HEAD, POST").route(web::get().to(list)).route(web::post().to(invite)),
     )
     .service(resource("/orgs/{id}/invitations/{invitation}", "DELETE").route(web::delete().to(revoke)))
     .service(resource("/auth/org-invitations/accept", "POST").route(web::post().to(accept)));

@@ -24,30 +24,30 @@ use crate::{
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        resource("/orgs/{id}/members", "GET, POST")
+        resource("/orgs/{id}/members", "GET, HEAD, POST")
             .route(web::get().to(list_members))
             .route(web::post().to(add_member)),
     )
     .service(
-        resource("/orgs/{id}/members/{user}", "GET, PATCH, DELETE")
+        resource("/orgs/{id}/members/{user}", "GET, HEAD, PATCH, DELETE")
             .route(web::get().to(get_member))
             .route(web::patch().to(update_member))
             .route(web::delete().to(remove_member)),
     )
     .service(
-        resource("/orgs/{id}/members/{user}/permissions", "GET, PUT")
+        resource("/orgs/{id}/members/{user}/permissions", "GET, HEAD, PUT")
             .route(web::get().to(member_permissions))
             .route(web::put().to(set_member_permissions)),
     )
     .service(resource("/orgs/{id}/members/{user}/activate", "POST").route(web::post().to(activate_member)))
     .service(resource("/orgs/{id}/members/{user}/deactivate", "POST").route(web::post().to(deactivate_member)))
     .service(
-        resource("/orgs/{id}/locations", "GET, POST")
+        resource("/orgs/{id}/locations", "GET, HEAD, POST")
             .route(web::get().to(list_locations))
             .route(web::post().to(create_location)),
     )
     .service(
-        resource("/orgs/{id}/locations/{location}", "GET, PATCH, DELETE")
+        resource("/orgs/{id}/locations/{location}", "GET, HEAD, PATCH, DELETE")
             .route(web::get().to(get_location))
             .route(web::patch().to(update_location))
             .route(web::delete().to(delete_location)),

@@ -26,27 +26,27 @@ use crate::{
 pub(crate) const ORGS_PATH: &str = "/api/v1/orgs";
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/orgs", "GET, POST").route(web::get().to(list_orgs)).route(web::post().to(create_org)))
+    cfg.service(resource("/orgs", "GET, HEAD, POST").route(web::get().to(list_orgs)).route(web::post().to(create_org)))
         .service(
-            resource("/orgs/{id}", "GET, PATCH, DELETE")
+            resource("/orgs/{id}", "GET, HEAD, PATCH, DELETE")
                 .route(web::get().to(get_org))
                 .route(web::patch().to(update_org))
                 .route(web::delete().to(delete_org)),
         )
         .service(
-            resource("/orgs/{id}/roles", "GET, POST")
+            resource("/orgs/{id}/roles", "GET, HEAD, POST")
                 .route(web::get().to(list_roles))
                 .route(web::post().to(create_role)),
         )
         .service(
-            resource("/orgs/{id}/roles/{role}", "GET, PATCH, DELETE")
+            resource("/orgs/{id}/roles/{role}", "GET, HEAD, PATCH, DELETE")
                 .route(web::get().to(get_role))
                 .route(web::patch().to(update_role))
                 .route(web::delete().to(delete_role)),
         )
-        .service(resource("/permissions", "GET").route(web::get().to(list_permissions)))
+        .service(resource("/permissions", "GET, HEAD").route(web::get().to(list_permissions)))
         .service(
-            resource("/orgs/{id}/permissions", "GET, POST")
+            resource("/orgs/{id}/permissions", "GET, HEAD, POST")
                 .route(web::get().to(org_permissions))
                 .route(web::post().to(register_permission)),
         )
@@ -378,7 +378,7 @@ pub(crate) async fn list_permissions(
 ) -> Result<HttpResponse, ApiError> {
     let q: PermissionListParams = parse_query(&query_pairs(req.query_string())?)?;
     let mut errors = ValidationErrors::new();
-    let org = match q.org_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let org = match q.org_id.as_deref().map(str::trim) {
         None => None,
         Some(raw) => {
             let parsed = Uuid::try_parse(raw).ok();

@@ -22,7 +22,7 @@ use crate::{
 const PATH: &str = "/api/v1/outbox";
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/outbox", "GET").route(web::get().to(list)))
+    cfg.service(resource("/outbox", "GET, HEAD").route(web::get().to(list)))
         .service(resource("/outbox/{id}/retry", "POST").route(web::post().to(retry)));
 }
 

@@ -107,16 +107,15 @@ pub(crate) fn offset_paging(
     (page, per_page)
 }
 
-/// An optional `status=` parameter: absent or blank is `None`; a value
-/// `parse` refuses is recorded with `expected` ("must be …").
+/// An optional `status=` parameter: absent is `None`; a value `parse`
+/// refuses, blank included, is recorded with `expected` ("must be …").
 pub(crate) fn status_param<T>(
     raw: Option<&str>,
     parse: impl FnOnce(&str) -> Option<T>,
     expected: &str,
     errors: &mut ValidationErrors,
 ) -> Option<T> {
-    let raw = raw.map(str::trim).filter(|s| !s.is_empty())?;
-    let parsed = parse(raw);
+    let parsed = parse(raw?.trim());
     if parsed.is_none() {
         errors.add("status", expected);
     }

@@ -110,7 +110,7 @@ pub struct CountResponse {
 }
 
 fn bool_param(errors: &mut ValidationErrors, name: &str, raw: Option<&str>) -> Option<bool> {
-    match raw.map(str::trim).filter(|s| !s.is_empty())? {
+    match raw?.trim() {
         "true" | "1" => Some(true),
         "false" | "0" => Some(false),
         _ => {

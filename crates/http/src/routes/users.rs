@@ -21,20 +21,22 @@ use crate::{
 };
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/users", "GET, POST").route(web::get().to(list_users)).route(web::post().to(create_user)))
-        // Before `/users/{id}`, which would match it too.
-        .service(resource("/users/count", "GET").route(web::get().to(count_users)))
-        .service(
-            resource("/users/{id}", "GET, PATCH, PUT, DELETE")
-                .route(web::get().to(get_user))
-                .route(web::patch().to(patch_user))
-                .route(web::put().to(replace_user))
-                .route(web::delete().to(delete_user)),
-        )
-        .service(resource("/users/{id}/activate", "POST").route(web::post().to(activate_user)))
-        .service(resource("/users/{id}/deactivate", "POST").route(web::post().to(deactivate_user)))
-        .service(resource("/users/{id}/ban", "POST").route(web::post().to(ban_user)))
-        .service(resource("/users/{id}/password-reset", "POST").route(web::post().to(send_password_reset)));
+    cfg.service(
+        resource("/users", "GET, HEAD, POST").route(web::get().to(list_users)).route(web::post().to(create_user)),
+    )
+    // Before `/users/{id}`, which would match it too.
+    .service(resource("/users/count", "GET, HEAD").route(web::get().to(count_users)))
+    .service(
+        resource("/users/{id}", "GET, HEAD, PATCH, PUT, DELETE")
+            .route(web::get().to(get_user))
+            .route(web::patch().to(patch_user))
+            .route(web::put().to(replace_user))
+            .route(web::delete().to(delete_user)),
+    )
+    .service(resource("/users/{id}/activate", "POST").route(web::post().to(activate_user)))
+    .service(resource("/users/{id}/deactivate", "POST").route(web::post().to(deactivate_user)))
+    .service(resource("/users/{id}/ban", "POST").route(web::post().to(ban_user)))
+    .service(resource("/users/{id}/password-reset", "POST").route(web::post().to(send_password_reset)));
 }
 
 /// The members of `UserPatchInput` outside its flattened `MePatch`.

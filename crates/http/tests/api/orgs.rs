@@ -247,11 +247,11 @@ async fn malformed_ids_are_not_found_after_authentication() {
 async fn unsupported_methods_are_405_with_allow() {
     let id = Uuid::now_v7();
     for (req, uri, allow) in [
-        (TestRequest::put(), format!("/api/v1/orgs/{id}"), "GET, PATCH, DELETE"),
-        (TestRequest::delete(), "/api/v1/orgs".to_string(), "GET, POST"),
-        (TestRequest::post(), "/api/v1/permissions".to_string(), "GET"),
+        (TestRequest::put(), format!("/api/v1/orgs/{id}"), "GET, HEAD, PATCH, DELETE"),
+        (TestRequest::delete(), "/api/v1/orgs".to_string(), "GET, HEAD, POST"),
+        (TestRequest::post(), "/api/v1/permissions".to_string(), "GET, HEAD"),
         (TestRequest::get(), format!("/api/v1/orgs/{id}/permissions/beacons:toggle"), "DELETE"),
-        (TestRequest::post(), format!("/api/v1/orgs/{id}/members/{id}/permissions"), "GET, PUT"),
+        (TestRequest::post(), format!("/api/v1/orgs/{id}/members/{id}/permissions"), "GET, HEAD, PUT"),
     ] {
         let r = send(Mocks::new().state(), req.uri(&uri)).await;
         r.problem(405, "method_not_allowed");

@@ -16,13 +16,13 @@ async fn unknown_route_is_404_problem() {
 async fn wrong_method_is_405_with_allow() {
     let cases = [
         (TestRequest::delete().uri("/api/v1/auth/login"), "POST"),
-        (TestRequest::put().uri("/api/v1/me"), "GET, PATCH"),
-        (TestRequest::post().uri(&format!("/api/v1/users/{}", uuid::Uuid::now_v7())), "GET, PATCH, PUT, DELETE"),
-        (TestRequest::delete().uri("/api/v1/users"), "GET, POST"),
-        (TestRequest::post().uri("/api/v1/users/count"), "GET"),
+        (TestRequest::put().uri("/api/v1/me"), "GET, HEAD, PATCH"),
+        (TestRequest::post().uri(&format!("/api/v1/users/{}", uuid::Uuid::now_v7())), "GET, HEAD, PATCH, PUT, DELETE"),
+        (TestRequest::delete().uri("/api/v1/users"), "GET, HEAD, POST"),
+        (TestRequest::post().uri("/api/v1/users/count"), "GET, HEAD"),
         (TestRequest::get().uri(&format!("/api/v1/users/{}/ban", uuid::Uuid::now_v7())), "POST"),
-        (TestRequest::post().uri("/health/live"), "GET"),
-        (TestRequest::post().uri("/metrics"), "GET"),
+        (TestRequest::post().uri("/health/live"), "GET, HEAD"),
+        (TestRequest::post().uri("/metrics"), "GET, HEAD"),
     ];
     for (req, allow) in cases {
         let r = send(Mocks::new().state(), req).await;

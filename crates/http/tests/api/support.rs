@@ -139,6 +139,7 @@ impl Mocks {
                 shutdown_timeout_secs: 1,
                 mail_request_floor: std::time::Duration::ZERO,
                 trusted_proxies: Vec::new(),
+                ..HttpConfig::default()
             },
             ready: true,
         }

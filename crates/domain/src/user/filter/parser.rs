@@ -283,6 +283,9 @@ impl<'a> Parser<'a> {
                 }
                 '\\' => {
                     let (decoded, len) = self.escape(open, i)?;
+                    if decoded == '\0' {
+                        return Err(error(i, "a string cannot hold the NUL character (\\u0000)"));
+                    }
                     out.push(decoded);
                     i += len;
                 }
@@ -451,8 +454,8 @@ mod tests {
 
     #[test]
     fn string_escapes() {
-        let input = r#"a eq "q\" b\\ s\/ \b\f\n\r\t \u00e9\u00E9 \ud83d\ude00 \u0000""#;
-        assert_eq!(value_of(input), Literal::Str("q\" b\\ s/ \u{8}\u{c}\n\r\t éé 😀 \0".into()));
+        let input = r#"a eq "q\" b\\ s\/ \b\f\n\r\t \u00e9\u00E9 \ud83d\ude00 \u0001""#;
+        assert_eq!(value_of(input), Literal::Str("q\" b\\ s/ \u{8}\u{c}\n\r\t éé 😀 \u{1}".into()));
     }
 
     #[test]
