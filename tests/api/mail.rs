@@ -279,3 +279,40 @@ async fn administrators_send_reset_links_to_the_users_they_manage() {
         .await;
     problem(r, StatusCode::NOT_FOUND, "not_found").await;
 }
+
+#[tokio::test]
+async fn administrators_resets_share_the_forgot_limit_of_the_address_and_spare_their_own_account() {
+    let app = TestApp::spawn_with(|c| c.rate_limits.forgot_password.per_address = 2).await;
+    let admin = app.admin().await;
+    let member = app.member().await;
+    let path = format!("/api/v1/users/{}/password-reset", member.id);
+    // One letter asked for by the member, one by the administrator: the
+    // address's two an hour, whoever asks.
+    let r = app.post("/api/v1/auth/password/forgot", None, json!({"email": member.email})).await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let r = app.post(&path, Some(&admin.access), json!({})).await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let r = app.post(&path, Some(&admin.access), json!({})).await;
+    let retry_after: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=3600).contains(&retry_after));
+    problem(r, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    let r = app.post("/api/v1/auth/password/forgot", None, json!({"email": member.email})).await;
+    problem(r, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    // Another user's address is not limited by this one.
+    let other = app.member().await;
+    let r = app.post(&format!("/api/v1/users/{}/password-reset", other.id), Some(&admin.access), json!({})).await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    // Nobody mails themselves a reset through the administrators' route.
+    let root = app.superadmin().await;
+    for s in [&admin, &root] {
+        let r = app.post(&format!("/api/v1/users/{}/password-reset", s.id), Some(&s.access), json!({})).await;
+        let body = problem(r, StatusCode::FORBIDDEN, "forbidden").await;
+        assert_eq!(body["reason"], "not_yourself", "{body}");
+    }
+    app.letter_to(&other.email, "/reset-password?token=").await;
+    let to_member = app.mails(0).await.into_iter().filter(|m| {
+        m.to.iter().any(|a| a.address.eq_ignore_ascii_case(&member.email))
+            && m.text.as_deref().is_some_and(|t| t.contains("/reset-password?token="))
+    });
+    assert!(to_member.count() <= 2, "no more than the limit reached the member");
+}

@@ -145,7 +145,7 @@ pub const MATRIX: &[Row] = &[
     r("POST",   "/api/v1/users/{id}/deactivate",                 Other,  "",                                                 [U, F, A, F, A, A, F]),
     r("POST",   "/api/v1/users/{id}/ban",                        Own,    "",                                                 [U, F, F, F, F, X, X]),
     r("POST",   "/api/v1/users/{id}/ban",                        Other,  "",                                                 [U, F, A, F, A, A, F]),
-    r("POST",   "/api/v1/users/{id}/password-reset",             Own,    "",                                                 [U, F, A, F, A, X, X]),
+    r("POST",   "/api/v1/users/{id}/password-reset",             Own,    "",                                                 [U, F, F, F, F, X, X]),
     r("POST",   "/api/v1/users/{id}/password-reset",             Other,  "",                                                 [U, F, A, F, A, A, F]),
 
     r("GET",    "/api/v1/invitations",                           Nobody, "",                                                 [U, F, A, F, A, A, F]),

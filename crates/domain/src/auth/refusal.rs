@@ -18,7 +18,7 @@ pub enum Refusal {
     SuperadminOnly,
     /// Nobody does this to their own account or membership (change their own
     /// role, grant themselves permissions, (de)activate, delete or ban
-    /// themselves).
+    /// themselves, mail themselves an administrator's password reset).
     NotYourself,
     /// The platform's user administration happens in a session acting in the
     /// default organization: another organization's permissions say nothing

@@ -21,6 +21,7 @@ use crate::{
 use super::{
     hash_error,
     mail::{letter_to, new_token},
+    throttle::FORGOT_BUCKET,
     AuthPolicy, ClientMeta, Letters, PasswordRules, SessionIssuer, SignedIn, Throttle,
 };
 
@@ -100,7 +101,7 @@ impl AccountService {
         let email = parse_email(email)?;
         let now = self.ports.clock.now();
         let limit = &self.policy.accounts.limits.forgot;
-        self.ports.throttle.check("forgot", limit, email.as_str(), meta.ip.as_deref(), now).await?;
+        self.ports.throttle.check(FORGOT_BUCKET, limit, email.as_str(), meta.ip.as_deref(), now).await?;
         let Some(record) = self.ports.users.find_login(&email).await? else {
             return Ok(());
         };

@@ -8,6 +8,10 @@ use sha2::{Digest, Sha256};
 
 use crate::{error::Error, mail::RateLimit, ports::RateLimitStore};
 
+/// The bucket of password-reset letters to an address: `forgot` and the
+/// administrators' resets count in it together.
+pub(super) const FORGOT_BUCKET: &str = "forgot";
+
 /// Counts requests against rate limits.
 #[derive(Clone)]
 pub struct Throttle {
@@ -31,9 +35,7 @@ impl Throttle {
         now: DateTime<Utc>,
     ) -> Result<(), Error> {
         let start = window_start(now, limit.window);
-        let digest = Sha256::digest(address.trim().to_lowercase().as_bytes());
-        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-        let mut over = self.store.hit(&format!("{bucket}:addr:{hex}"), start).await? > limit.per_address;
+        let mut over = self.store.hit(&address_key(bucket, address), start).await? > limit.per_address;
         if let Some(ip) = ip {
             over |= self.store.hit(&format!("{bucket}:ip:{}", ip_key(ip)), start).await? > limit.per_ip;
         }
@@ -43,6 +45,14 @@ impl Throttle {
         }
         Ok(())
     }
+}
+
+/// The counter of `address` in `bucket`: a truncated SHA-256 of the
+/// address, trimmed and lower-cased, so the store never holds an address.
+pub(super) fn address_key(bucket: &str, address: &str) -> String {
+    let digest = Sha256::digest(address.trim().to_lowercase().as_bytes());
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("{bucket}:addr:{hex}")
 }
 
 /// The start of the fixed window of length `window` that holds `now`.

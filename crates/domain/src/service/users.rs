@@ -38,6 +38,7 @@ use super::{
     grants::{may_give_role, role_with_location},
     hash_error,
     mail::{letter_to, new_token},
+    throttle::FORGOT_BUCKET,
     AuthPolicy, ClientMeta, Directory, InvitationService, Letters, PasswordRules, Throttle, UserList,
 };
 
@@ -315,16 +316,24 @@ impl UserService {
 
     /// Mails the user a link to set a new password (their current one keeps
     /// working until then). Needs `users:write`; an organization resets only
-    /// the accounts it manages. Errors: `Forbidden`, `NotFound`,
-    /// `InvalidState` (pending or banned), `Unavailable`.
+    /// the accounts it manages; nobody resets their own (`forgot` or
+    /// `POST /me/password` are theirs). The letters count against the
+    /// address's limit of `forgot` — the same bucket, so administrators and
+    /// anonymous callers together send no more than it allows. Errors:
+    /// `Forbidden`, `NotFound`, `InvalidState` (pending or banned),
+    /// `RateLimited`, `Unavailable`.
     pub async fn send_password_reset(&self, principal: &Principal, id: Uuid) -> Result<(), Error> {
-        let target = self.account_target(principal, id, Permission::UsersWrite, true).await?;
+        let target = self.account_target(principal, id, Permission::UsersWrite, false).await?;
         match target.status {
             UserStatus::Pending => return Err(Error::InvalidState(StateConflict::UserPending)),
             UserStatus::Banned => return Err(Error::InvalidState(StateConflict::UserBanned)),
             UserStatus::Active | UserStatus::Inactive => {}
         }
         let now = self.ports.clock.now();
+        // Per address only: an administrator's client is no anonymous one,
+        // and resetting many users' passwords is their job.
+        let limit = &self.policy.accounts.limits.forgot;
+        self.ports.throttle.check(FORGOT_BUCKET, limit, &target.email, None, now).await?;
         let ttl = self.policy.accounts.reset_password_ttl;
         let email = Email::from_trusted(target.email.clone());
         let (token, record) = new_token(TokenPurpose::ResetPassword, target.id, email, None, ttl, now);

@@ -229,7 +229,7 @@ async fn admin_password_resets_skip_pending_and_banned_users() {
         let mut target = user("t@example.com", "member");
         target.status = status;
         let id = target.id;
-        let mut m = Mocks::new();
+        let mut m = Mocks::new().unlimited();
         m.users.expect_get().returning(move |_| Ok(Some(target.clone())));
         m.accounts
             .expect_issue()
@@ -246,6 +246,45 @@ async fn admin_password_resets_skip_pending_and_banned_users() {
         if !ok {
             assert!(matches!(r, Err(Error::InvalidState(_))));
         }
+    }
+}
+
+#[tokio::test]
+async fn admin_password_resets_count_against_the_forgot_limit_of_the_address() {
+    let target = user("T@Example.com", "member");
+    let id = target.id;
+    let mut m = Mocks::new();
+    m.users.expect_get().returning(move |_| Ok(Some(target.clone())));
+    // The same key `forgot` counts "t@example.com" under, and no client IP:
+    // one administrator resetting many users is not throttled as a client.
+    let forgot_key = crate::service::throttle::address_key("forgot", "t@example.com");
+    m.rate_limits.expect_hit().withf(move |k, _| *k == forgot_key).times(1).returning(|_, _| Ok(4));
+    m.accounts.expect_issue().never();
+    let mut policy = AuthPolicy::default();
+    policy.accounts.limits.forgot =
+        crate::mail::RateLimit { per_address: 3, per_ip: 10, window: chrono::Duration::hours(1) };
+    let s = m.services(policy);
+    let admin = principal(user("admin@example.com", "admin"), admin_perms());
+    // The fixed clock is 12:00:00 sharp: the whole hour is left.
+    match s.users.send_password_reset(&admin, id).await {
+        Err(Error::RateLimited { retry_after_secs }) => assert_eq!(retry_after_secs, 3600),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn nobody_sends_a_password_reset_to_themselves() {
+    let mut m = Mocks::new();
+    m.users.expect_get().never();
+    m.rate_limits.expect_hit().never();
+    m.accounts.expect_issue().never();
+    let s = m.services(AuthPolicy::default());
+    let admin = principal(user("admin@example.com", "admin"), admin_perms());
+    let mut root = principal(user("root@example.com", "owner"), admin_perms());
+    root.is_superadmin = true;
+    for p in [admin, root] {
+        let r = s.users.send_password_reset(&p, p.user_id().unwrap()).await;
+        assert!(matches!(r, Err(Error::Forbidden(Refusal::NotYourself))), "{r:?}");
     }
 }
 

@@ -303,7 +303,11 @@ pub(crate) async fn ban_user(
 
 /// Mail the user a link to set a new password; their current password keeps
 /// working until the link is used. Needs `users:write`; an organization,
-/// for the accounts it manages.
+/// for the accounts it manages. Not for one's own account (`403`, reason
+/// `not_yourself`): use `POST /auth/password/forgot` or `POST /me/password`.
+/// The letters count against the address's limit of `forgot`
+/// (`rate_limits.forgot_password`, shared with it): past it, `429` with
+/// `Retry-After`.
 #[utoipa::path(
     post, path = "/api/v1/users/{id}/password-reset", tag = "users", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "User id")),
@@ -313,6 +317,7 @@ pub(crate) async fn ban_user(
         Forbidden,
         NotFound,
         Conflict,
+        TooManyRequests,
         ServerErrors,
     )
 )]
