@@ -55,7 +55,20 @@ pub struct Config {
     pub mail: MailConfig,
     pub rate_limits: RateLimitsConfig,
     pub http: HttpSettings,
+    pub metrics: MetricsConfig,
     pub log: LogConfig,
+}
+
+/// Where Prometheus metrics (`/metrics`) are served. Neither set: nowhere.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// A listener of their own, e.g. `127.0.0.1:9464`: `/metrics` is served
+    /// there and not on `listen`.
+    pub listen: Option<SocketAddr>,
+    /// A bearer token (at least 16 characters) that `/metrics` then asks for:
+    /// on `listen` (the only way to serve it there), or on `metrics.listen`.
+    pub token: Option<Secret>,
 }
 
 /// Mail: sender, product name, links, token lifetimes and delivery.
@@ -239,6 +252,7 @@ impl Default for Config {
             mail: MailConfig::default(),
             rate_limits: RateLimitsConfig::default(),
             http: HttpSettings::default(),
+            metrics: MetricsConfig::default(),
             log: LogConfig::default(),
         }
     }
@@ -414,6 +428,7 @@ impl Config {
         if let Err(bad) = self.http.cors.to_http().validate() {
             problems.push(format!("http.cors.allowed_origins: {bad}"));
         }
+        self.validate_metrics(&mut problems);
         if let Err(bad) = self.http.trusted_proxy_nets() {
             problems.push(format!("http.trusted_proxies: {bad:?} is not an IP address or CIDR range"));
         }
@@ -446,6 +461,19 @@ impl HttpSettings {
 }
 
 impl Config {
+    fn validate_metrics(&self, problems: &mut Vec<String>) {
+        let m = &self.metrics;
+        if m.listen.is_some_and(|addr| addr == self.listen && addr.port() != 0) {
+            problems.push("metrics.listen must not be listen: /metrics is served there instead of the API".into());
+        }
+        if let Some(token) = &m.token {
+            let t = token.expose();
+            if t.chars().count() < 16 || t.chars().any(char::is_whitespace) {
+                problems.push("metrics.token must be at least 16 characters, without spaces".into());
+            }
+        }
+    }
+
     fn validate_mail(&self, problems: &mut Vec<String>) {
         let m = &self.mail;
         if m.from.trim().is_empty() || !m.from.contains('@') {
@@ -560,7 +588,23 @@ mod tests {
 
     #[test]
     fn secrets_do_not_print() {
-        let c = Config { database_url: Some(Secret::new("postgres://u:hunter2@h/db")), ..Config::default() };
-        assert!(!format!("{c:?}").contains("hunter2"));
+        let mut c = Config { database_url: Some(Secret::new("postgres://u:hunter2@h/db")), ..Config::default() };
+        c.metrics.token = Some(Secret::new("hunter3-metrics-token"));
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2") && !shown.contains("hunter3"), "{shown}");
+    }
+
+    #[test]
+    fn metrics_are_served_nowhere_by_default_and_their_settings_are_checked() {
+        let c = Config::default();
+        assert!(c.metrics.listen.is_none() && c.metrics.token.is_none());
+        let mut c = Config::default();
+        c.metrics.listen = Some(c.listen);
+        c.metrics.token = Some(Secret::new("short"));
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("metrics.listen") && e.contains("metrics.token"), "{e}");
+        c.metrics.listen = Some(SocketAddr::from(([127, 0, 0, 1], 9464)));
+        c.metrics.token = Some(Secret::new("a-long-enough-metrics-token"));
+        c.validate().unwrap();
     }
 }

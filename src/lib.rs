@@ -18,7 +18,7 @@ use roster_domain::{
     ports::{Mailer, SystemClock},
     service::{AuthPolicy, Ports, Services},
 };
-use roster_http::{AppState, HttpConfig, PoolStats, Readiness};
+use roster_http::{AppState, HttpConfig, Metrics, MetricsExposure, MetricsToken, PoolStats, Readiness};
 use roster_postgres::{
     embedded::{EmbeddedOptions, EmbeddedPostgres},
     pool::{build_pool, ping, pool_status, PgPool, PoolConfig},
@@ -182,6 +182,9 @@ fn cores() -> usize {
 pub struct Roster {
     pub state: AppState,
     pub pool: PgPool,
+    /// The registry the server records into and `/metrics` renders, on
+    /// either listener.
+    pub metrics: Metrics,
     /// How this process's outbox worker runs; `None` when turned off.
     pub worker: Option<WorkerSettings>,
 }
@@ -236,6 +239,10 @@ impl Roster {
             mail_request_floor: Duration::from_millis(config.http.mail_request_floor_ms),
             trusted_proxies: config.http.trusted_proxy_nets().map_err(|p| anyhow::anyhow!("bad trusted proxy {p}"))?,
             cors: config.http.cors.to_http(),
+            metrics: MetricsExposure {
+                own_listener: config.metrics.listen.is_some(),
+                token: config.metrics.token.as_ref().map(|t| MetricsToken::new(t.expose())),
+            },
         };
         let state = AppState { services, jwks, readiness: Arc::new(PgReadiness(pool.clone())), config: http };
         let w = &config.mail.worker;
@@ -245,7 +252,8 @@ impl Roster {
             keep_sent: Span::days(w.keep_sent_days),
             prune_every: Duration::from_secs(3600),
         };
-        Ok(Roster { state, pool, worker: w.enabled.then_some(worker) })
+        let metrics = Metrics::new().context("registering the metrics")?;
+        Ok(Roster { state, pool, metrics, worker: w.enabled.then_some(worker) })
     }
 
     /// Starts this process's outbox worker, unless configuration turned it off.
@@ -255,6 +263,12 @@ impl Roster {
 
     /// Serves on `listener` until SIGINT/SIGTERM, draining in-flight requests.
     pub fn serve(self, listener: TcpListener) -> anyhow::Result<actix_web::dev::Server> {
-        Ok(roster_http::serve(listener, self.state)?)
+        Ok(roster_http::serve(listener, self.state, self.metrics)?)
+    }
+
+    /// Serves `/metrics` alone on `listener` (`metrics.listen`), from the
+    /// registry [`Roster::serve`] records into; stops on SIGINT/SIGTERM too.
+    pub fn serve_metrics(&self, listener: TcpListener) -> anyhow::Result<actix_web::dev::Server> {
+        Ok(roster_http::serve_metrics(listener, self.state.clone(), self.metrics.clone())?)
     }
 }

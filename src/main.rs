@@ -78,17 +78,41 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let db = Database::open(&config).await?;
     let outcome = async {
         let roster = Roster::build(&config, &db.url).await?;
-        let listener = TcpListener::bind(config.listen).with_context(|| format!("cannot listen on {}", config.listen))?;
+        let listener =
+            TcpListener::bind(config.listen).with_context(|| format!("cannot listen on {}", config.listen))?;
         let addr = listener.local_addr()?;
+        let metrics_server = match config.metrics.listen {
+            Some(at) => {
+                let l = TcpListener::bind(at).with_context(|| format!("cannot listen on {at} (metrics.listen)"))?;
+                println!("Metrics: http://{}/metrics", l.local_addr()?);
+                Some(roster.serve_metrics(l)?)
+            }
+            None if config.metrics.token.is_some() => {
+                println!("Metrics: http://{addr}/metrics with `Authorization: Bearer <metrics.token>`");
+                None
+            }
+            None => {
+                println!("Metrics are not served (set metrics.listen or metrics.token)");
+                None
+            }
+        };
         tracing::info!(%addr, embedded_database = db.embedded.is_some(), "roster is serving");
         println!("Roster is serving on http://{addr} (API docs: http://{addr}/docs/)");
         println!("Create the first administrator with:\n  echo 'a-long-password' | cargo run --release -- admin create --email you@example.com --password-stdin");
         if config.smtp_url.is_none() {
             println!("Mail is written as .eml files under {} (set ROSTER_SMTP_URL to send it)", config.data_dir.join("mail").display());
         }
+        let metrics_server = metrics_server.map(|server| {
+            let handle = server.handle();
+            actix_web::rt::spawn(server);
+            handle
+        });
         let worker = roster.start_worker();
         let served = roster.serve(listener)?.await;
         tracing::info!("HTTP server drained and stopped");
+        if let Some(metrics_server) = metrics_server {
+            metrics_server.stop(true).await;
+        }
         if let Some(worker) = worker {
             worker.stop(std::time::Duration::from_secs(config.mail.timeout_secs * 3 + 1)).await;
         }

@@ -10,6 +10,10 @@ use serde_json::{json, Value};
 
 pub const PASSWORD: &str = "correct horse battery";
 
+/// The metrics token of every test app (`metrics.token`) unless a test
+/// changes it: `/metrics` on the public listener answers only its bearer.
+pub const METRICS_TOKEN: &str = "metrics-token-of-the-end-to-end-tests";
+
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
@@ -18,6 +22,9 @@ pub struct TestApp {
     pub db: TestDatabase,
     pub config: Config,
     pub handle: actix_web::dev::ServerHandle,
+    /// `http://127.0.0.1:<port>` of the metrics listener, with `metrics.listen`.
+    pub metrics_base: Option<String>,
+    pub metrics_handle: Option<actix_web::dev::ServerHandle>,
     /// The relay this app sends to (`smtp_url`).
     pub smtp: TestSmtpServer,
     /// This app's outbox worker (polling every 50 ms), held so that it runs
@@ -60,6 +67,7 @@ impl TestApp {
         config.http.workers = Some(2);
         config.http.shutdown_timeout_secs = 1;
         config.database.max_connections = 8;
+        config.metrics.token = Some(Secret::new(METRICS_TOKEN));
         tweak(&mut config);
         config.validate().expect("valid test config");
         let roster = Roster::build(&config, db.url()).await.expect("app builds");
@@ -68,6 +76,17 @@ impl TestApp {
         let services = roster.state.services.clone();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
+        let (metrics_base, metrics_handle) = match config.metrics.listen {
+            Some(at) => {
+                let listener = TcpListener::bind(at).unwrap();
+                let base = format!("http://{}", listener.local_addr().unwrap());
+                let server = roster.serve_metrics(listener).expect("metrics server");
+                let handle = server.handle();
+                tokio::spawn(server);
+                (Some(base), Some(handle))
+            }
+            None => (None, None),
+        };
         let server = roster.serve(listener).expect("server");
         let handle = server.handle();
         tokio::spawn(server);
@@ -80,6 +99,8 @@ impl TestApp {
             db,
             config,
             handle,
+            metrics_base,
+            metrics_handle,
             smtp,
             _worker: worker,
         }
@@ -116,6 +137,13 @@ impl TestApp {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
         panic!("no message to {address} with {needle:?}")
+    }
+
+    /// The text of `/metrics` on the public listener, read with the metrics token.
+    pub async fn metrics(&self) -> String {
+        let r = self.client.get(self.url("/metrics")).bearer_auth(METRICS_TOKEN).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "GET /metrics");
+        r.text().await.unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -234,6 +262,9 @@ impl Drop for TestApp {
         // Stop accepting and close workers; the database drops with `db`.
         let handle = self.handle.clone();
         drop(handle.stop(false));
+        if let Some(handle) = &self.metrics_handle {
+            drop(handle.stop(false));
+        }
     }
 }
 

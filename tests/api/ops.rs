@@ -15,7 +15,7 @@ async fn metrics_count_requests_per_route_and_show_the_pool() {
     let app = TestApp::spawn().await;
     let s = app.register(&unique_email("metrics")).await;
     app.get(&format!("/api/v1/users/{}", s.id), Some(&s.access)).await;
-    let text = app.get("/metrics", None).await.text().await.unwrap();
+    let text = app.metrics().await;
     assert!(text.contains("http_requests_total"), "{text}");
     assert!(text.contains("route=\"/api/v1/users/{id}\""), "{text}");
     assert!(text.contains("http_request_duration_seconds_bucket"));
@@ -62,4 +62,83 @@ async fn graceful_shutdown_drains_in_flight_requests() {
     });
     assert_eq!(response.status(), StatusCode::OK, "the in-flight login completes");
     assert!(app.client.get(app.url("/health/live")).send().await.is_err(), "no new requests after the stop");
+}
+
+/// Every documented operation, called anonymously, as a member and as a
+/// superadmin, with fresh ids in its path and an empty object as its body:
+/// every route gets its latency histogram and most several statuses.
+async fn hit_every_route(app: &TestApp) -> usize {
+    let doc = serde_json::to_value(roster_http::openapi::document()).unwrap();
+    let (member, root) = (app.member().await, app.superadmin().await);
+    let mut hit = 0;
+    for (template, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let path: String = template
+                .split('/')
+                .map(|s| if s.starts_with('{') { uuid::Uuid::now_v7().to_string() } else { s.to_string() })
+                .collect::<Vec<_>>()
+                .join("/");
+            let body = matches!(method, reqwest::Method::POST | reqwest::Method::PUT | reqwest::Method::PATCH)
+                .then(|| serde_json::json!({}));
+            // Logging out would end the sessions for the rest.
+            let signed_in = |s: &Session| (path != "/api/v1/auth/logout").then(|| s.access.clone());
+            for token in [None, signed_in(&member), signed_in(&root)] {
+                let token = token.as_deref();
+                app.call_unchecked(method.clone(), &path, token, body.clone()).await;
+            }
+            hit += 1;
+        }
+    }
+    hit
+}
+
+#[tokio::test]
+async fn metrics_stay_small_with_every_route_hit() {
+    let app = TestApp::spawn().await;
+    let routes = hit_every_route(&app).await;
+    let text = app.metrics().await;
+    let series = text.lines().filter(|l| l.starts_with("http_request_duration_seconds_count")).count();
+    eprintln!("/metrics: {} bytes after {routes} operations were hit ({series} latency histograms)", text.len());
+    assert!(series >= routes, "every operation has its histogram ({series} of {routes})");
+    assert!(text.len() < 100 * 1024, "/metrics is {} bytes", text.len());
+}
+
+#[tokio::test]
+async fn metrics_are_not_on_the_public_listener_without_a_token() {
+    let app = TestApp::spawn_with(|c| c.metrics.token = None).await;
+    problem(app.get("/metrics", None).await, StatusCode::NOT_FOUND, "not_found").await;
+    let root = app.superadmin().await;
+    problem(app.get("/metrics", Some(&root.access)).await, StatusCode::NOT_FOUND, "not_found").await;
+}
+
+#[tokio::test]
+async fn metrics_answer_only_the_bearer_of_the_metrics_token() {
+    let app = TestApp::spawn().await;
+    problem(app.get("/metrics", None).await, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    // A superadmin's access token is not the metrics token.
+    let root = app.superadmin().await;
+    problem(app.get("/metrics", Some(&root.access)).await, StatusCode::UNAUTHORIZED, "invalid_token").await;
+    let r = app.get("/metrics", Some(METRICS_TOKEN)).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("roster_db_pool_size"));
+}
+
+#[tokio::test]
+async fn with_metrics_listen_metrics_are_served_there_and_not_on_the_api() {
+    let app = TestApp::spawn_with(|c| {
+        c.metrics.listen = Some("127.0.0.1:0".parse().unwrap());
+        c.metrics.token = None;
+    })
+    .await;
+    app.get("/health/live", None).await;
+    problem(app.get("/metrics", Some(METRICS_TOKEN)).await, StatusCode::NOT_FOUND, "not_found").await;
+    let own = app.metrics_base.as_deref().expect("a metrics listener");
+    let r = app.client.get(format!("{own}/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let text = r.text().await.unwrap();
+    assert!(text.contains(r#"http_requests_total{method="GET",route="/health/live",status="200"} 1"#), "{text}");
+    // Nothing but /metrics there.
+    let r = app.client.get(format!("{own}/health/live")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }

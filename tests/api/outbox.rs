@@ -80,7 +80,7 @@ async fn refused_mail_is_dead_listed_counted_and_can_be_queued_again() {
     let entry = &dead["data"][0];
     assert_eq!((entry["template"].as_str(), entry["attempts"].as_u64()), (Some("verify_email"), Some(1)));
     assert!(entry["last_error"].as_str().unwrap().contains("550"));
-    let metrics = app.get("/metrics", None).await.text().await.unwrap();
+    let metrics = app.metrics().await;
     assert!(metrics.contains(r#"roster_outbox_messages{status="dead"} 1"#), "{metrics}");
 
     // Only superadmins see or touch the outbox.

@@ -125,6 +125,9 @@ pub enum ApiError {
     /// No route matches the path.
     #[error("no route for this path")]
     RouteNotFound,
+    /// `/metrics` needs the metrics token: none was presented, or another.
+    #[error("metrics token missing or wrong")]
+    MetricsToken { presented: bool },
     /// The path exists but not with this method; the value lists the allowed ones.
     #[error("method not allowed; allowed: {0}")]
     MethodNotAllowed(&'static str),

@@ -1,7 +1,8 @@
 //! Roster's HTTP layer: a thin actix-web 4 adapter over the domain services.
 //!
 //! - [`serve`] runs the server on a bound listener; [`app`] builds the same
-//!   `App` for tests (`actix_web::test::init_service`).
+//!   `App` for tests (`actix_web::test::init_service`). [`serve_metrics`]
+//!   runs `/metrics` alone on a listener of its own (`metrics.listen`).
 //! - Every error becomes RFC 9457 `application/problem+json`, mapped in one
 //!   place: [`error`].
 //! - Request bodies go through [`extract::ValidJson`], bearer tokens through
@@ -30,7 +31,7 @@ use actix_web::{
 use async_trait::async_trait;
 
 pub use error::{ApiError, Problem};
-pub use metrics::Metrics;
+pub use metrics::{Metrics, MetricsAccess, MetricsExposure, MetricsToken};
 
 /// Settings of the HTTP server, from configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +51,8 @@ pub struct HttpConfig {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Which browser origins may call the API ([`browser::cors`]).
     pub cors: browser::CorsConfig,
+    /// Where `/metrics` is served and who may read it (default: nowhere).
+    pub metrics: MetricsExposure,
 }
 
 impl Default for HttpConfig {
@@ -64,6 +67,7 @@ impl Default for HttpConfig {
                 allowed_origins: Vec::new(),
                 max_age_secs: browser::CorsConfig::DEFAULT_MAX_AGE_SECS,
             },
+            metrics: MetricsExposure::default(),
         }
     }
 }
@@ -99,9 +103,13 @@ pub struct AppState {
 
 /// Builds the HTTP server on an already-bound listener (port 0 in tests); the
 /// caller awaits it. actix's own signal handling drains in-flight requests on
-/// SIGINT/SIGTERM within `shutdown_timeout_secs`.
-pub fn serve(listener: std::net::TcpListener, state: AppState) -> std::io::Result<actix_web::dev::Server> {
-    let metrics = Metrics::new().map_err(std::io::Error::other)?;
+/// SIGINT/SIGTERM within `shutdown_timeout_secs`. `metrics` is the registry
+/// it records into, shared with [`serve_metrics`].
+pub fn serve(
+    listener: std::net::TcpListener,
+    state: AppState,
+    metrics: Metrics,
+) -> std::io::Result<actix_web::dev::Server> {
     let config = state.config.clone();
     let mut server = HttpServer::new(move || app(state.clone(), metrics.clone()))
         .shutdown_timeout(config.shutdown_timeout_secs)
@@ -110,6 +118,45 @@ pub fn serve(listener: std::net::TcpListener, state: AppState) -> std::io::Resul
         server = server.workers(config.workers);
     }
     Ok(server.run())
+}
+
+/// Serves `/metrics` alone on its own listener (`metrics.listen`), from the
+/// registry `serve` records into, to whoever `state.config.metrics.own()`
+/// lets in; one worker, and it stops on SIGINT/SIGTERM like [`serve`].
+pub fn serve_metrics(
+    listener: std::net::TcpListener,
+    state: AppState,
+    metrics: Metrics,
+) -> std::io::Result<actix_web::dev::Server> {
+    let shutdown = state.config.shutdown_timeout_secs;
+    let server = HttpServer::new(move || metrics_app(state.clone(), metrics.clone()))
+        .workers(1)
+        .shutdown_timeout(shutdown)
+        .listen(listener)?;
+    Ok(server.run())
+}
+
+/// The application of [`serve_metrics`]: `/metrics` and nothing else.
+pub fn metrics_app(
+    state: AppState,
+    metrics: Metrics,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let access = state.config.metrics.own();
+    App::new()
+        .app_data(web::Data::new(state))
+        .app_data(web::Data::new(metrics))
+        .app_data(web::Data::new(access))
+        .configure(routes::ops::configure_metrics)
+        .default_service(web::to(routes::not_found))
+        .wrap(from_fn(middleware::request))
 }
 
 /// The application: routes, middleware and shared data. `serve` builds one per
@@ -127,9 +174,11 @@ pub fn app(
     >,
 > {
     let cors = browser::cors(&state.config.cors);
+    let metrics_access = state.config.metrics.public();
     App::new()
         .app_data(web::Data::new(state))
         .app_data(web::Data::new(metrics))
+        .app_data(web::Data::new(metrics_access))
         .app_data(web::Data::new(routes::ops::OpenApiJson::new(&openapi::document())))
         // Registered before the `/api/v1` scope, which would otherwise claim
         // `/api/v1/openapi.json`.

@@ -3,6 +3,10 @@
 //! matched route, and the database pool and mail outbox gauges read at
 //! scrape time (the outbox figures come from the database, so every process
 //! reports the same, whichever worker sent what).
+//!
+//! Who may read them is [`MetricsAccess`]: nobody on the public listener
+//! unless a token is configured ([`MetricsExposure`]), or anyone who reaches
+//! a listener of their own ([`crate::serve_metrics`]).
 
 use std::{sync::Arc, time::Instant};
 
@@ -25,6 +29,75 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// The route label of requests no route matched.
 pub const UNMATCHED: &str = "unmatched";
+
+/// The upper bounds (seconds) of the latency histogram's buckets: few, since
+/// each is a line per method and route at every scrape (the default 11 made
+/// `/metrics` past 100 KB once every route was hit); from an indexed read to
+/// a bcrypt hash and the 250 ms floor of the mail requests, then `+Inf`.
+pub const DURATION_BUCKETS: [f64; 6] = [0.01, 0.05, 0.1, 0.25, 0.5, 1.0];
+
+/// The bearer token `/metrics` asks for (`metrics.token`): compared in
+/// constant time, never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MetricsToken(Arc<str>);
+
+impl MetricsToken {
+    pub fn new(token: &str) -> MetricsToken {
+        MetricsToken(Arc::from(token))
+    }
+
+    /// Whether `presented` is this token, in time independent of where they differ.
+    pub fn matches(&self, presented: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        bool::from(self.0.as_bytes().ct_eq(presented.as_bytes()))
+    }
+}
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken(<redacted>)")
+    }
+}
+
+/// Where `/metrics` is served, from configuration (`metrics.listen`,
+/// `metrics.token`). The default serves it nowhere.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MetricsExposure {
+    /// `/metrics` has a listener of its own ([`crate::serve_metrics`]) and is
+    /// not served on the public one.
+    pub own_listener: bool,
+    /// Wherever `/metrics` is served, it needs `Authorization: Bearer <token>`.
+    pub token: Option<MetricsToken>,
+}
+
+impl MetricsExposure {
+    /// Who may read `/metrics` on the public listener: with a token of its
+    /// own and no listener of its own, the bearer of the token; else nobody
+    /// (`404`, as for any unknown path).
+    pub fn public(&self) -> MetricsAccess {
+        match (&self.token, self.own_listener) {
+            (Some(token), false) => MetricsAccess::Token(token.clone()),
+            _ => MetricsAccess::NotHere,
+        }
+    }
+
+    /// Who may read `/metrics` on its own listener: the bearer of the token
+    /// if there is one, else anyone who can reach the listener.
+    pub fn own(&self) -> MetricsAccess {
+        self.token.clone().map_or(MetricsAccess::Open, MetricsAccess::Token)
+    }
+}
+
+/// Who may read `/metrics` on one listener.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetricsAccess {
+    /// Not served on this listener: `404`.
+    NotHere,
+    /// Anyone who reaches the listener.
+    Open,
+    /// The bearer of the token; `401` for anyone else.
+    Token(MetricsToken),
+}
 
 /// The metrics of one server, shared by its workers.
 #[derive(Clone)]
@@ -61,7 +134,8 @@ impl Metrics {
             HistogramOpts::new(
                 "http_request_duration_seconds",
                 "Time to answer HTTP requests, by method and matched route.",
-            ),
+            )
+            .buckets(DURATION_BUCKETS.to_vec()),
             &["method", "route"],
         )?;
         registry.register(Box::new(duration.clone()))?;

@@ -209,7 +209,8 @@ pub const MATRIX: &[Row] = &[
     r("GET",    "/.well-known/jwks.json",                        Nobody, "",                                                 [P, P, P, P, P, P, P]),
     r("GET",    "/health/live",                                  Nobody, "",                                                 [P, P, P, P, P, P, P]),
     r("GET",    "/health/ready",                                 Nobody, "",                                                 [P, P, P, P, P, P, P]),
-    r("GET",    "/metrics",                                      Nobody, "",                                                 [P, P, P, P, P, P, P]),
+    // Only the bearer of `metrics.token` (set in every test app), which no actor holds.
+    r("GET",    "/metrics",                                      Nobody, "",                                                 [U, U, U, U, U, U, U]),
     r("GET",    "/api/v1/openapi.json",                          Nobody, "",                                                 [P, P, P, P, P, P, P]),
     r("GET",    "/docs",                                         Nobody, "",                                                 [P, P, P, P, P, P, P]),
 ];

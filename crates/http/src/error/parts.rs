@@ -368,6 +368,21 @@ impl ApiError {
                 format!("The request body must be at most {limit} bytes."),
             ),
             ApiError::RouteNotFound => status_parts(S::NOT_FOUND),
+            ApiError::MetricsToken { presented } => {
+                let (code, title, challenge) = if *presented {
+                    ("invalid_token", "Invalid metrics token", BEARER_INVALID)
+                } else {
+                    ("unauthenticated", "Authentication required", BEARER_CHALLENGE)
+                };
+                let mut p = Parts::new(
+                    S::UNAUTHORIZED,
+                    code,
+                    title,
+                    "Metrics are read with the metrics token (`metrics.token`) as `Authorization: Bearer <token>`.",
+                );
+                p.www_authenticate = Some(challenge);
+                p
+            }
             ApiError::MethodNotAllowed(allow) => {
                 let mut p = Parts::new(
                     S::METHOD_NOT_ALLOWED,

@@ -4,7 +4,7 @@
 use actix_web::{
     http::header::{self, CacheControl, CacheDirective},
     web::{self, Bytes},
-    HttpResponse,
+    HttpRequest, HttpResponse,
 };
 use roster_domain::Error as DomainError;
 use serde::{Deserialize, Serialize};
@@ -13,8 +13,8 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use super::resource;
 use crate::{
-    error::{ApiError, InternalError, ServiceUnavailable},
-    metrics::Metrics,
+    error::{ApiError, InternalError, NotFound, ServiceUnavailable, Unauthorized},
+    metrics::{Metrics, MetricsAccess},
     AppState,
 };
 
@@ -39,10 +39,15 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/.well-known/jwks.json", "GET, HEAD").route(web::get().to(jwks)))
         .service(resource("/health/live", "GET, HEAD").route(web::get().to(live)))
         .service(resource("/health/ready", "GET, HEAD").route(web::get().to(ready)))
-        .service(resource("/metrics", "GET, HEAD").route(web::get().to(metrics)))
+        .configure(configure_metrics)
         .service(resource(OPENAPI_PATH, "GET, HEAD").route(web::get().to(openapi_json)))
         .service(resource("/docs", "GET, HEAD").route(web::get().to(docs)))
         .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::new([OPENAPI_PATH])));
+}
+
+/// `/metrics`, on the public listener and on its own (`serve_metrics`).
+pub(crate) fn configure_metrics(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/metrics", "GET, HEAD").route(web::get().to(metrics)));
 }
 
 /// A health answer.
@@ -88,15 +93,34 @@ pub(crate) async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, Ap
     }
 }
 
-/// Prometheus metrics in the text exposition format.
+/// Prometheus metrics in the text exposition format. Not served on this
+/// listener (`404`) unless `metrics.token` is configured, and then only to
+/// `Authorization: Bearer <metrics.token>` (`401` otherwise, user tokens and
+/// API keys included); with `metrics.listen` it is served there instead.
 #[utoipa::path(
     get, path = "/metrics", tag = "ops",
     responses(
         (status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"),
+        Unauthorized,
+        NotFound,
         InternalError,
     )
 )]
-pub(crate) async fn metrics(state: web::Data<AppState>, metrics: web::Data<Metrics>) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn metrics(
+    req: HttpRequest,
+    access: web::Data<MetricsAccess>,
+    state: web::Data<AppState>,
+    metrics: web::Data<Metrics>,
+) -> Result<HttpResponse, ApiError> {
+    match access.get_ref() {
+        MetricsAccess::NotHere => return Err(ApiError::RouteNotFound),
+        MetricsAccess::Open => {}
+        MetricsAccess::Token(token) => match crate::extract::bearer_token(&req) {
+            None => return Err(ApiError::MetricsToken { presented: false }),
+            Some(t) if !token.matches(t) => return Err(ApiError::MetricsToken { presented: true }),
+            Some(_) => {}
+        },
+    }
     let outbox = match state.services.outbox.stats().await {
         Ok(stats) => Some(stats),
         Err(e) => {

@@ -95,10 +95,10 @@ async fn the_outbox_is_for_superadmins_and_its_figures_are_in_metrics() {
     let admin = user("admin@example.com", "admin");
     let mut m = Mocks::new().sign_in_as(&admin, admin_perms());
     m.outbox_stats = OutboxStats { pending: 4, due: 3, dead: 2, oldest_due_seconds: 12.5 };
-    let state = m.state();
+    let state = m.metrics_token().state();
     let r = send(state.clone(), TestRequest::get().uri("/api/v1/outbox").insert_header(bearer(GOOD_TOKEN))).await;
     r.problem(403, "forbidden");
-    let r = send(state, TestRequest::get().uri("/metrics")).await;
+    let r = send(state, TestRequest::get().uri("/metrics").insert_header(bearer(METRICS_TOKEN))).await;
     let text = r.text();
     for line in [
         r#"roster_outbox_messages{status="pending"} 4"#,

@@ -26,7 +26,7 @@ use roster_domain::{
     user::{Profile, User, UserStatus},
     DEFAULT_ORG_ID,
 };
-use roster_http::{AppState, HttpConfig, Metrics, PoolStats, Readiness};
+use roster_http::{AppState, HttpConfig, Metrics, MetricsToken, PoolStats, Readiness};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -143,6 +143,12 @@ impl Mocks {
             },
             ready: true,
         }
+    }
+
+    /// `/metrics` on the public listener, for the bearer of [`METRICS_TOKEN`].
+    pub fn metrics_token(mut self) -> Mocks {
+        self.config.metrics.token = Some(MetricsToken::new(METRICS_TOKEN));
+        self
     }
 
     /// `GOOD_TOKEN` authenticates as `user` with `permissions`; `EXPIRED_TOKEN`
@@ -267,6 +273,9 @@ pub async fn send(state: AppState, req: TestRequest) -> Resp {
     let body = test::read_body(res).await.to_vec();
     Resp { status, headers, body }
 }
+
+/// The metrics token of [`Mocks::metrics_token`].
+pub const METRICS_TOKEN: &str = "metrics-token-of-the-tests";
 
 /// A bearer `Authorization` header.
 pub fn bearer(token: &str) -> (&'static str, String) {
