@@ -3,6 +3,7 @@
 //! the end-to-end tests build the very same app through [`Roster::build`].
 
 pub mod adapters;
+pub mod banner;
 pub mod config;
 pub mod secrets;
 pub mod telemetry;

@@ -4,7 +4,11 @@ use std::{io::Read, net::TcpListener, path::PathBuf, process::ExitCode};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use roster::{config::Config, telemetry, Database, Roster};
+use roster::{
+    banner::{self, Banner, MetricsAt},
+    config::Config,
+    telemetry, Database, Roster,
+};
 
 #[derive(Parser)]
 #[command(name = "roster", version, about = "Self-hosted user and access management", long_about = None)]
@@ -55,7 +59,7 @@ fn main() -> ExitCode {
     };
     telemetry::init(&config.log);
     let result = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => actix_web::rt::System::new().block_on(serve(config)),
+        Command::Serve => actix_web::rt::System::new().block_on(serve(config, cli.config)),
         Command::Migrate => runtime().and_then(|rt| rt.block_on(migrate(config))),
         Command::Admin { command: AdminCommand::Create { email, password_stdin: _ } } => {
             runtime().and_then(|rt| rt.block_on(admin_create(config, email)))
@@ -74,34 +78,31 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+async fn serve(config: Config, config_file: Option<PathBuf>) -> anyhow::Result<()> {
     let db = Database::open(&config).await?;
     let outcome = async {
         let roster = Roster::build(&config, &db.url).await?;
         let listener =
             TcpListener::bind(config.listen).with_context(|| format!("cannot listen on {}", config.listen))?;
         let addr = listener.local_addr()?;
-        let metrics_server = match config.metrics.listen {
+        let (metrics_at, metrics_server) = match config.metrics.listen {
             Some(at) => {
                 let l = TcpListener::bind(at).with_context(|| format!("cannot listen on {at} (metrics.listen)"))?;
-                println!("Metrics: http://{}/metrics", l.local_addr()?);
-                Some(roster.serve_metrics(l)?)
+                let at = l.local_addr()?;
+                (MetricsAt::Own(at), Some(roster.serve_metrics(l)?))
             }
-            None if config.metrics.token.is_some() => {
-                println!("Metrics: http://{addr}/metrics with `Authorization: Bearer <metrics.token>`");
-                None
-            }
-            None => {
-                println!("Metrics are not served (set metrics.listen or metrics.token)");
-                None
-            }
+            None if config.metrics.token.is_some() => (MetricsAt::Public, None),
+            None => (MetricsAt::Off, None),
         };
-        tracing::info!(%addr, embedded_database = db.embedded.is_some(), "roster is serving");
-        println!("Roster is serving on http://{addr} (API docs: http://{addr}/docs/)");
-        println!("Create the first administrator with:\n  echo 'a-long-password' | cargo run --release -- admin create --email you@example.com --password-stdin");
-        if config.smtp_url.is_none() {
-            println!("Mail is written as .eml files under {} (set ROSTER_SMTP_URL to send it)", config.data_dir.join("mail").display());
-        }
+        tracing::info!(%addr, embedded_database = db.embedded.is_some(), metrics = ?metrics_at, "roster is serving");
+        let banner = Banner {
+            addr,
+            metrics: metrics_at,
+            program: banner::program(),
+            config_file,
+            mail_dir: config.smtp_url.is_none().then(|| config.data_dir.join("mail")),
+        };
+        println!("{}", banner.text());
         let metrics_server = metrics_server.map(|server| {
             let handle = server.handle();
             actix_web::rt::spawn(server);
