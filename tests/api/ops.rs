@@ -52,12 +52,15 @@ async fn openapi_document_covers_every_endpoint() {
 
 #[tokio::test]
 async fn graceful_shutdown_drains_in_flight_requests() {
-    // A slow hash keeps the login in flight while the server is told to stop.
-    let app = TestApp::spawn_with(|c| c.auth.bcrypt_cost = 13).await;
+    // A slow hash (cost 14: about a second) keeps the login in flight while
+    // the server is told to stop; the stop waits long enough for the request
+    // to have arrived even on a loaded machine (150 ms was not, under the
+    // whole suite on 2 cores).
+    let app = TestApp::spawn_with(|c| c.auth.bcrypt_cost = 14).await;
     let email = unique_email("drain");
     app.register(&email).await;
     let (response, ()) = tokio::join!(app.login(&email, PASSWORD), async {
-        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
         app.handle.stop(true).await;
     });
     assert_eq!(response.status(), StatusCode::OK, "the in-flight login completes");
