@@ -134,6 +134,22 @@ pub enum ApiError {
     /// An error response produced outside this crate, re-rendered as a problem.
     #[error("HTTP {0}")]
     Status(StatusCode),
+    /// The request line is longer than `limit` bytes (answered at the edge).
+    #[error("request line longer than {limit} bytes")]
+    UriTooLong { limit: usize },
+    /// The request head is over `bytes` or has more than `fields` header
+    /// fields (answered at the edge).
+    #[error("request head over {bytes} bytes or {fields} fields")]
+    HeadTooLarge { bytes: usize, fields: usize },
+    /// The request head is malformed (answered at the edge); why.
+    #[error("malformed request: {0}")]
+    MalformedRequest(&'static str),
+    /// The request head or body did not arrive in time; the connection closes.
+    #[error("request not received in time")]
+    RequestTimeout,
+    /// The peer address has too many open connections (answered at the edge).
+    #[error("too many connections from this address")]
+    TooManyConnections { retry_after: u64 },
 }
 
 impl ApiError {
@@ -189,6 +205,11 @@ impl ResponseError for ApiError {
 }
 
 impl ApiError {
+    /// The stable `code` of the problem this error renders to.
+    pub fn code(&self) -> &'static str {
+        self.parts().code
+    }
+
     /// The problem response for a given request id (`error_response` uses
     /// the current request's).
     pub fn response_with_id(&self, request_id: &str) -> HttpResponse<BoxBody> {
@@ -205,6 +226,9 @@ impl ApiError {
         }
         if let Some(allow) = parts.allow {
             res.insert_header((header::ALLOW, allow));
+        }
+        if parts.close {
+            res.force_close();
         }
         match serde_json::to_vec(&problem) {
             Ok(body) => res.body(body),

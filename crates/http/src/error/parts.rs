@@ -32,6 +32,8 @@ pub(super) struct Parts {
     /// Seconds for `Retry-After`.
     pub retry_after: Option<u64>,
     pub allow: Option<&'static str>,
+    /// Whether the connection closes after the response.
+    pub close: bool,
 }
 
 impl Parts {
@@ -47,6 +49,7 @@ impl Parts {
             www_authenticate: None,
             retry_after: None,
             allow: None,
+            close: false,
         }
     }
 
@@ -394,6 +397,40 @@ impl ApiError {
                 p
             }
             ApiError::Status(status) => status_parts(*status),
+            ApiError::UriTooLong { limit } => Parts::new(
+                S::URI_TOO_LONG,
+                "uri_too_long",
+                "URI too long",
+                format!("The request line must be at most {limit} bytes; send long input in a request body."),
+            ),
+            ApiError::HeadTooLarge { bytes, fields } => Parts::new(
+                S::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "headers_too_large",
+                "Request header fields too large",
+                format!("The request head must be at most {bytes} bytes, in at most {fields} header fields."),
+            ),
+            ApiError::MalformedRequest(why) => Parts::new(S::BAD_REQUEST, "bad_request", "Bad request", *why),
+            ApiError::RequestTimeout => {
+                let mut p = Parts::new(
+                    S::REQUEST_TIMEOUT,
+                    "request_timeout",
+                    "Request timeout",
+                    "The request did not arrive in time; the connection is closed.",
+                );
+                p.close = true;
+                p
+            }
+            ApiError::TooManyConnections { retry_after } => {
+                let mut p = Parts::new(
+                    S::SERVICE_UNAVAILABLE,
+                    "too_many_connections",
+                    "Too many connections",
+                    "This address has too many open connections; close some or retry later.",
+                );
+                p.retry_after = Some(*retry_after);
+                p.close = true;
+                p
+            }
         }
     }
 }
