@@ -191,6 +191,12 @@ pub struct HttpSettings {
     /// (`["10.0.0.0/8"]`). Without them, the client is the peer address.
     pub trusted_proxies: Vec<String>,
     pub cors: CorsSettings,
+    /// Seconds a request head may take to arrive; then `408` and the connection closes.
+    pub head_timeout_secs: u64,
+    /// Seconds a request body may take to arrive after its head; then `408` and the connection closes.
+    pub body_timeout_secs: u64,
+    /// Open connections per peer address (trusted proxies not counted); past it, `503`. `0`: no cap.
+    pub max_connections_per_ip: usize,
 }
 
 /// Browsers on other origins (`http.cors`).
@@ -350,6 +356,9 @@ impl Default for HttpSettings {
             mail_request_floor_ms: 250,
             trusted_proxies: Vec::new(),
             cors: CorsSettings::default(),
+            head_timeout_secs: 5,
+            body_timeout_secs: 10,
+            max_connections_per_ip: 100,
         }
     }
 }
@@ -420,6 +429,9 @@ impl Config {
         }
         if self.http.workers == Some(0) {
             problems.push("http.workers must be at least 1".into());
+        }
+        if !(1..=3600).contains(&self.http.head_timeout_secs) || !(1..=3600).contains(&self.http.body_timeout_secs) {
+            problems.push("http.head_timeout_secs and http.body_timeout_secs must be between 1 and 3600".into());
         }
         if self.database_url.is_some() && self.key_encryption_secret.is_none() {
             problems.push("key_encryption_secret (ROSTER_KEY_ENCRYPTION_SECRET) is required with database_url: every process sharing the database needs the same one".into());

@@ -244,6 +244,9 @@ impl Roster {
                 own_listener: config.metrics.listen.is_some(),
                 token: config.metrics.token.as_ref().map(|t| MetricsToken::new(t.expose())),
             },
+            head_timeout: Duration::from_secs(config.http.head_timeout_secs),
+            body_timeout: Duration::from_secs(config.http.body_timeout_secs),
+            max_connections_per_ip: config.http.max_connections_per_ip,
         };
         let state = AppState { services, jwks, readiness: Arc::new(PgReadiness(pool.clone())), config: http };
         let w = &config.mail.worker;

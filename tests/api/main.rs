@@ -13,6 +13,7 @@ mod api_keys;
 mod auth;
 mod browser;
 mod directory;
+mod edge_conn;
 mod edge_input;
 mod errors;
 mod invitations;

@@ -112,8 +112,22 @@ fn check_media_type(req: &HttpRequest) -> Result<(), ApiError> {
     }
 }
 
-/// Reads the whole body, refusing it as soon as it passes the limit.
-async fn read_body<S>(req: &HttpRequest, mut payload: S) -> Result<Bytes, ApiError>
+/// Reads the whole body, refusing it as soon as it passes the limit, and
+/// with `408` if it has not all arrived when the edge says it is due
+/// (`HttpConfig::body_timeout` after its head).
+async fn read_body<S>(req: &HttpRequest, payload: S) -> Result<Bytes, ApiError>
+where
+    S: Stream<Item = Result<Bytes, PayloadError>> + Unpin,
+{
+    match crate::edge::body_due(req) {
+        Some(due) => {
+            tokio::time::timeout_at(due, read_limited(req, payload)).await.map_err(|_| ApiError::RequestTimeout)?
+        }
+        None => read_limited(req, payload).await,
+    }
+}
+
+async fn read_limited<S>(req: &HttpRequest, mut payload: S) -> Result<Bytes, ApiError>
 where
     S: Stream<Item = Result<Bytes, PayloadError>> + Unpin,
 {

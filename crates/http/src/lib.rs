@@ -1,8 +1,9 @@
 //! Roster's HTTP layer: a thin actix-web 4 adapter over the domain services.
 //!
-//! - [`serve`] runs the server on a bound listener; [`app`] builds the same
-//!   `App` for tests (`actix_web::test::init_service`). [`serve_metrics`]
-//!   runs `/metrics` alone on a listener of its own (`metrics.listen`).
+//! - [`serve`] runs the server on a bound listener, reading connections
+//!   through [`edge`]; [`app`] builds the same `App` for tests
+//!   (`actix_web::test::init_service`). [`serve_metrics`] runs `/metrics`
+//!   alone on a listener of its own (`metrics.listen`).
 //! - Every error becomes RFC 9457 `application/problem+json`, mapped in one
 //!   place: [`error`].
 //! - Request bodies go through [`extract::ValidJson`], bearer tokens through
@@ -12,6 +13,7 @@
 //!   ([`metrics`]).
 
 pub mod browser;
+pub mod edge;
 pub mod error;
 pub mod extract;
 pub mod metrics;
@@ -53,6 +55,14 @@ pub struct HttpConfig {
     pub cors: browser::CorsConfig,
     /// Where `/metrics` is served and who may read it (default: nowhere).
     pub metrics: MetricsExposure,
+    /// How long a request head may take to arrive (default 5 s); then `408`.
+    pub head_timeout: std::time::Duration,
+    /// How long a request body may take to arrive after its head (default
+    /// 10 s); then `408` and the connection closes.
+    pub body_timeout: std::time::Duration,
+    /// Open connections per peer address (default 100; `0`: no cap). Past
+    /// it, `503`. Connections from `trusted_proxies` are not counted.
+    pub max_connections_per_ip: usize,
 }
 
 impl Default for HttpConfig {
@@ -68,6 +78,9 @@ impl Default for HttpConfig {
                 max_age_secs: browser::CorsConfig::DEFAULT_MAX_AGE_SECS,
             },
             metrics: MetricsExposure::default(),
+            head_timeout: std::time::Duration::from_secs(5),
+            body_timeout: std::time::Duration::from_secs(10),
+            max_connections_per_ip: 100,
         }
     }
 }
@@ -104,20 +117,15 @@ pub struct AppState {
 /// Builds the HTTP server on an already-bound listener (port 0 in tests); the
 /// caller awaits it. actix's own signal handling drains in-flight requests on
 /// SIGINT/SIGTERM within `shutdown_timeout_secs`. `metrics` is the registry
-/// it records into, shared with [`serve_metrics`].
+/// it records into, shared with [`serve_metrics`]. Connections are read
+/// through [`edge`], which answers what actix-http would answer bare.
 pub fn serve(
     listener: std::net::TcpListener,
     state: AppState,
     metrics: Metrics,
 ) -> std::io::Result<actix_web::dev::Server> {
     let config = state.config.clone();
-    let mut server = HttpServer::new(move || app(state.clone(), metrics.clone()))
-        .shutdown_timeout(config.shutdown_timeout_secs)
-        .listen(listener)?;
-    if config.workers > 0 {
-        server = server.workers(config.workers);
-    }
-    Ok(server.run())
+    edge::server(listener, &config, move || app(state.clone(), metrics.clone()))
 }
 
 /// Serves `/metrics` alone on its own listener (`metrics.listen`), from the

@@ -21,6 +21,7 @@ use tracing::Instrument;
 
 use crate::{
     browser,
+    edge::EdgeConn,
     error::{ApiError, PROBLEM_JSON},
     metrics,
     request_id::{self, RequestId, X_REQUEST_ID},
@@ -35,6 +36,9 @@ pub async fn request(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let id = RequestId::from_headers(req.headers());
     req.extensions_mut().insert(id.clone());
+    if let Some(conn) = req.conn_data::<EdgeConn>() {
+        conn.set_request_id(id.as_str());
+    }
     let method = req.method().clone();
     // HTTP requires HEAD wherever GET is served. actix-http decided at parse
     // time that a HEAD request's answer goes without its body, so the GET
