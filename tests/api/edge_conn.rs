@@ -284,11 +284,15 @@ async fn edge_connections_past_the_per_ip_cap_get_503_until_one_closes() {
         held.push(s);
     }
     let mut s = connect(&app).await;
-    s.write_all(b"GET /health/live HTTP/1.1\r\nHost: roster\r\n\r\n").await.unwrap();
+    s.write_all(b"GET /health/live HTTP/1.1\r\nHost: roster\r\nX-Request-Id: over-cap\r\n\r\n").await.unwrap();
     let answer = read_answer(&mut s).await;
-    answer.problem(503, "too_many_connections");
+    assert_eq!(answer.problem(503, "too_many_connections")["request_id"], "over-cap");
     assert_eq!(answer.header("retry-after"), Some("5"));
     closed(&mut s).await;
+    // An ordinary client reads the same answer.
+    let r = app.client.get(app.url("/health/live")).send().await.unwrap();
+    assert_eq!(r.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string()), Some("5".into()));
+    problem(r, StatusCode::SERVICE_UNAVAILABLE, "too_many_connections").await;
 
     // Closing one gives its slot back.
     drop(held.pop());
@@ -349,4 +353,20 @@ async fn edge_a_body_still_arriving_when_a_slow_handler_has_not_answered_is_408_
     assert_eq!(body["request_id"], "io-408", "{body}");
     task.abort();
     handle.stop(false).await;
+}
+
+#[tokio::test]
+async fn edge_connections_from_a_trusted_proxy_are_not_capped() {
+    let app = TestApp::spawn_with(|c| {
+        c.http.max_connections_per_ip = 1;
+        c.http.trusted_proxies = vec!["127.0.0.1".into()];
+    })
+    .await;
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut s = connect(&app).await;
+        s.write_all(b"GET /health/live HTTP/1.1\r\nHost: roster\r\n\r\n").await.unwrap();
+        assert_eq!(read_answer(&mut s).await.status, 200);
+        held.push(s);
+    }
 }

@@ -20,8 +20,11 @@
 //!   `408 request_timeout` if no response has begun, and the connection
 //!   closes either way;
 //! - more than `max_connections_per_ip` open connections from one peer
-//!   address (trusted proxies excepted): `503 too_many_connections` with
-//!   `Retry-After` at once, and the connection closes.
+//!   address (trusted proxies excepted): the first request head is read
+//!   (never passed to actix) and answered `503 too_many_connections` with
+//!   `Retry-After`, and the connection closes. Answering before the request
+//!   would be cheaper, but clients such as hyper fail on an answer that
+//!   precedes their request instead of reading it.
 //!
 //! Each answer carries `X-Request-Id` and `Connection: close`: the caller's
 //! id when its head had an acceptable one, else the id the request

@@ -74,6 +74,10 @@ pub struct EdgeStream {
     /// The per-IP count this connection holds; released on drop.
     _slot: Option<Slot>,
     mode: Mode,
+    /// Whether the connection is past the per-IP cap: its first head is read
+    /// (clients such as hyper refuse an answer that comes before their
+    /// request), kept from actix, and answered `503`.
+    over_cap: bool,
     /// Whether what actix writes is dropped (after an answer of the edge's own).
     swallow: bool,
     /// Whether actix began a response since the last head.
@@ -87,7 +91,7 @@ pub struct EdgeStream {
 
 impl EdgeStream {
     /// A connection within the per-IP cap (`slot`), or, without a slot, one
-    /// past it, which is answered `503` at once.
+    /// past it, whose first request is answered `503`.
     pub(super) fn new(io: TcpStream, peer: Option<SocketAddr>, edge: Edge, slot: Option<Slot>, over_cap: bool) -> Self {
         let now = Instant::now();
         let mut stream = EdgeStream {
@@ -97,6 +101,7 @@ impl EdgeStream {
             conn: EdgeConn::default(),
             _slot: slot,
             mode: Mode::Pass,
+            over_cap: false,
             swallow: false,
             answered: false,
             head_since: Some(now),
@@ -104,10 +109,7 @@ impl EdgeStream {
             timer: Box::pin(sleep_until(now + edge.head_timeout)),
             edge,
         };
-        if over_cap {
-            let retry_after = stream.edge.retry_after_secs;
-            stream.answer(ApiError::TooManyConnections { retry_after }, None);
-        }
+        stream.over_cap = over_cap;
         stream
     }
 
@@ -151,11 +153,17 @@ impl EdgeStream {
         }
     }
 
-    /// Follows the bytes just read; `false` if they must not reach actix.
+    /// Follows the bytes just read; `false` if they must not reach actix
+    /// because the edge answers instead.
     fn follow(&mut self, data: &[u8]) -> bool {
         match self.scan.feed(data) {
             Ok(progress) => {
                 let now = Instant::now();
+                if progress.heads > 0 && self.over_cap {
+                    let retry_after = self.edge.retry_after_secs;
+                    self.answer(ApiError::TooManyConnections { retry_after }, progress.request_id);
+                    return false;
+                }
                 if progress.heads > 0 {
                     self.answered = false;
                     self.conn.new_request(progress.request_id);
@@ -254,10 +262,10 @@ impl AsyncRead for EdgeStream {
                     let before = buf.filled().len();
                     ready!(Pin::new(&mut this.io).poll_read(cx, buf))?;
                     let filled = buf.filled().len();
-                    if filled == before || this.follow(&buf.filled()[before..filled]) {
+                    if filled == before || (this.follow(&buf.filled()[before..filled]) && !this.over_cap) {
                         return Poll::Ready(Ok(()));
                     }
-                    // Refused: actix must not see these bytes.
+                    // Refused, or past the cap: actix must not see these bytes.
                     buf.set_filled(before);
                 }
             }
