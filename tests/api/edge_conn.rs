@@ -39,6 +39,8 @@ impl Answer {
         assert_eq!(body["code"], code, "{body}");
         assert_eq!(body["status"], status, "{body}");
         assert_eq!(body["request_id"], id, "{body}");
+        assert_eq!(self.header("x-content-type-options"), Some("nosniff"), "the headers of every answer");
+        assert_eq!(self.header("cache-control"), Some("no-store"));
         body
     }
 }

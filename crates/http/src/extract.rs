@@ -119,7 +119,7 @@ async fn read_body<S>(req: &HttpRequest, payload: S) -> Result<Bytes, ApiError>
 where
     S: Stream<Item = Result<Bytes, PayloadError>> + Unpin,
 {
-    match crate::edge::body_due(req) {
+    match crate::conn::body_due(req) {
         Some(due) => {
             tokio::time::timeout_at(due, read_limited(req, payload)).await.map_err(|_| ApiError::RequestTimeout)?
         }

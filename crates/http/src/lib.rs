@@ -13,6 +13,7 @@
 //!   ([`metrics`]).
 
 pub mod browser;
+pub mod conn;
 pub mod edge;
 pub mod error;
 pub mod extract;

@@ -21,7 +21,7 @@ use tracing::Instrument;
 
 use crate::{
     browser,
-    edge::EdgeConn,
+    conn::EdgeConn,
     error::{ApiError, PROBLEM_JSON},
     metrics,
     request_id::{self, RequestId, X_REQUEST_ID},

@@ -26,15 +26,16 @@
 //!   would be cheaper, but clients such as hyper fail on an answer that
 //!   precedes their request instead of reading it.
 //!
-//! Each answer carries `X-Request-Id` and `Connection: close`: the caller's
-//! id when its head had an acceptable one, else the id the request
-//! middleware gave the request ([`EdgeConn`]), else a fresh one.
+//! Each answer carries the security headers of every answer
+//! (`browser::secure`), `Connection: close` and `X-Request-Id`: the
+//! caller's id when its head had an acceptable one, else the id the request
+//! middleware gave the request ([`crate::conn::EdgeConn`]), else a fresh one.
 
 mod scan;
 mod slots;
 mod stream;
 
-use std::{cell::RefCell, net::SocketAddr, rc::Rc, time::Duration};
+use std::{net::SocketAddr, time::Duration};
 
 use actix_http::{HttpService, KeepAlive, Request, Response};
 use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactory, ServiceFactoryExt};
@@ -42,13 +43,11 @@ use actix_web::{
     body::MessageBody,
     dev::{AppConfig, Server},
     http::header,
-    HttpRequest,
 };
-use tokio::time::Instant;
 
 pub use stream::EdgeStream;
 
-use crate::{error::ApiError, request_id::X_REQUEST_ID, HttpConfig};
+use crate::{browser, error::ApiError, request_id::X_REQUEST_ID, HttpConfig};
 
 /// The longest request line (method, target and version) accepted, in bytes.
 pub const REQUEST_LINE_MAX: usize = 8 * 1024;
@@ -76,55 +75,12 @@ struct Edge {
     retry_after_secs: u64,
 }
 
-/// What a connection tells the app, and the app the connection, about the
-/// request being served (`HttpRequest::conn_data`).
-#[derive(Debug, Clone, Default)]
-pub struct EdgeConn(Rc<ConnState>);
-
-#[derive(Debug, Default)]
-struct ConnState {
-    /// The id the request middleware gave the current request.
-    request_id: RefCell<Option<String>>,
-    /// The caller's acceptable `X-Request-Id` of the current request.
-    caller_id: RefCell<Option<String>>,
-    /// When the current request's body must have arrived.
-    body_due: std::cell::Cell<Option<Instant>>,
-}
-
-impl EdgeConn {
-    /// Records the id the middleware gave the current request.
-    pub fn set_request_id(&self, id: &str) {
-        *self.0.request_id.borrow_mut() = Some(id.to_string());
-    }
-
-    fn request_id(&self) -> Option<String> {
-        self.0.request_id.borrow().clone()
-    }
-
-    fn caller_id(&self) -> Option<String> {
-        self.0.caller_id.borrow().clone()
-    }
-
-    fn new_request(&self, caller_id: Option<String>) {
-        *self.0.request_id.borrow_mut() = None;
-        *self.0.caller_id.borrow_mut() = caller_id;
-    }
-
-    fn set_body_due(&self, at: Option<Instant>) {
-        self.0.body_due.set(at);
-    }
-}
-
-/// When the body of `req` must have arrived; `None` when no body is
-/// outstanding or the request did not come through the edge (tests).
-pub fn body_due(req: &HttpRequest) -> Option<Instant> {
-    req.conn_data::<EdgeConn>().and_then(|c| c.0.body_due.get())
-}
-
 /// Serializes `error`'s problem as a complete HTTP/1.1 response that closes
 /// the connection.
 fn render(error: &ApiError, request_id: &str) -> Vec<u8> {
-    let (head, body) = error.response_with_id(request_id).into_parts();
+    let (mut head, body) = error.response_with_id(request_id).into_parts();
+    // A problem, never the documentation's page: the API's headers.
+    browser::secure("", head.headers_mut());
     let body = body.try_into_bytes().unwrap_or_default();
     let status = head.status();
     let mut out = format!("HTTP/1.1 {} {}\r\n", status.as_str(), status.canonical_reason().unwrap_or("")).into_bytes();

@@ -33,9 +33,9 @@ use super::{
     render,
     scan::{Phase, Scanner},
     slots::Slot,
-    Edge, EdgeConn, LINGER,
+    Edge, LINGER,
 };
-use crate::error::ApiError;
+use crate::{conn::EdgeConn, error::ApiError};
 
 /// What the stream is doing.
 enum Mode {
