@@ -572,8 +572,10 @@ mod tests {
         c.auth.bcrypt_cost = 4;
         c.auth.password.max_length = 100;
         c.database_url = Some(Secret::new("postgres://u:p@h/db"));
+        c.http.body_timeout_secs = 0;
         let e = c.validate().unwrap_err().to_string();
         assert!(e.contains("bcrypt_cost") && e.contains("max_length") && e.contains("key_encryption_secret"), "{e}");
+        assert!(e.contains("http.body_timeout_secs"), "{e}");
     }
 
     #[test]
