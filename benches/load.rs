@@ -42,6 +42,8 @@ impl Server {
             .env("ROSTER_DATA_DIR", self.data.path())
             .env("ROSTER_LOG__LEVEL", "warn")
             .env_remove("ROSTER_DATABASE_URL")
+            // The bench's own setting, not the server's (its configuration refuses unknown keys).
+            .env_remove("ROSTER_BIN")
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()
@@ -80,6 +82,8 @@ fn start_server(cost: u32) -> Server {
         .env("ROSTER_AUTH__BCRYPT_COST", cost.to_string())
         .env("ROSTER_LOG__LEVEL", "warn")
         .env_remove("ROSTER_DATABASE_URL")
+        // The bench's own setting, not the server's (its configuration refuses unknown keys).
+        .env_remove("ROSTER_BIN")
         .stdout(Stdio::null())
         .spawn()
         .expect("roster starts");

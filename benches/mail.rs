@@ -87,6 +87,8 @@ fn start_server(data: &Arc<tempfile::TempDir>, smtp_url: &str, floor_ms: u64, wo
         .env("ROSTER_MAIL__WORKER__POLL_INTERVAL_MS", POLL_MS.to_string())
         .env("ROSTER_LOG__LEVEL", "warn")
         .env_remove("ROSTER_DATABASE_URL")
+        // The bench's own setting, not the server's (its configuration refuses unknown keys).
+        .env_remove("ROSTER_BIN")
         .env_remove("ROSTER_CONFIG")
         .stdout(Stdio::null())
         .spawn()
