@@ -177,6 +177,13 @@ async fn only_user_administrators_invite_and_only_owners_invite_owners() {
     let r = app.get("/api/v1/invitations?status=maybe&page=0&per_page=500", Some(&admin.access)).await;
     let body = problem(r, StatusCode::BAD_REQUEST, "invalid_query").await;
     assert_eq!(body["errors"].as_object().unwrap().len(), 3, "{body}");
+    // `per_page` wins over its alias `limit`, but a bad `limit` is still refused.
+    let r = app.get("/api/v1/invitations?per_page=5&limit=-3", Some(&admin.access)).await;
+    let body = problem(r, StatusCode::BAD_REQUEST, "invalid_query").await;
+    assert!(body["errors"]["limit"].is_array(), "{body}");
+    let r = app.get("/api/v1/invitations?page=1000001", Some(&admin.access)).await;
+    let body = problem(r, StatusCode::BAD_REQUEST, "invalid_query").await;
+    assert!(body["errors"]["page"].is_array(), "{body}");
     let r = app.post("/api/v1/invitations", Some(&admin.access), json!({"email": member.email})).await;
     problem(r, StatusCode::CONFLICT, "email_taken").await;
 }

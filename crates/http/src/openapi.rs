@@ -4,7 +4,10 @@
 //! built once at start-up ([`document`]).
 
 use utoipa::{
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    openapi::{
+        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+        Required,
+    },
     Modify, OpenApi,
 };
 
@@ -29,6 +32,65 @@ impl Modify for BearerAuth {
                 HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT or API key (rsk_…)").build(),
             ),
         );
+    }
+}
+
+/// Request bodies that may be left out. utoipa makes a body optional only
+/// when its type is an `Option`, which also lets it be JSON `null`; these
+/// bodies are objects when they are sent at all.
+struct OptionalBodies;
+
+impl OptionalBodies {
+    const OPERATIONS: [&'static str; 1] = ["/api/v1/auth/logout"];
+}
+
+impl Modify for OptionalBodies {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for path in Self::OPERATIONS {
+            let body = openapi.paths.paths.get_mut(path).and_then(|item| item.post.as_mut());
+            if let Some(body) = body.and_then(|op| op.request_body.as_mut()) {
+                body.required = Some(Required::False);
+            }
+        }
+    }
+}
+
+/// `GET /users?fields=…` (and the members list) return each user projected
+/// to the members named: the list's items are a `UserProjection`, the
+/// `User` schema with only `id` required.
+struct Projections;
+
+impl Projections {
+    /// `schema` (JSON) with only `id` required, at its top and in its `allOf` parts.
+    fn only_id_required(schema: &mut serde_json::Value) {
+        if let Some(required) = schema.get_mut("required") {
+            *required = serde_json::json!(["id"]);
+        }
+        for part in schema.get_mut("allOf").and_then(|a| a.as_array_mut()).into_iter().flatten() {
+            if let Some(required) = part.get_mut("required") {
+                *required = serde_json::json!(["id"]);
+            }
+        }
+    }
+}
+
+impl Modify for Projections {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(components) = openapi.components.as_mut() else { return };
+        let Some(mut user) = components.schemas.get("User").and_then(|u| serde_json::to_value(u).ok()) else {
+            return;
+        };
+        Self::only_id_required(&mut user);
+        user["description"] = "A user with the members that `fields` names (`id` always is), or all of them".into();
+        let Some(list) = components.schemas.get("UserListResponse").and_then(|l| serde_json::to_value(l).ok()) else {
+            return;
+        };
+        let mut list = list;
+        list["properties"]["data"]["items"] = serde_json::json!({"$ref": "#/components/schemas/UserProjection"});
+        if let (Ok(user), Ok(list)) = (serde_json::from_value(user), serde_json::from_value(list)) {
+            components.schemas.insert("UserProjection".to_owned(), user);
+            components.schemas.insert("UserListResponse".to_owned(), list);
+        }
     }
 }
 
@@ -66,7 +128,7 @@ impl Modify for BearerAuth {
         schemas(Problem, org_invitations::JoinedResponse),
         responses(BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Gone, PayloadTooLarge, UnsupportedMediaType, UnprocessableEntity, TooManyRequests, InternalError, ServiceUnavailable),
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &OptionalBodies, &Projections),
     tags(
         (name = "auth", description = "Registration, sign-in and tokens"),
         (name = "me", description = "The caller's own account"),
@@ -82,4 +144,55 @@ pub struct ApiDoc;
 /// The document, generated from the handlers' annotations.
 pub fn document() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
+}
+
+#[cfg(test)]
+mod tests {
+    use roster_domain::values::limits;
+    use serde_json::Value;
+
+    fn doc() -> Value {
+        serde_json::to_value(super::document()).unwrap_or(Value::Null)
+    }
+
+    /// The query parameter `name` of `method path`.
+    fn param<'a>(doc: &'a Value, path: &str, method: &str, name: &str) -> &'a Value {
+        let params = doc["paths"][path][method]["parameters"].as_array();
+        params.into_iter().flatten().find(|p| p["name"] == name).map_or(&Value::Null, |p| &p["schema"])
+    }
+
+    #[test]
+    fn the_documented_limits_are_the_validators_constants() {
+        let doc = doc();
+        for (path, method) in [
+            ("/api/v1/users", "get"),
+            ("/api/v1/orgs", "get"),
+            ("/api/v1/outbox", "get"),
+            ("/api/v1/invitations", "get"),
+            ("/api/v1/orgs/{id}/locations", "get"),
+            ("/api/v1/orgs/{id}/members", "get"),
+        ] {
+            assert_eq!(param(&doc, path, method, "page")["maximum"], limits::MAX_PAGE, "{method} {path} page");
+            assert_eq!(param(&doc, path, method, "per_page")["maximum"], limits::MAX_PER_PAGE, "{method} {path}");
+            assert_eq!(param(&doc, path, method, "limit")["maximum"], limits::MAX_PER_PAGE, "{method} {path}");
+        }
+        assert_eq!(param(&doc, "/api/v1/users", "get", "q")["maxLength"], limits::QUERY_TEXT_MAX);
+        let page = param(&doc, "/api/v1/users", "get", "page")["description"].as_str().unwrap_or_default();
+        assert!(page.contains("`after`"), "{page}");
+
+        let schemas = &doc["components"]["schemas"];
+        assert_eq!(schemas["Email"]["maxLength"], limits::EMAIL_MAX);
+        assert_eq!(schemas["Email"]["format"], "email");
+        let org = &schemas["NewOrgInput"]["properties"];
+        assert_eq!(org["slug"]["maxLength"], limits::IDENTIFIER_MAX);
+        assert_eq!(org["slug"]["pattern"], limits::slug_pattern().as_str());
+        assert_eq!(org["name"]["maxLength"], limits::NAME_MAX);
+        let role = &schemas["NewRoleInput"]["properties"];
+        assert_eq!(role["name"]["pattern"], limits::role_name_pattern().as_str());
+        assert_eq!(role["description"]["maxLength"], limits::DESCRIPTION_MAX);
+        assert_eq!(role["permissions"]["maxItems"], limits::MAX_ITEMS);
+        assert_eq!(role["permissions"]["items"]["maxLength"], limits::PERMISSION_MAX);
+        let statuses = param(&doc, "/api/v1/outbox", "get", "status");
+        assert!(statuses.to_string().contains("#/components/schemas/OutboxStatus"), "{statuses}");
+    }
 }

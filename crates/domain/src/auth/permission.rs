@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::values::Invalid;
+use crate::values::{limits::PERMISSION_MAX, Invalid};
 
 /// A permission Roster checks before a use case. Roles, members and API keys
 /// hold permissions by name ([`PermissionName`]); these are the names with a
@@ -84,7 +84,7 @@ impl fmt::Display for Permission {
 
 /// The name of a permission, built in or registered, `resource:action`:
 /// lower-case letters, digits and `_` on each side of one colon, at most
-/// 64 bytes.
+/// [`PERMISSION_MAX`] characters as sent.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PermissionName(String);
 
@@ -96,10 +96,14 @@ impl PermissionName {
                 && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         };
         match s.split_once(':') {
-            Some((resource, action)) if s.len() <= 64 && part_ok(resource) && part_ok(action) => {
+            Some((resource, action))
+                if raw.chars().count() <= PERMISSION_MAX && part_ok(resource) && part_ok(action) =>
+            {
                 Ok(PermissionName(s.to_string()))
             }
-            _ => Err(Invalid::new("must look like resource:action (lower-case letters, digits, _), at most 64 bytes")),
+            _ => Err(Invalid::new(format!(
+                "must look like resource:action (lower-case letters, digits, _), at most {PERMISSION_MAX} characters"
+            ))),
         }
     }
 

@@ -16,6 +16,7 @@ use zeroize::Zeroizing;
 use crate::{
     auth::{Principal, TokenHash},
     validation::ValidationErrors,
+    values::limits::SHORT_TEXT_MAX,
 };
 
 use super::input::{permissions, text};
@@ -105,9 +106,11 @@ impl ApiKeySecret {
 #[serde(deny_unknown_fields)]
 pub struct NewApiKeyInput {
     /// What the key is for, e.g. `booking-service`.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::short_text))]
     pub name: String,
     /// Built-in or registered permissions; the creator must hold each of them.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::permissions))]
     pub permissions: Vec<String>,
     /// When the key stops working; it never does if left out.
     #[serde(default)]
@@ -118,7 +121,7 @@ impl NewApiKeyInput {
     /// Validated and normalized; `expires_at` must be after `now`.
     pub fn validate(self, now: DateTime<Utc>) -> Result<NewApiKeyInput, ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        let name = text::<100>(&mut errors, "name", &self.name);
+        let name = text::<SHORT_TEXT_MAX>(&mut errors, "name", &self.name);
         let permissions = permissions(&mut errors, "permissions", &self.permissions);
         if self.expires_at.is_some_and(|t| t <= now) {
             errors.add("expires_at", "must be in the future");

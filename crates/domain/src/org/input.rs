@@ -6,35 +6,41 @@ use serde::Deserialize;
 use crate::{
     auth::PermissionName,
     validation::{Patch, ValidationErrors},
-    values::{BoundedText, Invalid, PasswordPolicy, TimeZone},
+    values::{
+        limits::{DESCRIPTION_MAX, IDENTIFIER_MAX, NAME_MAX, SHORT_TEXT_MAX},
+        BoundedText, Invalid, PasswordPolicy, TimeZone,
+    },
 };
 
-/// Most keywords on a location, and most permissions on a role.
-pub const MAX_ITEMS: usize = 100;
+pub use crate::values::limits::MAX_ITEMS;
 
-fn slug(raw: &str) -> Result<String, Invalid> {
+pub(crate) fn slug(raw: &str) -> Result<String, Invalid> {
     let s = raw.trim();
     let ok = !s.is_empty()
-        && s.len() <= 63
+        && raw.chars().count() <= IDENTIFIER_MAX
         && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
         && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if ok {
         Ok(s.to_string())
     } else {
-        Err(Invalid::new("must be 1–63 lower-case letters, digits or -, starting with a letter or digit"))
+        Err(Invalid::new(format!(
+            "must be 1–{IDENTIFIER_MAX} lower-case letters, digits or -, starting with a letter or digit"
+        )))
     }
 }
 
-fn role_name(raw: &str) -> Result<String, Invalid> {
+pub(crate) fn role_name(raw: &str) -> Result<String, Invalid> {
     let s = raw.trim();
     let ok = !s.is_empty()
-        && s.len() <= 63
+        && raw.chars().count() <= IDENTIFIER_MAX
         && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
         && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
     if ok {
         Ok(s.to_string())
     } else {
-        Err(Invalid::new("must be 1–63 lower-case letters, digits, - or _, starting with a letter or digit"))
+        Err(Invalid::new(format!(
+            "must be 1–{IDENTIFIER_MAX} lower-case letters, digits, - or _, starting with a letter or digit"
+        )))
     }
 }
 
@@ -66,7 +72,7 @@ fn keywords(errors: &mut ValidationErrors, raw: &[String]) -> Vec<String> {
     }
     let mut out: Vec<String> = Vec::new();
     for (i, k) in raw.iter().enumerate() {
-        match BoundedText::<100>::parse(k).map(BoundedText::into_inner) {
+        match BoundedText::<SHORT_TEXT_MAX>::parse(k).map(BoundedText::into_inner) {
             Ok(k) if out.contains(&k) => {}
             Ok(k) => out.push(k),
             Err(e) => errors.add(format!("keywords[{i}]"), e.to_string()),
@@ -80,8 +86,10 @@ fn keywords(errors: &mut ValidationErrors, raw: &[String]) -> Vec<String> {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewOrgInput {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::name))]
     pub name: String,
     /// Unique; lower-case letters, digits and `-`.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::slug))]
     pub slug: String,
     /// An existing user to make the first owner.
     #[serde(default)]
@@ -91,7 +99,7 @@ pub struct NewOrgInput {
 impl NewOrgInput {
     pub fn validate(self) -> Result<NewOrgInput, ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        let name = text::<200>(&mut errors, "name", &self.name);
+        let name = text::<NAME_MAX>(&mut errors, "name", &self.name);
         let slug = errors.check("slug", slug(&self.slug)).unwrap_or_default();
         errors.finish(|| NewOrgInput { name, slug, owner_id: self.owner_id })
     }
@@ -105,6 +113,7 @@ pub struct AddMemberInput {
     pub user_id: uuid::Uuid,
     /// A role name of the organization (`member` by default).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::role_name_or_null))]
     pub role: Option<String>,
     /// Required when the role `requires_location`.
     #[serde(default)]
@@ -117,6 +126,7 @@ pub struct AddMemberInput {
 #[serde(deny_unknown_fields)]
 pub struct MemberPatch {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::role_name_or_null))]
     pub role: Option<String>,
     /// `null` clears it.
     #[serde(default)]
@@ -130,6 +140,7 @@ pub struct MemberPatch {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MemberPermissionsInput {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::permissions))]
     pub permissions: Vec<String>,
 }
 
@@ -147,8 +158,10 @@ impl MemberPermissionsInput {
 #[serde(deny_unknown_fields)]
 pub struct OrgPatch {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::name_or_null))]
     pub name: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::slug_or_null))]
     pub slug: Option<String>,
     /// The password policy of the accounts the organization manages, at
     /// least as strict as the platform's; `null` goes back to the
@@ -162,7 +175,7 @@ impl OrgPatch {
     /// Checks the fields, and a password policy against the platform's.
     pub fn validate(self, platform: &PasswordPolicy) -> Result<OrgPatch, ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        let name = self.name.map(|n| text::<200>(&mut errors, "name", &n));
+        let name = self.name.map(|n| text::<NAME_MAX>(&mut errors, "name", &n));
         let slug = self.slug.and_then(|s| errors.check("slug", slug(&s)));
         if let Patch::Set(policy) = &self.password_policy {
             for (field, message) in policy.weaker_than(platform) {
@@ -179,14 +192,18 @@ impl OrgPatch {
 #[serde(deny_unknown_fields)]
 pub struct NewRoleInput {
     /// Unique in the organization; lower-case letters, digits, `-`, `_`.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::role_name))]
     pub name: String,
     /// How people read it, e.g. `Front Desk` for `front-desk`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::short_text_or_null))]
     pub title: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::description_or_null))]
     pub description: Option<String>,
     /// `resource:action` strings: built in, or registered for the organization.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::permissions))]
     pub permissions: Vec<String>,
     /// Members with this role must have a location.
     #[serde(default)]
@@ -197,8 +214,8 @@ impl NewRoleInput {
     pub fn validate(self) -> Result<NewRoleInput, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let name = errors.check("name", role_name(&self.name)).unwrap_or_default();
-        let title = self.title.map(|t| text::<100>(&mut errors, "title", &t));
-        let description = self.description.map(|d| text::<500>(&mut errors, "description", &d));
+        let title = self.title.map(|t| text::<SHORT_TEXT_MAX>(&mut errors, "title", &t));
+        let description = self.description.map(|d| text::<DESCRIPTION_MAX>(&mut errors, "description", &d));
         let permissions = permissions(&mut errors, "permissions", &self.permissions);
         let requires_location = self.requires_location;
         errors.finish(|| NewRoleInput { name, title, description, permissions, requires_location })
@@ -211,16 +228,18 @@ impl NewRoleInput {
 #[serde(deny_unknown_fields)]
 pub struct RolePatch {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::role_name_or_null))]
     pub name: Option<String>,
     /// `null` clears it (the name is shown instead).
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::short_text_or_null))]
     pub title: Patch<String>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::description_or_null))]
     pub description: Patch<String>,
     /// Replaces the whole set.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::permissions_or_null))]
     pub permissions: Option<Vec<String>>,
     #[serde(default)]
     pub requires_location: Option<bool>,
@@ -231,11 +250,11 @@ impl RolePatch {
         let mut errors = ValidationErrors::new();
         let name = self.name.and_then(|n| errors.check("name", role_name(&n)));
         let title = match self.title {
-            Patch::Set(t) => Patch::Set(text::<100>(&mut errors, "title", &t)),
+            Patch::Set(t) => Patch::Set(text::<SHORT_TEXT_MAX>(&mut errors, "title", &t)),
             other => other,
         };
         let description = match self.description {
-            Patch::Set(d) => Patch::Set(text::<500>(&mut errors, "description", &d)),
+            Patch::Set(d) => Patch::Set(text::<DESCRIPTION_MAX>(&mut errors, "description", &d)),
             other => other,
         };
         let permissions = self.permissions.map(|p| permissions(&mut errors, "permissions", &p));
@@ -249,17 +268,20 @@ impl RolePatch {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LocationInput {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::name))]
     pub name: String,
     /// IANA time zone, e.g. `Europe/Copenhagen`.
+    #[cfg_attr(feature = "openapi", schema(value_type = TimeZone))]
     pub timezone: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::keywords))]
     pub keywords: Vec<String>,
 }
 
 impl LocationInput {
     pub fn validate(self) -> Result<LocationInput, ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        let name = text::<200>(&mut errors, "name", &self.name);
+        let name = text::<NAME_MAX>(&mut errors, "name", &self.name);
         let timezone =
             errors.check("timezone", TimeZone::parse(&self.timezone).map(TimeZone::into_inner)).unwrap_or_default();
         let keywords = keywords(&mut errors, &self.keywords);
@@ -273,18 +295,21 @@ impl LocationInput {
 #[serde(deny_unknown_fields)]
 pub struct LocationPatch {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::name_or_null))]
     pub name: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<TimeZone>))]
     pub timezone: Option<String>,
     /// Replaces the whole list.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::keywords_or_null))]
     pub keywords: Option<Vec<String>>,
 }
 
 impl LocationPatch {
     pub fn validate(self) -> Result<LocationPatch, ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        let name = self.name.map(|n| text::<200>(&mut errors, "name", &n));
+        let name = self.name.map(|n| text::<NAME_MAX>(&mut errors, "name", &n));
         let timezone =
             self.timezone.and_then(|t| errors.check("timezone", TimeZone::parse(&t).map(TimeZone::into_inner)));
         let keywords = self.keywords.map(|k| keywords(&mut errors, &k));
@@ -298,8 +323,10 @@ impl LocationPatch {
 #[serde(deny_unknown_fields)]
 pub struct PermissionInput {
     /// `resource:action`, not one of the built-in catalogue.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::permission))]
     pub name: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::description_or_null))]
     pub description: Option<String>,
 }
 
@@ -317,7 +344,7 @@ impl PermissionInput {
                 String::new()
             }
         };
-        let description = self.description.map(|d| text::<500>(&mut errors, "description", &d));
+        let description = self.description.map(|d| text::<DESCRIPTION_MAX>(&mut errors, "description", &d));
         errors.finish(|| PermissionInput { name, description })
     }
 }

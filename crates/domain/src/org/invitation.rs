@@ -40,9 +40,11 @@ pub struct OrgInvitation {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OrgInviteInput {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::values::Email))]
     pub email: String,
     /// A role name of the organization (`member` by default).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::role_name_or_null))]
     pub role: Option<String>,
     /// Required when the role `requires_location`.
     #[serde(default)]
@@ -50,6 +52,7 @@ pub struct OrgInviteInput {
     /// The language of the letter when the address has no account yet
     /// (BCP 47; en, fr, da, de); an existing account's own language wins.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::values::Locale>))]
     pub locale: Option<String>,
 }
 

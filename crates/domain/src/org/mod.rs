@@ -3,7 +3,7 @@
 //! asks.
 
 mod api_key;
-mod input;
+pub(crate) mod input;
 mod invitation;
 mod model;
 mod policy;

@@ -15,7 +15,7 @@ use crate::{
     ports::{AccountRepository, Clock, PasswordHasher, UserRepository},
     user::User,
     validation::ValidationErrors,
-    values::{BoundedText, Email, Password, PasswordPolicy},
+    values::{limits::NAME_MAX, BoundedText, Email, Password, PasswordPolicy},
 };
 
 use super::{
@@ -43,6 +43,7 @@ pub struct AcceptInvitationInput {
     pub password: String,
     /// Replaces the name the inviter gave, if any.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::name_or_null))]
     pub name: Option<String>,
 }
 
@@ -51,6 +52,7 @@ pub struct AcceptInvitationInput {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChangeEmailInput {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::values::Email))]
     pub email: String,
     pub current_password: String,
 }
@@ -219,7 +221,7 @@ impl AccountService {
     pub async fn accept_invitation(&self, input: AcceptInvitationInput, meta: ClientMeta) -> Result<SignedIn, Error> {
         let record = self.live_token(&input.token, &[TokenPurpose::Invitation]).await?;
         let mut errors = ValidationErrors::new();
-        let name = match input.name.as_deref().map(BoundedText::<200>::parse) {
+        let name = match input.name.as_deref().map(BoundedText::<NAME_MAX>::parse) {
             Some(Ok(n)) => Some(n.into_inner()),
             Some(Err(e)) => {
                 errors.add("name", e.to_string());

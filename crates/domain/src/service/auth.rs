@@ -26,17 +26,23 @@ use super::{hash_error, mail::letter_to, AuthPolicy, ClientMeta, Letters, Passwo
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RegisterInput {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::values::Email))]
     pub email: String,
     pub password: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::name_or_null))]
     pub name: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::short_text_or_null))]
     pub given_name: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::short_text_or_null))]
     pub family_name: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::values::Locale>))]
     pub locale: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::values::TimeZone>))]
     pub timezone: Option<String>,
 }
 
@@ -54,6 +60,7 @@ impl std::fmt::Debug for RegisterInput {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Credentials {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::values::Email))]
     pub email: String,
     pub password: String,
     /// The organization the session acts in (its id); the default one if absent.

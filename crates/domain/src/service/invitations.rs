@@ -15,7 +15,7 @@ use crate::{
     ports::{AccountRepository, Clock, RoleRepository},
     user::{BuiltinRole, NewMembership, NewUser, NewUserRecord, Page, User, UserChanges, UserStatus},
     validation::ValidationErrors,
-    values::{BoundedText, Email, Locale},
+    values::{limits::NAME_MAX, BoundedText, Email, Locale},
     Patch,
 };
 
@@ -30,15 +30,18 @@ use super::{
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct InviteInput {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::values::Email))]
     pub email: String,
     /// Role in the default organization once accepted (`member` by default).
     #[serde(default)]
     pub role: Option<BuiltinRole>,
     /// The invitee's name, used in the invitation and kept on the account.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::name_or_null))]
     pub name: Option<String>,
     /// The language of the invitation (BCP 47; en, fr, da, de).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::values::Locale>))]
     pub locale: Option<String>,
 }
 
@@ -81,7 +84,8 @@ impl InvitationService {
         may_grant_platform_role(&*self.ports.roles, principal, role).await?;
         let mut errors = ValidationErrors::new();
         let email = errors.check("email", Email::parse(&input.email));
-        let name = input.name.map(|n| errors.check("name", BoundedText::<200>::parse(&n).map(BoundedText::into_inner)));
+        let name =
+            input.name.map(|n| errors.check("name", BoundedText::<NAME_MAX>::parse(&n).map(BoundedText::into_inner)));
         let locale = input.locale.map(|l| errors.check("locale", Locale::parse(&l).map(Locale::into_inner)));
         let Some(email) = email.filter(|_| errors.is_empty()) else {
             return Err(Error::Validation(errors));

@@ -20,7 +20,7 @@ use crate::{
     },
     user::{NewMembership, NewUserRecord, Page, UserChanges, UserStatus},
     validation::ValidationErrors,
-    values::{BoundedText, Email, Locale, Password},
+    values::{limits::NAME_MAX, BoundedText, Email, Locale, Password},
     Conflict, Patch, RepoError,
 };
 
@@ -45,6 +45,7 @@ pub struct AcceptOrgInvitationInput {
     pub password: Option<String>,
     /// The new account's name (ignored for an existing account).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::name_or_null))]
     pub name: Option<String>,
 }
 
@@ -248,7 +249,8 @@ impl OrgInvitationService {
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<NewUserRecord, Error> {
         let mut errors = ValidationErrors::new();
-        let name = name.and_then(|n| errors.check("name", BoundedText::<200>::parse(&n).map(BoundedText::into_inner)));
+        let name =
+            name.and_then(|n| errors.check("name", BoundedText::<NAME_MAX>::parse(&n).map(BoundedText::into_inner)));
         let policy = self.ports.passwords.of(ticket.org_id).await?;
         let password = match password.as_deref().map(|p| Password::new(&policy, p, Some(email.as_str()))) {
             Some(Ok(p)) => Some(p),

@@ -7,7 +7,10 @@ use uuid::Uuid;
 
 use crate::{
     validation::{Patch, ValidationErrors},
-    values::{BoundedText, Email, Locale, Password, PasswordPolicy, Phone, TimeZone},
+    values::{
+        limits::{NAME_MAX, SHORT_TEXT_MAX},
+        BoundedText, Email, Locale, Password, PasswordPolicy, Phone, TimeZone,
+    },
 };
 
 use super::{BuiltinRole, UserStatus};
@@ -25,19 +28,19 @@ pub struct ProfileInput {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub birthdate: Patch<String>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::short_text_or_null))]
     pub gender: Patch<String>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::short_text_or_null))]
     pub pronouns: Patch<String>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::short_text_or_null))]
     pub employee_id: Patch<String>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::short_text_or_null))]
     pub position: Patch<String>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::short_text_or_null))]
     pub department: Patch<String>,
 }
 
@@ -48,24 +51,24 @@ pub struct ProfileInput {
 #[serde(deny_unknown_fields)]
 pub struct MePatch {
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::name_or_null))]
     pub name: Patch<String>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::short_text_or_null))]
     pub given_name: Patch<String>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::short_text_or_null))]
     pub family_name: Patch<String>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Phone>))]
     pub phone: Patch<String>,
     /// BCP 47 tag.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Locale>))]
     pub locale: Patch<String>,
     /// IANA time zone.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<TimeZone>))]
     pub timezone: Patch<String>,
     #[serde(default)]
     pub profile: Option<ProfileInput>,
@@ -82,6 +85,7 @@ pub struct MePatch {
 #[serde(deny_unknown_fields)]
 pub struct UserPatchInput {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Email>))]
     pub email: Option<String>,
     /// The platform's administrators only.
     #[serde(default)]
@@ -89,6 +93,7 @@ pub struct UserPatchInput {
     /// The user's role (by name) in the caller's organization (the default
     /// organization for the platform's administrators).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::role_name_or_null))]
     pub role: Option<String>,
     /// The user's location in the caller's organization; `null` clears it.
     #[serde(default)]
@@ -123,27 +128,35 @@ impl MembershipEdit {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UserReplaceInput {
+    #[cfg_attr(feature = "openapi", schema(value_type = Email))]
     pub email: String,
     /// The platform's administrators only.
     #[serde(default)]
     pub email_verified: Option<bool>,
     /// The user's role (by name) in the caller's organization; kept when left out.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::role_name_or_null))]
     pub role: Option<String>,
     /// The user's location in the caller's organization; kept when left out.
     #[serde(default)]
     pub location_id: Option<Uuid>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::name_or_null))]
     pub name: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::short_text_or_null))]
     pub given_name: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::short_text_or_null))]
     pub family_name: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Phone>))]
     pub phone: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Locale>))]
     pub locale: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<TimeZone>))]
     pub timezone: Option<String>,
     #[serde(default)]
     pub profile: Option<ProfileInput>,
@@ -157,6 +170,7 @@ pub struct UserReplaceInput {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewUserInput {
+    #[cfg_attr(feature = "openapi", schema(value_type = Email))]
     pub email: String,
     /// Required unless `send_invite` is set. The password policy is the
     /// managing organization's.
@@ -170,16 +184,22 @@ pub struct NewUserInput {
     #[serde(default)]
     pub send_invite: bool,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::name_or_null))]
     pub name: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::short_text_or_null))]
     pub given_name: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::short_text_or_null))]
     pub family_name: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Phone>))]
     pub phone: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Locale>))]
     pub locale: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<TimeZone>))]
     pub timezone: Option<String>,
     #[serde(default)]
     pub profile: Option<ProfileInput>,
@@ -193,6 +213,7 @@ pub struct NewUserInput {
     /// organization; for the platform's administrators `owner`, `admin` or
     /// `member` of the default organization.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::values::schema::role_name_or_null))]
     pub role: Option<String>,
     /// The member's location in the caller's organization; required when
     /// the role requires one.
@@ -358,18 +379,18 @@ fn fields(
     profile: ProfileInput,
     attributes: Option<serde_json::Value>,
 ) {
-    out.name = text::<200>(errors, "name", name);
-    out.given_name = text::<100>(errors, "given_name", given_name);
-    out.family_name = text::<100>(errors, "family_name", family_name);
+    out.name = text::<NAME_MAX>(errors, "name", name);
+    out.given_name = text::<SHORT_TEXT_MAX>(errors, "given_name", given_name);
+    out.family_name = text::<SHORT_TEXT_MAX>(errors, "family_name", family_name);
     out.phone = parsed(errors, "phone", phone, |s| Phone::parse(s).map(Phone::into_inner));
     out.locale = parsed(errors, "locale", locale, |s| Locale::parse(s).map(Locale::into_inner));
     out.timezone = parsed(errors, "timezone", timezone, |s| TimeZone::parse(s).map(TimeZone::into_inner));
     out.birthdate = parsed(errors, "profile.birthdate", profile.birthdate, |s| birthdate(s, today));
-    out.gender = text::<100>(errors, "profile.gender", profile.gender);
-    out.pronouns = text::<100>(errors, "profile.pronouns", profile.pronouns);
-    out.employee_id = text::<100>(errors, "profile.employee_id", profile.employee_id);
-    out.position = text::<100>(errors, "profile.position", profile.position);
-    out.department = text::<100>(errors, "profile.department", profile.department);
+    out.gender = text::<SHORT_TEXT_MAX>(errors, "profile.gender", profile.gender);
+    out.pronouns = text::<SHORT_TEXT_MAX>(errors, "profile.pronouns", profile.pronouns);
+    out.employee_id = text::<SHORT_TEXT_MAX>(errors, "profile.employee_id", profile.employee_id);
+    out.position = text::<SHORT_TEXT_MAX>(errors, "profile.position", profile.position);
+    out.department = text::<SHORT_TEXT_MAX>(errors, "profile.department", profile.department);
     if let Some(value) = attributes {
         match value {
             serde_json::Value::Object(map) => {

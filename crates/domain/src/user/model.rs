@@ -17,6 +17,10 @@ pub enum UserStatus {
 }
 
 impl UserStatus {
+    /// Every status.
+    pub const ALL: [UserStatus; 4] =
+        [UserStatus::Pending, UserStatus::Active, UserStatus::Inactive, UserStatus::Banned];
+
     pub fn as_str(self) -> &'static str {
         match self {
             UserStatus::Pending => "pending",

@@ -4,13 +4,14 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::validation::ValidationErrors;
+use crate::{
+    validation::ValidationErrors,
+    values::limits::{DEFAULT_PER_PAGE, MAX_PAGE, QUERY_LIST_MAX, QUERY_TEXT_MAX},
+};
 
 use super::{filter::Predicate, UserStatus};
 
-/// Largest page size.
-pub const MAX_PER_PAGE: u32 = 100;
-const DEFAULT_PER_PAGE: u32 = 20;
+pub use crate::values::limits::MAX_PER_PAGE;
 
 /// Fields a list may be sorted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,12 +204,12 @@ pub enum ListParamsError {
 }
 
 fn trimmed(v: Option<&str>, field: &str, errors: &mut ValidationErrors) -> Option<String> {
-    let v = v.map(str::trim).filter(|s| !s.is_empty())?;
-    if v.chars().count() > 254 {
-        errors.add(field, "must be at most 254 characters");
+    let raw = v?;
+    if raw.chars().count() > QUERY_TEXT_MAX {
+        errors.add(field, format!("must be at most {QUERY_TEXT_MAX} characters"));
         return None;
     }
-    Some(v.to_string())
+    Some(raw.trim()).filter(|s| !s.is_empty()).map(String::from)
 }
 
 /// A comma list of values ("any of"), each trimmed, empty ones skipped. A
@@ -220,11 +221,11 @@ fn any_of(v: Option<&str>, field: &str, errors: &mut ValidationErrors) -> Vec<St
     if items.is_empty() {
         errors.add(field, "must list at least one value; leave the parameter out to match any");
     }
-    if items.len() > 50 {
-        errors.add(field, "lists at most 50 values");
+    if items.len() > QUERY_LIST_MAX {
+        errors.add(field, format!("lists at most {QUERY_LIST_MAX} values"));
     }
-    if items.iter().any(|s| s.chars().count() > 254) {
-        errors.add(field, "values must be at most 254 characters");
+    if items.iter().any(|s| s.chars().count() > QUERY_TEXT_MAX) {
+        errors.add(field, format!("values must be at most {QUERY_TEXT_MAX} characters"));
     }
     items
 }
@@ -320,9 +321,9 @@ impl UserListQuery {
         let mut errors = ValidationErrors::new();
         let page = match p.page {
             None => None,
-            Some(n) if (1..=i64::from(u32::MAX)).contains(&n) => Some(n as u32),
+            Some(n) if (1..=i64::from(MAX_PAGE)).contains(&n) => Some(n as u32),
             Some(_) => {
-                errors.add("page", "must be a whole number from 1");
+                errors.add("page", format!("must be between 1 and {MAX_PAGE}"));
                 None
             }
         };

@@ -2,10 +2,11 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use super::Invalid;
+use super::{limits::EMAIL_MAX, Invalid};
 
-/// An email address: trimmed, syntactically valid, at most 254 bytes, with a
-/// domain that contains a dot, and the domain lower-cased. Uniqueness is
+/// An email address: trimmed, syntactically valid, with a
+/// domain that contains a dot, and the domain lower-cased. At most
+/// [`EMAIL_MAX`] characters as sent, and bytes once trimmed. Uniqueness is
 /// case-insensitive over the whole address (enforced by the store).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
@@ -17,8 +18,8 @@ impl Email {
         if s.is_empty() {
             return Err(Invalid::new("must not be blank"));
         }
-        if s.len() > 254 {
-            return Err(Invalid::new("must be at most 254 characters"));
+        if raw.chars().count() > EMAIL_MAX || s.len() > EMAIL_MAX {
+            return Err(Invalid::new(format!("must be at most {EMAIL_MAX} characters")));
         }
         let parsed =
             email_address::EmailAddress::from_str(s).map_err(|_| Invalid::new("is not a valid email address"))?;

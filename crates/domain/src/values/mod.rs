@@ -2,8 +2,11 @@
 //! parser that returns `Result`.
 
 mod email;
+pub mod limits;
 mod locale;
 mod password;
+#[cfg(feature = "openapi")]
+pub mod schema;
 mod text;
 mod timezone;
 

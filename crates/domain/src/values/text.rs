@@ -1,9 +1,13 @@
 use serde::Serialize;
 
-use super::Invalid;
+use super::{
+    limits::{PHONE_DIGITS, PHONE_MAX},
+    Invalid,
+};
 
-/// Trimmed, non-blank text of at most `MAX` characters with no control
-/// characters: names, positions, departments.
+/// Trimmed, non-blank text with no control characters, of at most `MAX`
+/// characters as sent (so JSON Schema's `maxLength` says it exactly): names,
+/// positions, departments.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct BoundedText<const MAX: usize>(String);
@@ -14,7 +18,7 @@ impl<const MAX: usize> BoundedText<MAX> {
         if s.is_empty() {
             return Err(Invalid::new("must not be blank"));
         }
-        if s.chars().count() > MAX {
+        if raw.chars().count() > MAX {
             return Err(Invalid::new(format!("must be at most {MAX} characters")));
         }
         if s.chars().any(char::is_control) {
@@ -40,7 +44,7 @@ impl Phone {
         let body = s.strip_prefix('+').unwrap_or(s);
         let allowed = body.chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '.' | '(' | ')'));
         let digits = body.chars().filter(char::is_ascii_digit).count();
-        if !allowed || !(3..=20).contains(&digits) || s.len() > 32 {
+        if !allowed || !PHONE_DIGITS.contains(&digits) || raw.chars().count() > PHONE_MAX {
             return Err(Invalid::new(
                 "must be a phone number: digits, spaces, '-', '.', '(', ')' and an optional leading '+'",
             ));

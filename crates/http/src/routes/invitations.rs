@@ -34,16 +34,16 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct InvitationListParams {
-    /// `pending`, `accepted`, `revoked`, `superseded` or `expired`.
+    #[param(value_type = Option<roster_domain::mail::InvitationStatus>)]
     pub status: Option<String>,
-    /// Page number, from 1.
-    #[param(value_type = Option<u32>, minimum = 1)]
+    /// Page number.
+    #[param(schema_with = roster_domain::values::schema::page)]
     pub page: Option<String>,
-    /// Page size, 1–100 (default 20).
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    /// Page size.
+    #[param(schema_with = roster_domain::values::schema::per_page)]
     pub per_page: Option<String>,
     /// Alias of `per_page`.
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    #[param(schema_with = roster_domain::values::schema::per_page)]
     pub limit: Option<String>,
 }
 

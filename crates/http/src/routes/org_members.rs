@@ -71,14 +71,14 @@ fn location_id(req: &HttpRequest) -> Result<uuid::Uuid, ApiError> {
 pub struct LocationListParams {
     /// Case-insensitive substring of the name or of a keyword.
     pub q: Option<String>,
-    /// Page number, from 1.
-    #[param(value_type = Option<u32>, minimum = 1)]
+    /// Page number.
+    #[param(schema_with = roster_domain::values::schema::page)]
     pub page: Option<String>,
-    /// Page size, 1–100 (default 20).
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    /// Page size.
+    #[param(schema_with = roster_domain::values::schema::per_page)]
     pub per_page: Option<String>,
     /// Alias of `per_page`.
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    #[param(schema_with = roster_domain::values::schema::per_page)]
     pub limit: Option<String>,
 }
 

@@ -31,14 +31,14 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct OutboxListParams {
-    /// `pending`, `sent` or `dead`.
+    #[param(value_type = Option<roster_domain::mail::OutboxStatus>)]
     pub status: Option<String>,
-    #[param(value_type = Option<u32>, minimum = 1)]
+    #[param(schema_with = roster_domain::values::schema::page)]
     pub page: Option<String>,
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    #[param(schema_with = roster_domain::values::schema::per_page)]
     pub per_page: Option<String>,
     /// Alias of `per_page`.
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    #[param(schema_with = roster_domain::values::schema::per_page)]
     pub limit: Option<String>,
 }
 

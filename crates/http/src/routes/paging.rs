@@ -1,7 +1,11 @@
 //! The list envelope shared by every collection: `meta` and `links`, and
 //! the offset paging parameters of the smaller lists.
 
-use roster_domain::{user::Page, Error as DomainError, ValidationErrors};
+use roster_domain::{
+    user::Page,
+    values::limits::{DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE},
+    Error as DomainError, ValidationErrors,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -81,7 +85,8 @@ pub(crate) fn page_links(
 }
 
 /// `page` and `per_page` (or its alias `limit`) of a small list: 1-based
-/// page, 1–100 per page (default 20). Every bad value is reported at once.
+/// page up to [`MAX_PAGE`], 1 to [`MAX_PER_PAGE`] per page (default
+/// [`DEFAULT_PER_PAGE`]); `per_page` wins over `limit`. Every bad value is reported at once.
 pub(crate) fn offset_paging(
     page: Option<&str>,
     per_page: Option<&str>,
@@ -89,20 +94,26 @@ pub(crate) fn offset_paging(
     errors: &mut ValidationErrors,
 ) -> (u32, u32) {
     let page = int_param(errors, "page", page);
-    let per_page = int_param(errors, "per_page", per_page).or(int_param(errors, "limit", limit));
+    let per_page = int_param(errors, "per_page", per_page);
+    let limit = int_param(errors, "limit", limit);
+    if limit.is_some_and(|n| !(1..=i64::from(MAX_PER_PAGE)).contains(&n)) && per_page.is_some() {
+        // `per_page` wins when both are given, but a bad `limit` is still bad.
+        errors.add("limit", format!("must be between 1 and {MAX_PER_PAGE}"));
+    }
+    let per_page = per_page.or(limit);
     let page = match page {
-        Some(p) if !(1..=1_000_000).contains(&p) => {
-            errors.add("page", "must be between 1 and 1000000");
+        Some(p) if !(1..=i64::from(MAX_PAGE)).contains(&p) => {
+            errors.add("page", format!("must be between 1 and {MAX_PAGE}"));
             1
         }
         p => p.unwrap_or(1) as u32,
     };
     let per_page = match per_page {
-        Some(n) if !(1..=100).contains(&n) => {
-            errors.add("per_page", "must be between 1 and 100");
-            20
+        Some(n) if !(1..=i64::from(MAX_PER_PAGE)).contains(&n) => {
+            errors.add("per_page", format!("must be between 1 and {MAX_PER_PAGE}"));
+            DEFAULT_PER_PAGE
         }
-        n => n.unwrap_or(20) as u32,
+        n => n.map_or(DEFAULT_PER_PAGE, |n| n as u32),
     };
     (page, per_page)
 }

@@ -38,18 +38,25 @@ pub struct ListParams {
     #[param(example = r#"status eq "active" and (profile.department eq "R&D" or role eq "admin")"#)]
     pub filter: Option<String>,
     /// Case-insensitive substring of the email or the names.
+    #[param(schema_with = roster_domain::values::schema::query_text)]
     pub q: Option<String>,
     /// Exact emails, case-insensitive; a comma list means any of them.
+    #[param(schema_with = roster_domain::values::schema::values)]
     pub email: Option<String>,
     /// Case-insensitive substring of the names.
+    #[param(schema_with = roster_domain::values::schema::query_text)]
     pub name: Option<String>,
     /// Statuses; a comma list means any of them (`active,inactive`).
+    #[param(schema_with = roster_domain::values::schema::user_statuses)]
     pub status: Option<String>,
     /// Role names in the organization; a comma list means any of them.
+    #[param(schema_with = roster_domain::values::schema::values)]
     pub role: Option<String>,
     /// Organization ids the user is a member of; a comma list means any of them.
+    #[param(schema_with = roster_domain::values::schema::uuids)]
     pub org_id: Option<String>,
     /// Location ids (of the caller's organization) the user has; a comma list means any of them.
+    #[param(schema_with = roster_domain::values::schema::uuids)]
     pub location_id: Option<String>,
     /// Comma-separated keys, `-` for descending: `created_at`, `updated_at`,
     /// `email`, `name`, `given_name`, `family_name`, `status`, `last_login_at`. Ties break on `id`.
@@ -58,19 +65,20 @@ pub struct ListParams {
     /// Projection: the members of each user to return (`id` always is).
     #[param(example = "id,email,name")]
     pub fields: Option<String>,
-    /// Offset paging: page number, from 1 (default 1). Offset pages count every match for
+    /// Offset paging: page number (default 1); not with `after`. Offset pages count every match for
     /// `meta.total`, which on millions of users costs most of a second: pass `total=false` to skip
     /// it, and use `after` (keyset) to walk far — deep offsets get slower, cursors do not.
-    #[param(value_type = Option<u32>, minimum = 1)]
+    #[param(schema_with = roster_domain::values::schema::page_or_cursor)]
     pub page: Option<String>,
-    /// Page size, 1–100 (default 20).
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    /// Page size.
+    #[param(schema_with = roster_domain::values::schema::per_page)]
     pub per_page: Option<String>,
     /// Alias of `per_page`.
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    #[param(schema_with = roster_domain::values::schema::per_page)]
     pub limit: Option<String>,
     /// Keyset paging: empty for the first page, then the cursor from `links.next`. Constant time at
-    /// any depth; tied to the `sort` it was issued for.
+    /// any depth; tied to the `sort` it was issued for. Not with `page` (`400 invalid_query`): the
+    /// two are two ways of paging.
     pub after: Option<String>,
     /// Count every match (`meta.total`): offset pages do unless `total=false` (faster on large
     /// directories); keyset pages only with `total=true`.
@@ -85,12 +93,19 @@ pub struct ListParams {
 pub struct CountParams {
     /// SCIM filter, as for `GET /users`.
     pub filter: Option<String>,
+    #[param(schema_with = roster_domain::values::schema::query_text)]
     pub q: Option<String>,
+    #[param(schema_with = roster_domain::values::schema::values)]
     pub email: Option<String>,
+    #[param(schema_with = roster_domain::values::schema::query_text)]
     pub name: Option<String>,
+    #[param(schema_with = roster_domain::values::schema::user_statuses)]
     pub status: Option<String>,
+    #[param(schema_with = roster_domain::values::schema::values)]
     pub role: Option<String>,
+    #[param(schema_with = roster_domain::values::schema::uuids)]
     pub org_id: Option<String>,
+    #[param(schema_with = roster_domain::values::schema::uuids)]
     pub location_id: Option<String>,
 }
 

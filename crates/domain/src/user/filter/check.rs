@@ -17,7 +17,7 @@ const STRING_MATCH: &[CompareOp] = &[Eq, Ne, Co, Sw, Ew];
 
 const JSON_PREFIX: &str = "attributes.";
 const MAX_KEY_CHARS: usize = 64;
-const STATUSES: [UserStatus; 4] = [UserStatus::Pending, UserStatus::Active, UserStatus::Inactive, UserStatus::Banned];
+const STATUSES: [UserStatus; 4] = UserStatus::ALL;
 
 /// Checks `expr` against the whitelist, typing every value; And/Or/Not map
 /// structurally. Errors point at the attribute path of the offending term.
