@@ -124,6 +124,10 @@ async fn disabled_accounts_cannot_log_in_or_refresh() {
 async fn logout_revokes_the_session() {
     let app = TestApp::spawn().await;
     let s = app.register(&unique_email("bye")).await;
+    // A body, when sent, is checked even with a valid bearer token.
+    let r = app.post("/api/v1/auth/logout", Some(&s.access), json!({"refresh_token": s.refresh, "x": 1})).await;
+    let body = problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert!(body["errors"]["x"].is_array() || body["errors"]["body"].is_array(), "{body}");
     let r = app.post("/api/v1/auth/logout", Some(&s.access), json!({})).await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     problem(app.get("/api/v1/me", Some(&s.access)).await, StatusCode::UNAUTHORIZED, "session_revoked").await;

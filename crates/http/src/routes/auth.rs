@@ -8,7 +8,7 @@ use roster_domain::{
     error::TokenRejection,
     service::{Credentials, RegisterInput, Registered, SignedIn},
     user::User,
-    Error as DomainError,
+    Error as DomainError, ValidationErrors,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -65,6 +65,24 @@ pub struct RefreshRequest {
     /// user's (its id); the new access token carries its role and permissions.
     #[serde(default)]
     pub org: Option<uuid::Uuid>,
+}
+
+/// The optional body of `/auth/logout`: the refresh token of the session to
+/// end, required without a valid bearer token (and then checked).
+#[derive(Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogoutRequest {
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+    /// Ignored (accepted as `/auth/refresh` takes it).
+    #[serde(default)]
+    pub org: Option<uuid::Uuid>,
+}
+
+impl std::fmt::Debug for LogoutRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LogoutRequest { refresh_token: <redacted> }")
+    }
 }
 
 impl std::fmt::Debug for RefreshRequest {
@@ -174,10 +192,11 @@ pub(crate) async fn refresh(
 
 /// End a session: the bearer token's, or else the one of the refresh token in
 /// the (optional) body, for clients whose access token has expired. An API
-/// key has no session to end (`403 signed_in_user_only`).
+/// key has no session to end (`403 signed_in_user_only`). A body, when
+/// there is one, is read and checked either way.
 #[utoipa::path(
     post, path = "/api/v1/auth/logout", tag = "auth",
-    request_body(content = Option<RefreshRequest>, description = "Only needed without a valid bearer token"),
+    request_body(content = LogoutRequest, description = "Only needed without a valid bearer token; may be left out"),
     security((), ("bearer" = [])),
     responses(
         (status = 204, description = "Session ended"),
@@ -194,6 +213,7 @@ pub(crate) async fn logout(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let auth = &state.services.auth;
+    let body = read_optional_json::<LogoutRequest, _>(&req, payload).await?;
     let mut rejection = TokenRejection::Missing;
     if let Some(token) = bearer_token(&req) {
         match auth.authenticate(token).await {
@@ -205,10 +225,15 @@ pub(crate) async fn logout(
             Err(e) => return Err(e.into()),
         }
     }
-    match read_optional_json::<RefreshRequest, _>(&req, payload).await? {
-        Some(body) => {
-            auth.logout_with_refresh(&body.refresh_token).await?;
+    match body {
+        Some(LogoutRequest { refresh_token: Some(token), .. }) => {
+            auth.logout_with_refresh(&token).await?;
             Ok(HttpResponse::NoContent().finish())
+        }
+        Some(_) => {
+            let mut errors = ValidationErrors::new();
+            errors.add("refresh_token", "is required without a valid bearer token");
+            Err(DomainError::Validation(errors).into())
         }
         None => Err(DomainError::Unauthenticated(rejection).into()),
     }
