@@ -14,6 +14,8 @@ pub use input::{
 };
 pub use model::{BuiltinRole, MembershipView, Profile, User, UserStatus};
 pub use projection::Projection;
+#[cfg(feature = "openapi")]
+pub use query::statuses_schema;
 pub use query::{
     parse_sort, sort_spec, Keyset, ListParams, ListParamsError, ListQueryError, Page, Paging, Scope, SortKey,
     SortValue, UserFilter, UserListQuery, UserSortField, MAX_PER_PAGE,

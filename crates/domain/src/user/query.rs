@@ -390,6 +390,18 @@ impl From<ListParamsError> for ListQueryError {
     }
 }
 
+/// The schema of `status=` of the user lists: statuses in any case, a comma
+/// list meaning any of them.
+#[cfg(feature = "openapi")]
+pub fn statuses_schema() -> utoipa::openapi::schema::Schema {
+    let names: Vec<String> = UserStatus::ALL.iter().map(|s| crate::values::limits::any_case(s.as_str())).collect();
+    let listed: Vec<&str> = UserStatus::ALL.iter().map(|s| s.as_str()).collect();
+    crate::values::schema::comma_list(
+        &names.join("|"),
+        format!("Statuses ({}); a comma list means any of them, at most {QUERY_LIST_MAX} values.", listed.join(", ")),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -267,22 +267,10 @@ pub fn per_page() -> Schema {
     )
 }
 
-fn comma_list(item: &str, description: String) -> Schema {
+/// A comma-list query parameter of values that match the regex `item`
+/// (see [`limits::comma_list_pattern`]).
+pub fn comma_list(item: &str, description: String) -> Schema {
     Schema::Object(string(false).pattern(Some(limits::comma_list_pattern(item))).description(Some(description)).build())
-}
-
-/// `status=` of the user lists: statuses, any case, comma-separated.
-pub fn user_statuses() -> Schema {
-    let names: Vec<String> = crate::user::UserStatus::ALL.iter().map(|s| limits::any_case(s.as_str())).collect();
-    let listed: Vec<&str> = crate::user::UserStatus::ALL.iter().map(|s| s.as_str()).collect();
-    comma_list(
-        &names.join("|"),
-        format!(
-            "Statuses ({}); a comma list means any of them, at most {} values.",
-            listed.join(", "),
-            limits::QUERY_LIST_MAX
-        ),
-    )
 }
 
 /// A comma list of UUIDs (`org_id=`, `location_id=`).

@@ -47,7 +47,7 @@ pub struct ListParams {
     #[param(schema_with = roster_domain::values::schema::query_text)]
     pub name: Option<String>,
     /// Statuses; a comma list means any of them (`active,inactive`).
-    #[param(schema_with = roster_domain::values::schema::user_statuses)]
+    #[param(schema_with = roster_domain::user::statuses_schema)]
     pub status: Option<String>,
     /// Role names in the organization; a comma list means any of them.
     #[param(schema_with = roster_domain::values::schema::values)]
@@ -99,7 +99,7 @@ pub struct CountParams {
     pub email: Option<String>,
     #[param(schema_with = roster_domain::values::schema::query_text)]
     pub name: Option<String>,
-    #[param(schema_with = roster_domain::values::schema::user_statuses)]
+    #[param(schema_with = roster_domain::user::statuses_schema)]
     pub status: Option<String>,
     #[param(schema_with = roster_domain::values::schema::values)]
     pub role: Option<String>,
