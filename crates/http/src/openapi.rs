@@ -4,10 +4,7 @@
 //! built once at start-up ([`document`]).
 
 use utoipa::{
-    openapi::{
-        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
-        Required,
-    },
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
     Modify, OpenApi,
 };
 
@@ -32,26 +29,6 @@ impl Modify for BearerAuth {
                 HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT or API key (rsk_…)").build(),
             ),
         );
-    }
-}
-
-/// Request bodies that may be left out. utoipa makes a body optional only
-/// when its type is an `Option`, which also lets it be JSON `null`; these
-/// bodies are objects when they are sent at all.
-struct OptionalBodies;
-
-impl OptionalBodies {
-    const OPERATIONS: [&'static str; 1] = ["/api/v1/auth/logout"];
-}
-
-impl Modify for OptionalBodies {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        for path in Self::OPERATIONS {
-            let body = openapi.paths.paths.get_mut(path).and_then(|item| item.post.as_mut());
-            if let Some(body) = body.and_then(|op| op.request_body.as_mut()) {
-                body.required = Some(Required::False);
-            }
-        }
     }
 }
 
@@ -128,7 +105,7 @@ impl Modify for Projections {
         schemas(Problem, org_invitations::JoinedResponse),
         responses(BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Gone, PayloadTooLarge, UnsupportedMediaType, UnprocessableEntity, TooManyRequests, InternalError, ServiceUnavailable),
     ),
-    modifiers(&BearerAuth, &OptionalBodies, &Projections),
+    modifiers(&BearerAuth, &Projections),
     tags(
         (name = "auth", description = "Registration, sign-in and tokens"),
         (name = "me", description = "The caller's own account"),

@@ -32,10 +32,18 @@ pub const QUERY_TEXT_MAX: usize = 254;
 /// Most values in a comma-list query parameter (`email`, `status`, `role`, …).
 pub const QUERY_LIST_MAX: usize = 50;
 
+macro_rules! trimmed_chars {
+    () => {
+        r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+    };
+}
+
 /// The characters `str::trim` removes (Unicode `White_Space`), as a regex
 /// class: the validators trim before they check, so the patterns allow them
 /// around the value.
-pub const TRIMMED: &str = r"[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+pub const TRIMMED: &str = concat!("[", trimmed_chars!(), "]");
+/// What [`TRIMMED`] matches, as the inside of a regex class.
+pub const TRIMMED_CHARS: &str = trimmed_chars!();
 /// Control characters (Unicode `Cc`), which text fields refuse.
 pub const CONTROL: &str = r"\x00-\x1f\x7f-\x9f";
 /// Whitespace that is not a control character.

@@ -281,15 +281,15 @@ pub fn uuids() -> Schema {
     )
 }
 
-/// A comma list of free values (`email=`, `role=`).
+/// A comma list of free values (`email=`, `role=`): at least one that is
+/// not blank.
 pub fn values() -> Schema {
-    Schema::Object(
-        string(false)
-            .description(Some(format!(
-                "A comma list means any of them: at most {} values of at most {} characters each.",
-                limits::QUERY_LIST_MAX,
-                limits::QUERY_TEXT_MAX
-            )))
-            .build(),
+    comma_list(
+        &format!("[^,]*[^,{}][^,]*", limits::TRIMMED_CHARS),
+        format!(
+            "A comma list means any of them: at least one and at most {} values of at most {} characters each.",
+            limits::QUERY_LIST_MAX,
+            limits::QUERY_TEXT_MAX
+        ),
     )
 }

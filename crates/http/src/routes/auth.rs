@@ -196,7 +196,7 @@ pub(crate) async fn refresh(
 /// there is one, is read and checked either way.
 #[utoipa::path(
     post, path = "/api/v1/auth/logout", tag = "auth",
-    request_body(content = LogoutRequest, description = "Only needed without a valid bearer token; may be left out"),
+    request_body(content = Option<LogoutRequest>, description = "Only needed without a valid bearer token; may be left out (`null` is no body)"),
     security((), ("bearer" = [])),
     responses(
         (status = 204, description = "Session ended"),
