@@ -14,8 +14,9 @@ mod parts;
 mod responses;
 
 pub use responses::{
-    BadRequest, BodyErrors, Conflict, Forbidden, Gone, InternalError, NotFound, PayloadTooLarge, ServerErrors,
-    ServiceUnavailable, TooManyRequests, Unauthorized, UnprocessableEntity, UnsupportedMediaType,
+    BadRequest, BodyErrors, Conflict, Forbidden, Gone, HeadersTooLarge, InternalError, NotFound, PayloadTooLarge,
+    RequestTimeout, ServerErrors, ServiceUnavailable, TooManyRequests, Unauthorized, UnprocessableEntity,
+    UnsupportedMediaType, UriTooLong, EDGE_ANSWERS,
 };
 
 use std::collections::BTreeMap;

@@ -10,8 +10,9 @@ use utoipa::{
 
 use crate::{
     error::{
-        BadRequest, Conflict, Forbidden, Gone, InternalError, NotFound, PayloadTooLarge, Problem, ServiceUnavailable,
-        TooManyRequests, Unauthorized, UnprocessableEntity, UnsupportedMediaType,
+        BadRequest, Conflict, Forbidden, Gone, HeadersTooLarge, InternalError, NotFound, PayloadTooLarge, Problem,
+        RequestTimeout, ServiceUnavailable, TooManyRequests, Unauthorized, UnprocessableEntity, UnsupportedMediaType,
+        UriTooLong, EDGE_ANSWERS,
     },
     routes::{
         account, api_keys, auth, invitations, me, ops, org_invitations, org_members, orgs, outbox, user_list, users,
@@ -71,6 +72,37 @@ impl Modify for Projections {
     }
 }
 
+/// The connection's guard answers some requests before any route sees them
+/// ([`EDGE_ANSWERS`]): every operation lists those statuses, so a client
+/// (and the documented-status checks) know every answer it can get.
+struct EdgeAnswers;
+
+impl Modify for EdgeAnswers {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{Ref, RefOr};
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.options,
+                &mut item.head,
+                &mut item.patch,
+                &mut item.trace,
+            ];
+            for op in operations.into_iter().flatten() {
+                for (status, name) in EDGE_ANSWERS {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+                }
+            }
+        }
+    }
+}
+
 /// The document, generated from the handlers' annotations.
 #[derive(OpenApi)]
 #[openapi(
@@ -103,9 +135,9 @@ impl Modify for Projections {
     ),
     components(
         schemas(Problem, org_invitations::JoinedResponse),
-        responses(BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Gone, PayloadTooLarge, UnsupportedMediaType, UnprocessableEntity, TooManyRequests, InternalError, ServiceUnavailable),
+        responses(BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Gone, RequestTimeout, PayloadTooLarge, UriTooLong, UnsupportedMediaType, UnprocessableEntity, TooManyRequests, HeadersTooLarge, InternalError, ServiceUnavailable),
     ),
-    modifiers(&BearerAuth, &Projections),
+    modifiers(&BearerAuth, &Projections, &EdgeAnswers),
     tags(
         (name = "auth", description = "Registration, sign-in and tokens"),
         (name = "me", description = "The caller's own account"),
@@ -130,6 +162,22 @@ mod tests {
 
     fn doc() -> Value {
         serde_json::to_value(super::document()).unwrap_or(Value::Null)
+    }
+
+    #[test]
+    fn every_operation_lists_what_the_edge_may_answer() {
+        let doc = doc();
+        let mut operations = 0;
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                operations += 1;
+                for (status, _) in super::EDGE_ANSWERS {
+                    assert!(op["responses"].get(status).is_some(), "{method} {path} lacks {status}");
+                }
+            }
+        }
+        assert!(operations > 60, "{operations} operations");
+        assert!(doc["components"]["responses"]["UriTooLong"].is_object());
     }
 
     /// The query parameter `name` of `method path`.

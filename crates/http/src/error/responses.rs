@@ -98,6 +98,35 @@ pub struct InternalError(#[allow(dead_code)] Problem);
 )]
 pub struct ServiceUnavailable(#[allow(dead_code)] Problem);
 
+/// The request's head or body did not arrive in time (`request_timeout`,
+/// answered at the connection, which then closes).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct RequestTimeout(#[allow(dead_code)] Problem);
+
+/// The request line is longer than the server reads (`uri_too_long`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct UriTooLong(#[allow(dead_code)] Problem);
+
+/// The request's header fields are too large or too many (`headers_too_large`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct HeadersTooLarge(#[allow(dead_code)] Problem);
+
+/// What the connection's guard (`crate::edge`) may answer to any request,
+/// before routing: a malformed head (`400`), a head or body too slow
+/// (`408`), a request line or head too large (`414`, `431`), and a client
+/// past its connection cap (`503 too_many_connections`). The document adds
+/// these to every operation that does not already list the status.
+pub const EDGE_ANSWERS: [(&str, &str); 5] = [
+    ("400", "BadRequest"),
+    ("408", "RequestTimeout"),
+    ("414", "UriTooLong"),
+    ("431", "HeadersTooLarge"),
+    ("503", "ServiceUnavailable"),
+];
+
 /// The references to `components.responses` entries, by status.
 fn refs(pairs: &[(&str, &str)]) -> BTreeMap<String, RefOr<Response>> {
     pairs.iter().map(|(status, name)| (status.to_string(), RefOr::Ref(Ref::from_response_name(*name)))).collect()
@@ -121,7 +150,10 @@ at_status!(
     NotFound = "404",
     Conflict = "409",
     Gone = "410",
+    RequestTimeout = "408",
     PayloadTooLarge = "413",
+    UriTooLong = "414",
+    HeadersTooLarge = "431",
     UnsupportedMediaType = "415",
     UnprocessableEntity = "422",
     TooManyRequests = "429",
