@@ -160,69 +160,49 @@ fn email_schema() -> ObjectBuilder {
     )
 }
 
-impl PartialSchema for Email {
-    fn schema() -> RefOr<Schema> {
-        RefOr::T(Schema::Object(email_schema().build()))
-    }
+/// Makes `$ty` the component schema `$name`, built by `$schema`.
+macro_rules! component {
+    ($ty:ty, $name:literal, $schema:expr) => {
+        impl PartialSchema for $ty {
+            fn schema() -> RefOr<Schema> {
+                RefOr::T(Schema::Object($schema))
+            }
+        }
+
+        impl ToSchema for $ty {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed($name)
+            }
+        }
+    };
 }
 
-impl ToSchema for Email {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("Email")
-    }
-}
-
-impl PartialSchema for Locale {
-    fn schema() -> RefOr<Schema> {
-        RefOr::T(Schema::Object(
-            string(false)
-                .pattern(Some(limits::locale_pattern()))
-                .description(Some("A BCP 47 language tag such as `en`, `fr-CA` or `zh-Hant-TW`"))
-                .build(),
-        ))
-    }
-}
-
-impl ToSchema for Locale {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("Locale")
-    }
-}
-
-impl PartialSchema for TimeZone {
-    fn schema() -> RefOr<Schema> {
-        RefOr::T(Schema::Object(
-            string(false)
-                .pattern(Some(limits::time_zone_pattern()))
-                .description(Some("An IANA time zone name such as `Europe/Copenhagen`"))
-                .build(),
-        ))
-    }
-}
-
-impl ToSchema for TimeZone {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("TimeZone")
-    }
-}
-
-impl PartialSchema for Phone {
-    fn schema() -> RefOr<Schema> {
-        RefOr::T(Schema::Object(
-            string(false)
-                .max_length(Some(PHONE_MAX))
-                .pattern(Some(limits::phone_pattern()))
-                .description(Some("Digits with spaces, `-`, `.`, `(`, `)` and an optional leading `+`"))
-                .build(),
-        ))
-    }
-}
-
-impl ToSchema for Phone {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("Phone")
-    }
-}
+component!(Email, "Email", email_schema().build());
+component!(
+    Locale,
+    "Locale",
+    string(false)
+        .pattern(Some(limits::locale_pattern()))
+        .description(Some("A BCP 47 language tag such as `en`, `fr-CA` or `zh-Hant-TW`"))
+        .build()
+);
+component!(
+    TimeZone,
+    "TimeZone",
+    string(false)
+        .pattern(Some(limits::time_zone_pattern()))
+        .description(Some("An IANA time zone name such as `Europe/Copenhagen`"))
+        .build()
+);
+component!(
+    Phone,
+    "Phone",
+    string(false)
+        .max_length(Some(PHONE_MAX))
+        .pattern(Some(limits::phone_pattern()))
+        .description(Some("Digits with spaces, `-`, `.`, `(`, `)` and an optional leading `+`"))
+        .build()
+);
 
 /// An offset page number.
 pub fn page() -> Schema {
