@@ -120,6 +120,30 @@ fn trickle(
     (task, read)
 }
 
+/// Everything read until the server closes, within [`PATIENCE`]; prints
+/// when the first byte came and when the close did, after `started`.
+async fn until_closed(read: &mut tokio::net::tcp::OwnedReadHalf, started: Instant, what: &str) -> Vec<u8> {
+    let all = tokio::time::timeout(PATIENCE, async {
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = read.read(&mut chunk).await.unwrap_or(0);
+            if n == 0 {
+                break;
+            }
+            if buf.is_empty() {
+                eprintln!("{what} answered after {:?}", started.elapsed());
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        buf
+    })
+    .await
+    .expect("an answer and a close in time");
+    eprintln!("{what} closed after {:?}", started.elapsed());
+    all
+}
+
 async fn quick_app() -> TestApp {
     TestApp::spawn_with(|c| {
         c.http.head_timeout_secs = 1;
@@ -190,24 +214,7 @@ async fn edge_a_trickling_body_is_cut_with_408() {
         .to_string();
     let started = Instant::now();
     let (task, mut read) = trickle(stream, head, b"{ ");
-    let answer = tokio::time::timeout(PATIENCE, async {
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 4096];
-        loop {
-            let n = read.read(&mut chunk).await.unwrap_or(0);
-            if n == 0 {
-                break;
-            }
-            if buf.is_empty() {
-                eprintln!("slow POST answered after {:?}", started.elapsed());
-            }
-            buf.extend_from_slice(&chunk[..n]);
-        }
-        buf
-    })
-    .await
-    .expect("an answer and a close in time");
-    eprintln!("slow POST closed after {:?}", started.elapsed());
+    let answer = until_closed(&mut read, started, "slow POST").await;
     let text = String::from_utf8_lossy(&answer);
     assert!(text.starts_with("HTTP/1.1 408"), "{text}");
     let lower = text.to_ascii_lowercase();
@@ -228,26 +235,8 @@ async fn edge_a_trickling_body_nobody_reads_does_not_hold_the_connection() {
     // actix keeps reading a chunked body to drain it, for as long as it comes.
     let head = "POST /health/live HTTP/1.1\r\nHost: roster\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n".to_string();
     let started = Instant::now();
-    let (task, read) = trickle(stream, head, b"2\r\nbb\r\n");
-    let mut stream = read;
-    let answer = tokio::time::timeout(PATIENCE, async {
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 4096];
-        loop {
-            let n = stream.read(&mut chunk).await.unwrap_or(0);
-            if n == 0 {
-                break;
-            }
-            if buf.is_empty() {
-                eprintln!("unread trickling body answered after {:?}", started.elapsed());
-            }
-            buf.extend_from_slice(&chunk[..n]);
-        }
-        buf
-    })
-    .await
-    .expect("the connection is closed in time");
-    eprintln!("unread trickling body closed after {:?}", started.elapsed());
+    let (task, mut read) = trickle(stream, head, b"2\r\nbb\r\n");
+    let answer = until_closed(&mut read, started, "unread trickling body").await;
     let text = String::from_utf8_lossy(&answer);
     assert!(text.starts_with("HTTP/1.1 405"), "the route's answer first: {text}");
     task.abort();
