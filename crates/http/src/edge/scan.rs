@@ -16,6 +16,9 @@ use super::{HEADERS_MAX, HEAD_MAX, REQUEST_LINE_MAX};
 /// The longest chunk-size or trailer line followed; a longer one leaves the
 /// body unframed (actix refuses it and the body deadline ends the rest).
 const CHUNK_LINE_MAX: usize = 4096;
+/// The room a new head buffer starts with: a request with a bearer token
+/// takes about a kilobyte.
+const HEAD_RESERVE: usize = 2048;
 
 /// Why a request head is answered at the edge.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +71,9 @@ enum State {
     Unframed,
 }
 
+/// A complete head: how its body is framed, and the caller's request id.
+type Complete = (Framing, Option<String>);
+
 #[derive(Debug, Default)]
 struct Head {
     buf: Vec<u8>,
@@ -105,11 +111,14 @@ enum Framing {
 #[derive(Debug)]
 pub(crate) struct Scanner {
     state: State,
+    /// The buffer of the last complete head, kept for the next one (a
+    /// keep-alive connection reads many heads of about the same size).
+    spare: Vec<u8>,
 }
 
 impl Default for Scanner {
     fn default() -> Self {
-        Scanner { state: State::Idle }
+        Scanner { state: State::Idle, spare: Vec::new() }
     }
 }
 
@@ -138,14 +147,18 @@ impl Scanner {
         while !data.is_empty() {
             let used = match &mut self.state {
                 State::Idle => {
-                    self.state = State::Head(Head::default());
+                    let mut buf = std::mem::take(&mut self.spare);
+                    buf.clear();
+                    buf.reserve(HEAD_RESERVE);
+                    self.state = State::Head(Head { buf, ..Head::default() });
                     0
                 }
                 State::Head(head) => {
                     let (used, done) = head.feed(data)?;
-                    if let Some(framing) = done {
+                    if let Some((framing, request_id)) = done {
                         progress.heads += 1;
-                        progress.request_id = request_id_in(&head.buf);
+                        progress.request_id = request_id;
+                        self.spare = std::mem::take(&mut head.buf);
                         self.state = match framing {
                             Framing::None => State::Idle,
                             Framing::Length(n) => State::Length(n),
@@ -191,39 +204,53 @@ impl Head {
     }
 
     /// Takes bytes up to the end of the head; returns how many, and the
-    /// framing once the head is complete.
-    fn feed(&mut self, data: &[u8]) -> Result<(usize, Option<Framing>), Refused> {
-        for (i, &b) in data.iter().enumerate() {
-            if self.buf.len() >= HEAD_MAX {
+    /// framing once the head is complete. Works a line (or the part of one
+    /// that has arrived) at a time: a request carries a bearer token of
+    /// several hundred bytes, and this runs for every request.
+    fn feed(&mut self, data: &[u8]) -> Result<(usize, Option<Complete>), Refused> {
+        let mut used = 0;
+        while used < data.len() {
+            let rest = &data[used..];
+            let newline = memchr::memchr(b'\n', rest);
+            let piece = newline.map_or(rest, |i| &rest[..=i]);
+            // The line's bytes, without its line break: a CR before the LF,
+            // or at the end of a part of a line (its LF may be in the next
+            // read). A CR elsewhere counts as text; httparse refuses it.
+            let mut text = piece.len();
+            if newline.is_some() {
+                text -= 1;
+            }
+            if piece[..text].last() == Some(&b'\r') {
+                text -= 1;
+            }
+            if text > 0 {
+                if !self.started {
+                    self.started = true;
+                } else if self.line == 0 && self.request_line_done {
+                    self.headers += 1;
+                    if self.headers > HEADERS_MAX {
+                        return Err(self.refused(Refusal::HeadTooLarge));
+                    }
+                }
+                self.line += text;
+                if !self.request_line_done && self.line > REQUEST_LINE_MAX {
+                    return Err(self.refused(Refusal::UriTooLong));
+                }
+            }
+            if self.buf.len() + piece.len() > HEAD_MAX {
                 return Err(self.refused(Refusal::HeadTooLarge));
             }
-            self.buf.push(b);
-            match b {
-                b'\n' => {
-                    let empty = self.line == 0;
-                    self.line = 0;
-                    if !self.started {
-                        continue;
-                    }
+            self.buf.extend_from_slice(piece);
+            used += piece.len();
+            if newline.is_some() {
+                let empty = self.line == 0;
+                self.line = 0;
+                // Empty lines before the request line are skipped, as httparse does.
+                if self.started {
                     if !self.request_line_done {
                         self.request_line_done = true;
                     } else if empty {
-                        return self.complete().map(|f| (i + 1, Some(f)));
-                    }
-                }
-                b'\r' => {}
-                _ => {
-                    if !self.started {
-                        self.started = true;
-                    } else if self.line == 0 && self.request_line_done {
-                        self.headers += 1;
-                        if self.headers > HEADERS_MAX {
-                            return Err(self.refused(Refusal::HeadTooLarge));
-                        }
-                    }
-                    self.line += 1;
-                    if !self.request_line_done && self.line > REQUEST_LINE_MAX {
-                        return Err(self.refused(Refusal::UriTooLong));
+                        return self.complete().map(|f| (used, Some(f)));
                     }
                 }
             }
@@ -242,18 +269,28 @@ impl Head {
     }
 
     /// The complete head: refused as actix would refuse it, else its framing.
-    fn complete(&self) -> Result<Framing, Refused> {
+    fn complete(&self) -> Result<Complete, Refused> {
         let mut headers = [httparse::EMPTY_HEADER; HEADERS_MAX];
         let mut req = httparse::Request::new(&mut headers);
         match req.parse(&self.buf) {
             Ok(httparse::Status::Complete(_)) => {}
             // The scanner's line rules and httparse's agree on where a head
             // ends; were they ever to differ, actix decides.
-            Ok(httparse::Status::Partial) => return Ok(Framing::Unframed),
+            Ok(httparse::Status::Partial) => return Ok((Framing::Unframed, request_id_in(&self.buf))),
             Err(httparse::Error::TooManyHeaders) => return Err(self.refused(Refusal::HeadTooLarge)),
             Err(e) => return Err(self.refused(Refusal::Malformed(parse_error(e)))),
         }
-        framing(&req).map_err(|why| self.refused(Refusal::Malformed(why)))
+        let framing = framing(&req).map_err(|why| self.refused(Refusal::Malformed(why)))?;
+        // The caller's id, from the fields just parsed (`request_id_in`
+        // reads a head that did not parse).
+        let id = req
+            .headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case("x-request-id"))
+            .and_then(|h| std::str::from_utf8(h.value).ok())
+            .and_then(|v| crate::request_id::RequestId::parse(v.trim()))
+            .map(|id| id.as_str().to_string());
+        Ok((framing, id))
     }
 }
 
@@ -401,12 +438,13 @@ fn framing(req: &httparse::Request<'_, '_>) -> Result<Framing, &'static str> {
 /// The value of `X-Request-Id` among the complete header lines of `head`,
 /// if it is an acceptable id.
 fn request_id_in(head: &[u8]) -> Option<String> {
+    const NAME: &[u8] = b"x-request-id:";
     head.split(|&b| b == b'\n').skip(1).find_map(|line| {
-        let line = std::str::from_utf8(line).ok()?;
-        let (name, value) = line.split_once(':')?;
-        if !name.eq_ignore_ascii_case("x-request-id") {
+        // Names first, as bytes: most lines are not this one.
+        if line.len() < NAME.len() || !line[..NAME.len()].eq_ignore_ascii_case(NAME) {
             return None;
         }
+        let value = std::str::from_utf8(&line[NAME.len()..]).ok()?;
         crate::request_id::RequestId::parse(value.trim()).map(|id| id.as_str().to_string())
     })
 }
@@ -487,6 +525,47 @@ mod tests {
         ));
         assert!(matches!(refusal(&[b"POST / HTTP/1.0\r\n\r\n"]), Refusal::Malformed(_)));
         assert!(matches!(refusal(&[b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"]), Refusal::Malformed(_)));
+    }
+
+    /// The outcome (heads, request ids, phase, or the refusal) of `bytes`
+    /// read in pieces of the given sizes.
+    fn outcome(bytes: &[u8], cuts: &[usize]) -> String {
+        let mut parts = Vec::new();
+        let mut rest = bytes;
+        for &cut in cuts {
+            let (part, tail) = rest.split_at(cut.min(rest.len()));
+            parts.push(part);
+            rest = tail;
+        }
+        parts.push(rest);
+        let (s, result) = scan(&parts);
+        match result {
+            Ok(p) => format!("{} heads, {:?}", p.heads, s.phase()),
+            Err(e) => match e.refusal {
+                // Where httparse stops on a partial head may name another cause.
+                Refusal::Malformed(_) => "malformed".to_owned(),
+                other => format!("{other:?}"),
+            },
+        }
+    }
+
+    proptest::proptest! {
+        /// However the network splits the bytes, the scanner sees the same
+        /// requests (it works a line or a part of one at a time).
+        #[test]
+        fn any_split_reads_the_same(
+            lines in proptest::collection::vec(proptest::sample::select(vec![
+                "GET /me HTTP/1.1\r\n", "POST /x HTTP/1.1\r\n", "Host: a\r\n", "X-Request-Id: t-1\r\n",
+                "Authorization: Bearer eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiIxIn0.c2ln\r\n", "Content-Length: 3\r\n",
+                "Transfer-Encoding: chunked\r\n", "\r\n", "abc", "3\r\nabc\r\n0\r\n\r\n", "Bad Name: x\r\n", "\n",
+            ]), 0..24),
+            cuts in proptest::collection::vec(0usize..64, 0..12),
+        ) {
+            let bytes = lines.concat();
+            let whole = outcome(bytes.as_bytes(), &[]);
+            proptest::prop_assert_eq!(&outcome(bytes.as_bytes(), &cuts), &whole);
+            proptest::prop_assert_eq!(&outcome(bytes.as_bytes(), &vec![1; bytes.len()]), &whole, "a byte at a time");
+        }
     }
 
     #[test]
