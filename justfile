@@ -37,3 +37,10 @@ bench-directory users="1000000":
 bench-mail requests="400" messages="2000":
     cargo build --release --bin roster
     cargo bench --bench mail -- --requests {{requests}} --messages {{messages}}
+
+# Instructions the server executes per GET /me (valgrind callgrind): a figure
+# that does not move with the machine's load, for comparing two builds.
+# `just bench-instructions target/release/roster 2000`.
+bench-instructions bin="target/release/roster" requests="2000":
+    cargo build --release --bin roster
+    bash benches/instructions.sh {{bin}} {{requests}}
