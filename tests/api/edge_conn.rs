@@ -264,16 +264,22 @@ async fn edge_a_trickling_head_is_408_on_every_request_of_a_connection() {
     closed(&mut s).await;
 }
 
-#[tokio::test]
-async fn edge_connections_past_the_per_ip_cap_get_503_until_one_closes() {
-    let app = TestApp::spawn_with(|c| c.http.max_connections_per_ip = 3).await;
+/// `n` connections, each kept open after one request served.
+async fn served_connections(app: &TestApp, n: usize) -> Vec<TcpStream> {
     let mut held = Vec::new();
-    for _ in 0..3 {
-        let mut s = connect(&app).await;
+    for _ in 0..n {
+        let mut s = connect(app).await;
         s.write_all(b"GET /health/live HTTP/1.1\r\nHost: roster\r\n\r\n").await.unwrap();
         assert_eq!(read_answer(&mut s).await.status, 200);
         held.push(s);
     }
+    held
+}
+
+#[tokio::test]
+async fn edge_connections_past_the_per_ip_cap_get_503_until_one_closes() {
+    let app = TestApp::spawn_with(|c| c.http.max_connections_per_ip = 3).await;
+    let mut held = served_connections(&app, 3).await;
     let mut s = connect(&app).await;
     s.write_all(b"GET /health/live HTTP/1.1\r\nHost: roster\r\nX-Request-Id: over-cap\r\n\r\n").await.unwrap();
     let answer = read_answer(&mut s).await;
@@ -353,11 +359,5 @@ async fn edge_connections_from_a_trusted_proxy_are_not_capped() {
         c.http.trusted_proxies = vec!["127.0.0.1".into()];
     })
     .await;
-    let mut held = Vec::new();
-    for _ in 0..3 {
-        let mut s = connect(&app).await;
-        s.write_all(b"GET /health/live HTTP/1.1\r\nHost: roster\r\n\r\n").await.unwrap();
-        assert_eq!(read_answer(&mut s).await.status, 200);
-        held.push(s);
-    }
+    let _held = served_connections(&app, 3).await;
 }

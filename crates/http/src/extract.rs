@@ -80,10 +80,10 @@ where
         return Ok(None);
     }
     check_media_type(req)?;
-    if serde_json::from_slice::<serde_json::Value>(&body).is_ok_and(|v| v.is_null()) {
-        return Ok(None);
+    match parse(&body)? {
+        serde_json::Value::Null => Ok(None),
+        value => from_object(value).map(Some),
     }
-    deserialize(&body).map(Some)
 }
 
 /// `application/json` or `application/<anything>+json`, unencoded.
@@ -202,7 +202,17 @@ fn field_error(path: &str, msg: &str, unknown_message: &str) -> (String, String)
 /// Deserializes a JSON object: bad syntax is `400 malformed_json`; anything
 /// but an object, and data of the wrong shape, is `422` naming the field.
 pub fn deserialize<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    from_object(parse(body)?)
+}
+
+/// The body as JSON; bad syntax is `400 malformed_json`.
+fn parse(body: &[u8]) -> Result<serde_json::Value, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::MalformedJson(e.to_string()))
+}
+
+/// `value` as `T`: anything but an object, a string holding U+0000 and
+/// data of the wrong shape are `422` naming the field.
+fn from_object<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
     let mut errors = ValidationErrors::new();
     if !value.is_object() {
         errors.add(BODY_KEY, "must be a JSON object");

@@ -63,14 +63,23 @@ pub fn description_or_null() -> Schema {
     text(DESCRIPTION_MAX, true)
 }
 
-fn slug_schema(nullable: bool) -> Schema {
+/// An identifier (slug, role name): 1 to [`IDENTIFIER_MAX`] characters of `pattern`.
+fn identifier(pattern: String, description: &str, nullable: bool) -> Schema {
     Schema::Object(
         string(nullable)
             .min_length(Some(1))
             .max_length(Some(IDENTIFIER_MAX))
-            .pattern(Some(limits::slug_pattern()))
-            .description(Some("Unique; lower-case letters, digits and `-`, starting with a letter or digit"))
+            .pattern(Some(pattern))
+            .description(Some(description))
             .build(),
+    )
+}
+
+fn slug_schema(nullable: bool) -> Schema {
+    identifier(
+        limits::slug_pattern(),
+        "Unique; lower-case letters, digits and `-`, starting with a letter or digit",
+        nullable,
     )
 }
 
@@ -85,13 +94,10 @@ pub fn slug_or_null() -> Schema {
 }
 
 fn role_name_schema(nullable: bool) -> Schema {
-    Schema::Object(
-        string(nullable)
-            .min_length(Some(1))
-            .max_length(Some(IDENTIFIER_MAX))
-            .pattern(Some(limits::role_name_pattern()))
-            .description(Some("A role name: lower-case letters, digits, `-` and `_`, starting with a letter or digit"))
-            .build(),
+    identifier(
+        limits::role_name_pattern(),
+        "A role name: lower-case letters, digits, `-` and `_`, starting with a letter or digit",
+        nullable,
     )
 }
 
