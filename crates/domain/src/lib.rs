@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod image;
 pub mod mail;
 pub mod org;
 pub mod ports;

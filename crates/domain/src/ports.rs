@@ -10,8 +10,10 @@
 
 mod accounts;
 mod api_keys;
+mod blobs;
 mod clock;
 mod hasher;
+mod images;
 mod locations;
 mod mail;
 mod members;
@@ -26,8 +28,10 @@ mod users;
 
 pub use accounts::*;
 pub use api_keys::*;
+pub use blobs::*;
 pub use clock::*;
 pub use hasher::*;
+pub use images::*;
 pub use locations::*;
 pub use mail::*;
 pub use members::*;
