@@ -10,9 +10,18 @@
 //! let pool = roster_postgres::build_pool(db.url(), &Default::default())?;
 //! # Ok(()) }
 //! ```
+//!
+//! SMTP: [`TestSmtpServer`] records what it receives and can be taken down.
+//!
+//! S3: [`TestS3Server`] is an S3-compatible server (s3s with SigV4 over
+//! files in a temporary directory) with one bucket; it can be taken down
+//! (connections refused) and brought back on the same port. Each test
+//! starts its own.
 
 pub mod postgres;
+pub mod s3;
 pub mod smtp;
 
 pub use postgres::{fresh_database, test_cluster, TestCluster, TestDatabase};
+pub use s3::TestS3Server;
 pub use smtp::{ParsedMail, ReceivedMail, TestSmtpServer};
