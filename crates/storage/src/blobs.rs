@@ -52,6 +52,10 @@ impl ObjectStoreBlobs {
 
     /// The store's path for `key`.
     fn location(&self, key: &str) -> Result<Path, BlobError> {
+        // object_store would quietly drop a leading or trailing `/`.
+        if key.is_empty() || key.starts_with('/') || key.ends_with('/') {
+            return Err(BlobError::Internal(format!("invalid object key {key:?}")));
+        }
         let full = match &self.prefix {
             Some(prefix) => format!("{prefix}/{key}"),
             None => key.to_owned(),

@@ -87,6 +87,10 @@ fn s3(url: &Url, options: &StorageOptions) -> Result<ObjectStoreBlobs, StorageCo
         Path::parse(prefix).map_err(|e| StorageConfigError::InvalidUrl(format!("invalid key prefix: {e}")))?;
     }
 
+    if options.timeout_secs == 0 || options.connect_timeout_secs == 0 {
+        return Err(StorageConfigError::Invalid("timeout_secs and connect_timeout_secs must be at least 1".into()));
+    }
+
     let mut builder = AmazonS3Builder::from_env()
         .with_bucket_name(bucket)
         .with_virtual_hosted_style_request(!options.path_style)
@@ -176,5 +180,8 @@ mod tests {
         assert!(matches!(from_url("s3://", &o), Err(StorageConfigError::InvalidUrl(_))));
         assert!(matches!(from_url("s3://key:secret@bucket", &o), Err(StorageConfigError::InvalidUrl(_))));
         assert!(matches!(from_url("not a url", &o), Err(StorageConfigError::InvalidUrl(_))));
+        assert!(matches!(from_url("file://relative/dir", &o), Err(StorageConfigError::InvalidUrl(_))));
+        let no_timeout = StorageOptions { timeout_secs: 0, ..StorageOptions::default() };
+        assert!(matches!(from_url("s3://bucket", &no_timeout), Err(StorageConfigError::Invalid(_))));
     }
 }

@@ -151,6 +151,17 @@ async fn list_older_filters_by_prefix_time_and_limit(f: Fixture) {
     assert_eq!(f.blobs.list_older("", future, 100).await.unwrap().len(), 6);
 }
 
+async fn malformed_keys_are_internal_and_write_nothing(f: Fixture) {
+    for key in ["", "/images/a/mid", "images/a/", "images//mid", "images/../escape", "./x"] {
+        let put = f.blobs.put(key, b"x".to_vec(), "text/plain").await;
+        assert!(matches!(put, Err(BlobError::Internal(_))), "put {key:?}: {put:?}");
+        let get = f.blobs.get(key).await;
+        assert!(matches!(get, Err(BlobError::Internal(_))), "get {key:?}: {get:?}");
+    }
+    let future = Utc::now() + Duration::minutes(5);
+    assert_eq!(f.blobs.list_older("", future, 100).await.unwrap(), vec![]);
+}
+
 macro_rules! contract {
     ($backend:ident) => {
         mod $backend {
@@ -172,6 +183,11 @@ macro_rules! contract {
             #[tokio::test]
             async fn overwrite_replaces_bytes_and_type() {
                 super::overwrite_replaces_bytes_and_type(super::$backend().await).await;
+            }
+
+            #[tokio::test]
+            async fn malformed_keys_are_internal_and_write_nothing() {
+                super::malformed_keys_are_internal_and_write_nothing(super::$backend().await).await;
             }
 
             #[tokio::test]

@@ -55,7 +55,7 @@ fn assert_internal<T: std::fmt::Debug>(result: Result<T, BlobError>, what: &str,
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_that_goes_down_is_unavailable_until_it_comes_back() {
     let server = TestS3Server::start().await.unwrap();
     let blobs = store(&server).await;
