@@ -104,7 +104,7 @@ fn s3_error(code: &str) -> String {
     )
 }
 
-/// get, put, delete and list each answered with `answer`.
+/// get, put, delete and list (at once) each answered with `answer`.
 async fn every_operation(
     answer: Option<(&'static str, &'static str)>,
     timeout_secs: u64,
@@ -112,12 +112,13 @@ async fn every_operation(
     let server = FixedServer::start(answer).await;
     let blobs = server.store(timeout_secs);
     let future = Utc::now() + chrono::Duration::minutes(5);
-    vec![
-        guarded(async { blobs.get("images/a/mid").await.map(drop) }).await,
-        guarded(blobs.put("images/a/mid", b"x".to_vec(), "image/jpeg")).await,
-        guarded(blobs.delete("images/a/mid")).await,
-        guarded(async { blobs.list_older("images/", future, 10).await.map(drop) }).await,
-    ]
+    let (get, put, delete, list) = tokio::join!(
+        guarded(async { blobs.get("images/a/mid").await.map(drop) }),
+        guarded(blobs.put("images/a/mid", b"x".to_vec(), "image/jpeg")),
+        guarded(blobs.delete("images/a/mid")),
+        guarded(async { blobs.list_older("images/", future, 10).await.map(drop) }),
+    );
+    vec![get, put, delete, list]
 }
 
 async fn guarded<T>(call: impl std::future::Future<Output = T>) -> T {
