@@ -80,3 +80,18 @@ fn resizing_from_the_largest_rendition_matches_resizing_from_the_crop() {
         assert!(mean < 2.0, "{side}: mean difference {mean}");
     }
 }
+
+/// zune-jpeg (0.5, through image 0.25) decodes a JPEG cut halfway without
+/// an error and paints the missing rows grey: the sniffer's search for the
+/// EOI is what refuses it.
+#[test]
+fn a_truncated_jpeg_is_refused_by_the_sniffer_not_left_to_the_decoder() {
+    let img = photo_like(300, 200);
+    let mut bytes = Vec::new();
+    JpegEncoder::new_with_quality(&mut bytes, 85).encode(img.as_raw(), 300, 200, ExtendedColorType::Rgb8).unwrap();
+    let half = &bytes[..bytes.len() / 2];
+    assert!(matches!(sniff::sniff(half), Err(ImageError::Invalid(_))));
+    if let Ok(decoded) = decode::decode(sniff::Format::Jpeg, half, &ImageLimits::default()) {
+        assert_eq!(decoded.rgb.get_pixel(150, 190).0, [128, 128, 128], "the missing half comes out grey");
+    }
+}
