@@ -94,14 +94,10 @@ fn truncated(what: &str) -> ImageError {
 fn jpeg_end(bytes: &[u8]) -> Result<usize, ImageError> {
     let mut i = 2; // past SOI
     loop {
-        // At a marker: FF (fill FF...) then the marker code.
-        if bytes.get(i) != Some(&0xFF) {
-            return if i >= bytes.len() {
-                Err(truncated("JPEG"))
-            } else {
-                Err(ImageError::Invalid("JPEG: marker expected".into()))
-            };
-        }
+        // At a marker: FF (fill FF...) then the marker code. Some writers
+        // leave stray bytes between segments (libjpeg warns "extraneous
+        // bytes before marker" and goes on): skip to the next FF likewise.
+        i += memchr_ff(bytes.get(i..).unwrap_or_default()).ok_or_else(|| truncated("JPEG"))?;
         while bytes.get(i) == Some(&0xFF) {
             i += 1;
         }
@@ -192,7 +188,8 @@ mod tests {
 
     /// SOI, an APP1 holding a whole JPEG thumbnail (with its own EOI), a
     /// DQT, SOS and entropy-coded data with stuffing and a restart marker,
-    /// then EOI: the structure, not a decodable picture.
+    /// a DHT whose table bytes hold `FF D9`, a second scan, then EOI: the
+    /// structure, not a decodable picture.
     fn skeleton() -> Vec<u8> {
         let mut j = vec![0xFF, 0xD8];
         let thumb = [0xFF, 0xD8, 0xFF, 0xD9, b'P', b'K', 3, 4];
@@ -204,6 +201,9 @@ mod tests {
         j.extend_from_slice(&[0xFF, 0xDB, 0x00, 0x04, 0x00, 0x00]);
         j.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x03, 0x00]);
         j.extend_from_slice(&[0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56, 0xFF, 0xFF, 0x00, 0x78]);
+        // A progressive JPEG's next tables and scan, after a stray byte.
+        j.extend_from_slice(&[0x00, 0xFF, 0xC4, 0x00, 0x04, 0xFF, 0xD9]);
+        j.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x03, 0x00, 0x9A, 0xFF, 0x00]);
         j.extend_from_slice(&[0xFF, 0xD9]);
         j
     }

@@ -152,6 +152,22 @@ fn a_jpeg_followed_by_harmless_bytes_is_accepted_and_they_are_dropped() {
     }
 }
 
+#[test]
+fn an_exif_thumbnail_does_not_end_the_jpeg_early() {
+    // An APP1 with a real JPEG thumbnail inside it (so an FF D9 before the
+    // picture's own): what follows the picture decides, not what follows
+    // the thumbnail.
+    let mut app1 = exif_orientation_6_with_gps();
+    app1.extend(jpeg(&gradient(16, 16), 80));
+    let with_thumbnail = splice_app1(&jpeg(&gradient(64, 48), 90), &app1);
+    let mut polyglot = with_thumbnail.clone();
+    polyglot.extend_from_slice(&zip_archive());
+    assert_eq!(render(polyglot), Err(ImageError::Unsupported));
+    let mut harmless = with_thumbnail;
+    harmless.extend_from_slice(b"trailing data from a phone");
+    assert_eq!(render(harmless).unwrap().len(), 4);
+}
+
 // ---- size before decoding ----
 
 fn crc32(bytes: &[u8]) -> u32 {
