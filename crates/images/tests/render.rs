@@ -462,3 +462,37 @@ fn more_concurrent_renders_than_workers_all_complete() {
         assert_eq!(r.as_ref().unwrap(), first, "same input, same renditions");
     }
 }
+
+// ---- robustness ----
+
+#[test]
+fn damaged_pictures_are_refused_or_rendered_never_a_panic_or_an_internal_error() {
+    let mut webp = Vec::new();
+    let small = RgbaImage::from_fn(40, 40, |x, y| image::Rgba([(x * 6) as u8, (y * 6) as u8, 90, 255]));
+    WebPEncoder::new_lossless(&mut webp).encode(small.as_raw(), 40, 40, ExtendedColorType::Rgba8).unwrap();
+    let originals = [jpeg(&gradient(64, 48), 85), png_rgba(&small), webp];
+    let p = pipeline();
+    let mut seed = 0x1234_5678_9ABC_DEF1u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    block_on(async {
+        for original in &originals {
+            for _ in 0..150 {
+                let mut bytes = original.clone();
+                for _ in 0..1 + next() % 4 {
+                    let at = (next() % bytes.len() as u64) as usize;
+                    bytes[at] = next() as u8;
+                }
+                match p.render(bytes).await {
+                    Ok(out) => assert_eq!(out.len(), 4),
+                    Err(ImageError::Invalid(_) | ImageError::Unsupported | ImageError::TooLarge { .. }) => {}
+                    Err(e) => panic!("{e:?}"),
+                }
+            }
+        }
+    });
+}
