@@ -44,3 +44,12 @@ bench-mail requests="400" messages="2000":
 bench-instructions bin="target/release/roster" requests="2000":
     cargo build --release --bin roster
     bash benches/instructions.sh {{bin}} {{requests}}
+
+# Pictures: the pipeline alone (time to render a 12 MP and a 40 MP JPEG into
+# the four sizes), then through the release server on the file store:
+# uploads/s with 4 clients, GET /images/{id} requests/s and p99, and peak
+# RSS across 8 concurrent 40 MP uploads. `just bench-images 10`.
+bench-images seconds="10":
+    cargo bench -p roster-images --bench render
+    cargo build --release --bin roster
+    cargo bench --bench images -- --seconds {{seconds}}

@@ -16,18 +16,21 @@ use async_trait::async_trait;
 use chrono::Duration as Span;
 use roster_domain::{
     mail::{AccountPolicy, RateLimit, RateLimits, RetryPolicy},
-    ports::{Mailer, SystemClock},
+    ports::{BlobStore, Mailer, SystemClock},
     service::{AuthPolicy, Ports, Services},
 };
 use roster_http::{AppState, HttpConfig, Metrics, MetricsExposure, MetricsToken, PoolStats, Readiness};
+use roster_images::{ImageLimits, ImagePipeline};
 use roster_postgres::{
     embedded::{EmbeddedOptions, EmbeddedPostgres},
     pool::{build_pool, ping, pool_status, PgPool, PoolConfig},
     signing_keys::PgSigningKeyStore,
-    PgAccountRepository, PgApiKeyRepository, PgLocationRepository, PgMemberRepository, PgOrgInvitationRepository,
-    PgOrgRepository, PgOutboxRepository, PgRateLimits, PgRoleRepository, PgSessionRepository, PgUserRepository,
+    PgAccountRepository, PgApiKeyRepository, PgImageRepository, PgLocationRepository, PgMemberRepository,
+    PgOrgInvitationRepository, PgOrgRepository, PgOutboxRepository, PgRateLimits, PgRoleRepository,
+    PgSessionRepository, PgUserRepository,
 };
 use roster_smtp::{Composer, ComposerConfig, LinkTemplates, MailerConfig};
+use roster_storage::StorageOptions;
 
 use crate::{
     adapters::{bcrypt::BcryptHasher, jwt::JwtSigner},
@@ -159,6 +162,43 @@ fn mailer(config: &Config) -> anyhow::Result<Arc<dyn Mailer>> {
     roster_smtp::from_url(&url, &cfg).context("configuring the mail relay (smtp_url)")
 }
 
+/// The store of `storage_url`, or files under `data_dir/objects`.
+fn blob_store(config: &Config) -> anyhow::Result<Arc<dyn BlobStore>> {
+    let url = match &config.storage_url {
+        Some(url) => url.clone(),
+        None => {
+            let dir = config.data_dir.join("objects");
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            let dir = dir.canonicalize().unwrap_or(dir);
+            format!("file://{}", dir.display())
+        }
+    };
+    let s = &config.storage;
+    let options = StorageOptions {
+        endpoint: s.endpoint.clone(),
+        region: s.region.clone(),
+        path_style: s.path_style,
+        allow_http: s.allow_http,
+        access_key_id: s.access_key_id.as_ref().map(|k| k.expose().to_string()),
+        secret_access_key: s.secret_access_key.as_ref().map(|k| k.expose().to_string()),
+        timeout_secs: s.timeout_secs,
+        connect_timeout_secs: s.connect_timeout_secs,
+        max_retries: s.max_retries,
+    };
+    roster_storage::from_url(&url, &options).context("configuring the object store (storage_url)")
+}
+
+fn image_pipeline(config: &Config) -> ImagePipeline {
+    let i = &config.images;
+    let limits = ImageLimits {
+        max_side: i.max_side,
+        max_pixels: i.max_pixels,
+        max_alloc_bytes: i.max_decode_bytes,
+        jpeg_quality: i.jpeg_quality,
+    };
+    ImagePipeline::new(limits, i.workers.unwrap_or_else(cores))
+}
+
 fn composer(config: &Config) -> anyhow::Result<Composer> {
     let l = &config.mail.links;
     Composer::new(ComposerConfig {
@@ -225,6 +265,9 @@ impl Roster {
             org_invitations: Arc::new(PgOrgInvitationRepository::new(pool.clone())),
             outbox: Arc::new(PgOutboxRepository::new(pool.clone())),
             rate_limits: Arc::new(PgRateLimits::new(pool.clone())),
+            images: Arc::new(PgImageRepository::new(pool.clone())),
+            blobs: blob_store(config)?,
+            processor: Arc::new(image_pipeline(config)),
             hasher: Arc::new(hasher),
             signer: Arc::new(signer),
             composer: Arc::new(composer(config)?),
@@ -235,6 +278,7 @@ impl Roster {
         let services = Services::new(ports, policy, keys.refresh.clone());
         let http = HttpConfig {
             max_body_bytes: config.http.max_body_bytes,
+            max_upload_bytes: config.images.max_upload_bytes,
             workers: config.http.workers.unwrap_or_else(cores),
             shutdown_timeout_secs: config.http.shutdown_timeout_secs,
             mail_request_floor: Duration::from_millis(config.http.mail_request_floor_ms),
@@ -262,7 +306,8 @@ impl Roster {
 
     /// Starts this process's outbox worker, unless configuration turned it off.
     pub fn start_worker(&self) -> Option<OutboxWorker> {
-        self.worker.map(|settings| OutboxWorker::start(self.state.services.outbox.clone(), settings))
+        let services = &self.state.services;
+        self.worker.map(|settings| OutboxWorker::start(services.outbox.clone(), services.images.clone(), settings))
     }
 
     /// Serves on `listener` until SIGINT/SIGTERM, draining in-flight requests.

@@ -1,11 +1,13 @@
 //! The outbox worker every `roster` process runs: a task that delivers due
 //! mail round after round (the rules are the domain's
-//! [`OutboxService::dispatch`]), prunes old rows now and then, and stops
-//! between rounds when asked.
+//! [`OutboxService::dispatch`]), deletes the objects of pictures nobody
+//! points at any more ([`ImageService::process_deletions`], the same outbox
+//! pattern), prunes old rows and sweeps orphaned objects now and then, and
+//! stops between rounds when asked.
 
 use std::time::Duration;
 
-use roster_domain::service::OutboxService;
+use roster_domain::service::{ImageService, OutboxService};
 use tokio::{sync::watch, task::JoinHandle};
 
 /// How the worker paces itself.
@@ -29,9 +31,9 @@ pub struct OutboxWorker {
 
 impl OutboxWorker {
     /// Starts the worker on the current tokio runtime.
-    pub fn start(outbox: OutboxService, settings: WorkerSettings) -> OutboxWorker {
+    pub fn start(outbox: OutboxService, images: ImageService, settings: WorkerSettings) -> OutboxWorker {
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(run(outbox, settings, stopped));
+        let task = tokio::spawn(run(outbox, images, settings, stopped));
         OutboxWorker { stop, task }
     }
 
@@ -47,9 +49,21 @@ impl OutboxWorker {
     }
 }
 
-async fn run(outbox: OutboxService, settings: WorkerSettings, mut stopped: watch::Receiver<bool>) {
+/// Image deletions claimed per round.
+const DELETIONS_PER_ROUND: u32 = 32;
+/// Objects the orphan sweep looks at per run.
+const SWEEP_LIMIT: usize = 1000;
+
+async fn run(
+    outbox: OutboxService,
+    images: ImageService,
+    settings: WorkerSettings,
+    mut stopped: watch::Receiver<bool>,
+) {
     let batch = outbox.retry_policy().batch as usize;
     let mut last_prune = tokio::time::Instant::now();
+    // Sweep once soon after start, then with each prune.
+    let mut swept = false;
     tracing::info!(poll_ms = settings.poll_interval.as_millis() as u64, batch, "outbox worker started");
     while !*stopped.borrow() {
         let pause = match outbox.dispatch().await {
@@ -68,12 +82,26 @@ async fn run(outbox: OutboxService, settings: WorkerSettings, mut stopped: watch
                 settings.error_backoff
             }
         };
-        if last_prune.elapsed() >= settings.prune_every {
-            last_prune = tokio::time::Instant::now();
-            match outbox.prune(settings.keep_sent).await {
-                Ok(n) if n > 0 => tracing::info!(removed = n, "pruned sent mail and old rate-limit windows"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "pruning the outbox failed"),
+        let pause = match images.process_deletions(DELETIONS_PER_ROUND).await {
+            Ok(report) if report.claimed >= DELETIONS_PER_ROUND as usize && report.failed == 0 => Duration::ZERO,
+            Ok(_) => pause,
+            Err(e) => {
+                tracing::warn!(error = %e, "image deletion round failed; retrying");
+                pause.max(settings.error_backoff)
+            }
+        };
+        if last_prune.elapsed() >= settings.prune_every || !swept {
+            if swept {
+                last_prune = tokio::time::Instant::now();
+                match outbox.prune(settings.keep_sent).await {
+                    Ok(n) if n > 0 => tracing::info!(removed = n, "pruned sent mail and old rate-limit windows"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "pruning the outbox failed"),
+                }
+            }
+            swept = true;
+            if let Err(e) = images.sweep_orphans(SWEEP_LIMIT).await {
+                tracing::warn!(error = %e, "sweeping orphaned image objects failed");
             }
         }
         if !pause.is_zero() {

@@ -13,8 +13,10 @@ use roster_domain::values::PasswordPolicy;
 use serde::{Deserialize, Serialize};
 
 mod http;
+mod storage;
 
 pub use http::{CorsSettings, HttpSettings, MetricsConfig};
+pub use storage::{ImagesConfig, StorageConfig};
 
 /// A secret string: deserializes like a string, never shows in `Debug`.
 #[derive(Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
@@ -54,12 +56,17 @@ pub struct Config {
     /// The mail relay: `smtp://user:pass@host:587` (STARTTLS), `smtps://…:465`, or
     /// `file:///dir`. Without it, mail is written as `.eml` files under `data_dir/mail`.
     pub smtp_url: Option<Secret>,
+    /// Where pictures are kept: `file:///path`, `s3://bucket[/prefix]` (see `storage`), or
+    /// `memory://` (lost at exit). Without it, files under `data_dir/objects`.
+    pub storage_url: Option<String>,
     pub database: DatabaseConfig,
     pub auth: AuthConfig,
     pub mail: MailConfig,
     pub rate_limits: RateLimitsConfig,
     pub http: HttpSettings,
     pub metrics: MetricsConfig,
+    pub storage: StorageConfig,
+    pub images: ImagesConfig,
     pub log: LogConfig,
 }
 
@@ -194,12 +201,15 @@ impl Default for Config {
             database_url: None,
             key_encryption_secret: None,
             smtp_url: None,
+            storage_url: None,
             database: DatabaseConfig::default(),
             auth: AuthConfig::default(),
             mail: MailConfig::default(),
             rate_limits: RateLimitsConfig::default(),
             http: HttpSettings::default(),
             metrics: MetricsConfig::default(),
+            storage: StorageConfig::default(),
+            images: ImagesConfig::default(),
             log: LogConfig::default(),
         }
     }
@@ -318,6 +328,7 @@ impl Config {
     /// Every rule at once, so one start shows every mistake.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let mut problems = Vec::new();
+        self.images.validate(&mut problems);
         let a = &self.auth;
         if !(10..=31).contains(&a.bcrypt_cost) {
             problems.push(format!("auth.bcrypt_cost must be between 10 and 31 (got {})", a.bcrypt_cost));

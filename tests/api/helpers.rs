@@ -30,6 +30,35 @@ pub struct TestApp {
     /// This app's outbox worker (polling every 50 ms), held so that it runs
     /// as long as the app; `None` when turned off.
     pub _worker: Option<OutboxWorker>,
+    /// Where this app keeps pictures (`storage_url`), removed with the app.
+    pub objects: Objects,
+}
+
+/// Where a test app keeps pictures: a directory of its own (the file
+/// store), or a real S3-compatible server on loopback.
+pub enum Objects {
+    Dir(tempfile::TempDir),
+    S3(roster_testkit::TestS3Server),
+}
+
+impl Objects {
+    fn configure(&self, config: &mut Config) {
+        match self {
+            Objects::Dir(dir) => config.storage_url = Some(format!("file://{}", dir.path().display())),
+            Objects::S3(s3) => {
+                config.storage_url = Some(s3.storage_url());
+                config.storage.endpoint = Some(s3.endpoint());
+                config.storage.region = Some(s3.region().to_string());
+                config.storage.path_style = true;
+                config.storage.allow_http = true;
+                config.storage.access_key_id = Some(Secret::new(s3.access_key()));
+                config.storage.secret_access_key = Some(Secret::new(s3.secret_key()));
+                config.storage.timeout_secs = 3;
+                config.storage.connect_timeout_secs = 1;
+                config.storage.max_retries = 0;
+            }
+        }
+    }
 }
 
 /// A signed-in user: their id and tokens.
@@ -47,6 +76,17 @@ impl TestApp {
     }
 
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let objects = Objects::Dir(tempfile::tempdir().expect("a directory for objects"));
+        Self::spawn_on(objects, tweak).await
+    }
+
+    /// An app keeping its pictures on a fresh S3-compatible test server.
+    pub async fn spawn_with_s3() -> TestApp {
+        let s3 = roster_testkit::TestS3Server::start().await.expect("test S3 server");
+        Self::spawn_on(Objects::S3(s3), |_| {}).await
+    }
+
+    pub async fn spawn_on(objects: Objects, tweak: impl FnOnce(&mut Config)) -> TestApp {
         // `ROSTER_TEST_LOG=debug cargo test …` shows the app's logs.
         if let Ok(filter) = std::env::var("ROSTER_TEST_LOG") {
             let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
@@ -68,6 +108,8 @@ impl TestApp {
         config.http.shutdown_timeout_secs = 1;
         config.database.max_connections = 8;
         config.metrics.token = Some(Secret::new(METRICS_TOKEN));
+        config.images.workers = Some(2);
+        objects.configure(&mut config);
         tweak(&mut config);
         config.validate().expect("valid test config");
         let roster = Roster::build(&config, db.url()).await.expect("app builds");
@@ -103,6 +145,7 @@ impl TestApp {
             metrics_handle,
             smtp,
             _worker: worker,
+            objects,
         }
     }
 
@@ -176,6 +219,41 @@ impl TestApp {
             req = req.json(&b);
         }
         req.send().await.expect("request sent")
+    }
+
+    /// `method` with a raw body of `content_type`, status checked against the document.
+    pub async fn send_bytes(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> Response {
+        let mut req = self.client.request(method.clone(), self.url(path)).header("content-type", content_type);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let r = req.body(bytes).send().await.expect("request sent");
+        if let Err(undocumented) = crate::documented::check(&method, path, r.status()) {
+            panic!("{undocumented}");
+        }
+        r
+    }
+
+    /// `PUT path` with a `multipart/form-data` body of one file field.
+    pub async fn put_form(&self, path: &str, token: Option<&str>, field: &str, bytes: Vec<u8>) -> Response {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name("picture.jpg").mime_str("image/jpeg").unwrap();
+        let form = reqwest::multipart::Form::new().part(field.to_string(), part);
+        let mut req = self.client.put(self.url(path)).multipart(form);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let r = req.send().await.expect("request sent");
+        if let Err(undocumented) = crate::documented::check(&Method::PUT, path, r.status()) {
+            panic!("{undocumented}");
+        }
+        r
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Response {

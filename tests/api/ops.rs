@@ -52,18 +52,45 @@ async fn openapi_document_covers_every_endpoint() {
 
 #[tokio::test]
 async fn graceful_shutdown_drains_in_flight_requests() {
-    // A slow hash (cost 14: about a second) keeps the login in flight while
-    // the server is told to stop; the stop waits long enough for the request
-    // to have arrived even on a loaded machine (150 ms was not, under the
-    // whole suite on 2 cores).
-    let app = TestApp::spawn_with(|c| c.auth.bcrypt_cost = 14).await;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // The request is provably in flight when the stop comes: its connection
+    // has served a request already, and its body is only half sent. (A
+    // fixed pause before the stop was not enough under the whole suite on 2
+    // cores: the request sometimes had not connected yet.)
+    let app = TestApp::spawn().await;
     let email = unique_email("drain");
     app.register(&email).await;
-    let (response, ()) = tokio::join!(app.login(&email, PASSWORD), async {
-        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-        app.handle.stop(true).await;
-    });
-    assert_eq!(response.status(), StatusCode::OK, "the in-flight login completes");
+    let mut conn = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://")).await.unwrap();
+    conn.write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    let mut buf = vec![0; 4096];
+    let n = conn.read(&mut buf).await.unwrap();
+    assert!(buf[..n].starts_with(b"HTTP/1.1 200"), "the connection is served");
+    let body = serde_json::json!({"email": email, "password": PASSWORD}).to_string();
+    let (first, rest) = body.as_bytes().split_at(body.len() / 2);
+    let head = format!(
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    conn.write_all(first).await.unwrap();
+    let (answer, ()) = tokio::join!(
+        async {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            conn.write_all(rest).await.unwrap();
+            let mut got = Vec::new();
+            while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = conn.read(&mut buf).await.unwrap();
+                assert!(n > 0, "the connection closed before the answer");
+                got.extend_from_slice(&buf[..n]);
+            }
+            String::from_utf8_lossy(&got).to_string()
+        },
+        async {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            app.handle.stop(true).await;
+        }
+    );
+    assert!(answer.starts_with("HTTP/1.1 200"), "the in-flight login completes: {answer}");
     assert!(app.client.get(app.url("/health/live")).send().await.is_err(), "no new requests after the stop");
 }
 

@@ -27,11 +27,13 @@ mod tokens;
 use tokens::{closing, is_ident, item_end, tokenize, Tok};
 
 /// The crates whose modules are checked: name and root file, relative to the root package.
-const CRATES: [(&str, &str); 6] = [
+const CRATES: [(&str, &str); 8] = [
     ("roster-domain", "crates/domain/src/lib.rs"),
     ("roster-http", "crates/http/src/lib.rs"),
+    ("roster-images", "crates/images/src/lib.rs"),
     ("roster-postgres", "crates/postgres/src/lib.rs"),
     ("roster-smtp", "crates/smtp/src/lib.rs"),
+    ("roster-storage", "crates/storage/src/lib.rs"),
     ("roster-testkit", "crates/testkit/src/lib.rs"),
     ("roster", "src/lib.rs"),
 ];

@@ -74,6 +74,17 @@ pub enum StateConflict {
     OwnerRoleFixed,
 }
 
+/// Why an uploaded picture was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageRefusal {
+    /// Not a JPEG, PNG or WebP by its bytes (`415 unsupported_image`).
+    Unsupported,
+    /// More pixels than allowed, per side or in all (`422 image_too_large`).
+    TooLarge { width: u32, height: u32 },
+    /// Truncated, corrupt, or past the decoder's limits (`422 invalid_image`).
+    Invalid,
+}
+
 /// Why a bearer token was refused. All of these answer `401`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenRejection {
@@ -148,6 +159,9 @@ pub enum Error {
     /// Too many requests for this address or client; retry after this many seconds.
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
+    /// The upload is not a picture Roster takes, by this rule.
+    #[error("image refused: {0:?}")]
+    ImageRefused(ImageRefusal),
     /// A dependency is down; retry later. Nothing was written.
     #[error("service unavailable: {0}")]
     Unavailable(String),

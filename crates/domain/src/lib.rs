@@ -17,7 +17,7 @@ pub mod user;
 pub mod validation;
 pub mod values;
 
-pub use error::{Conflict, Error, RepoError, StateConflict};
+pub use error::{Conflict, Error, ImageRefusal, RepoError, StateConflict};
 pub use validation::{Patch, ValidationErrors};
 
 /// The fixed id of the default organization created by the first migration.

@@ -25,6 +25,9 @@ use uuid::Uuid;
 use crate::{error::ApiError, AppState};
 
 mod strict;
+mod upload;
+
+pub use upload::{read_image, IMAGE_FIELD};
 
 /// Body limit when no `AppState` is registered (never the case in the app).
 const FALLBACK_LIMIT: usize = 64 * 1024;

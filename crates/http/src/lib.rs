@@ -41,6 +41,9 @@ pub use metrics::{Metrics, MetricsAccess, MetricsExposure, MetricsToken};
 pub struct HttpConfig {
     /// Largest accepted JSON request body (default 64 KiB); larger ones get a `413`.
     pub max_body_bytes: usize,
+    /// Largest accepted picture upload (`images.max_upload_bytes`, default
+    /// 10 MiB), enforced while it streams in.
+    pub max_upload_bytes: usize,
     /// Worker threads; `0` lets actix choose (one per physical core).
     pub workers: usize,
     /// How long in-flight requests may run after SIGINT/SIGTERM (default 30 s).
@@ -70,6 +73,7 @@ impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
             max_body_bytes: 64 * 1024,
+            max_upload_bytes: 10 * 1024 * 1024,
             workers: std::thread::available_parallelism().map(usize::from).unwrap_or(1),
             shutdown_timeout_secs: 30,
             mail_request_floor: std::time::Duration::from_millis(250),
@@ -197,6 +201,7 @@ pub fn app(
                 .configure(routes::auth::configure)
                 .configure(routes::account::configure)
                 .configure(routes::me::configure)
+                .configure(routes::images::configure)
                 .configure(routes::users::configure)
                 .configure(routes::invitations::configure)
                 .configure(routes::outbox::configure)

@@ -15,7 +15,8 @@ use crate::{
         UriTooLong, EDGE_ANSWERS,
     },
     routes::{
-        account, api_keys, auth, invitations, me, ops, org_invitations, org_members, orgs, outbox, user_list, users,
+        account, api_keys, auth, images, invitations, me, ops, org_invitations, org_members, orgs, outbox, user_list,
+        users,
     },
 };
 
@@ -116,6 +117,8 @@ impl Modify for EdgeAnswers {
         account::forgot_password, account::reset_password, account::verify_email, account::resend_verification,
         account::accept_invitation,
         me::get_me, me::patch_me, me::change_password, me::change_email,
+        images::put_my_avatar, images::delete_my_avatar,
+        images::get_user_avatar, images::put_user_avatar, images::delete_user_avatar, images::get_image,
         user_list::list_users, users::create_user, user_list::count_users,
         users::get_user, users::patch_user, users::replace_user, users::delete_user,
         users::activate_user, users::deactivate_user, users::ban_user, users::send_password_reset,
@@ -143,6 +146,7 @@ impl Modify for EdgeAnswers {
         (name = "me", description = "The caller's own account"),
         (name = "users", description = "User administration"),
         (name = "invitations", description = "Inviting people by email"),
+        (name = "images", description = "Users' pictures, served without a token"),
         (name = "outbox", description = "Mail delivery, for superadmins"),
         (name = "orgs", description = "Organizations: their roles, permissions, locations and members"),
         (name = "ops", description = "Health, metrics, keys and this document"),

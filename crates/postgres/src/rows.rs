@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use roster_domain::auth::SessionSubject;
+use roster_domain::image::Avatar;
 use roster_domain::user::{MembershipView, Profile, User, UserStatus};
 use uuid::Uuid;
 
@@ -63,6 +64,7 @@ pub(crate) struct UserRow {
     pub updated_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
     pub managed_by: Uuid,
+    pub avatar_image_id: Option<Uuid>,
 }
 
 impl UserRow {
@@ -100,6 +102,7 @@ impl UserRow {
             updated_at: self.updated_at,
             last_login_at: self.last_login_at,
             managed_by: Some(self.managed_by),
+            avatar: self.avatar_image_id.map(Avatar::new),
             membership: None,
         })
     }

@@ -35,6 +35,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         last_login_at -> Nullable<Timestamptz>,
         managed_by -> Uuid,
+        avatar_image_id -> Nullable<Uuid>,
     }
 }
 
@@ -232,6 +233,23 @@ diesel::joinable!(roles -> organizations (org_id));
 diesel::joinable!(memberships -> organizations (org_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> roles (role_id));
+diesel::table! {
+    images (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        renditions -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    image_deletions (image_id) {
+        image_id -> Uuid,
+        due_at -> Timestamptz,
+        attempts -> Int4,
+    }
+}
+
 diesel::joinable!(locations -> organizations (org_id));
 diesel::joinable!(org_permissions -> organizations (org_id));
 diesel::joinable!(api_keys -> organizations (org_id));
@@ -261,4 +279,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     one_time_tokens,
     outbox,
     rate_limit_hits,
+    images,
+    image_deletions,
 );

@@ -124,6 +124,11 @@ pub const MATRIX: &[Row] = &[
     r("PATCH",  "/api/v1/me",                                    Nobody, "{}",                                               [U, A, A, A, A, F, F]),
     r("POST",   "/api/v1/me/password",                           Nobody, "{}",                                               [U, A, A, A, A, F, F]),
     r("POST",   "/api/v1/me/email",                              Nobody, "{}",                                               [U, A, A, A, A, F, F]),
+    // The body is JSON, not a picture: an authorized caller gets `415`.
+    r("PUT",    "/api/v1/me/avatar",                             Nobody, "{}",                                               [U, A, A, A, A, F, F]),
+    r("DELETE", "/api/v1/me/avatar",                             Nobody, "",                                                 [U, A, A, A, A, F, F]),
+    // Pictures are public: their ids are unguessable (`{id}` is `null` here, the default image).
+    r("GET",    "/api/v1/images/{id}",                           Nobody, "",                                                 [P, P, P, P, P, P, P]),
 
     // The platform's users: default-organization permissions. A foreign
     // organization's owner is a plain member of the default organization.
@@ -147,6 +152,12 @@ pub const MATRIX: &[Row] = &[
     r("POST",   "/api/v1/users/{id}/ban",                        Other,  "",                                                 [U, F, A, F, A, A, F]),
     r("POST",   "/api/v1/users/{id}/password-reset",             Own,    "",                                                 [U, F, F, F, F, X, X]),
     r("POST",   "/api/v1/users/{id}/password-reset",             Other,  "",                                                 [U, F, A, F, A, A, F]),
+    r("GET",    "/api/v1/users/{id}/avatar",                     Own,    "",                                                 [U, A, A, A, A, X, X]),
+    r("GET",    "/api/v1/users/{id}/avatar",                     Other,  "",                                                 [U, F, A, F, A, A, F]),
+    r("PUT",    "/api/v1/users/{id}/avatar",                     Own,    "{}",                                               [U, A, A, A, A, X, X]),
+    r("PUT",    "/api/v1/users/{id}/avatar",                     Other,  "{}",                                               [U, F, A, F, A, A, F]),
+    r("DELETE", "/api/v1/users/{id}/avatar",                     Own,    "",                                                 [U, A, A, A, A, X, X]),
+    r("DELETE", "/api/v1/users/{id}/avatar",                     Other,  "",                                                 [U, F, A, F, A, A, F]),
 
     r("GET",    "/api/v1/invitations",                           Nobody, "",                                                 [U, F, A, F, A, A, F]),
     r("POST",   "/api/v1/invitations",                           Nobody, r#"{"email": "{email}"}"#,                          [U, F, A, F, A, A, F]),

@@ -216,6 +216,8 @@ impl World {
             };
             path = path.replace("{id}", &id);
             target_email = email;
+        } else if path == "/api/v1/images/{id}" {
+            path = path.replace("{id}", "null");
         } else if path.starts_with("/api/v1/invitations/{id}") {
             path = path.replace("{id}", &self.fresh_invitation().await);
         } else if path.starts_with("/api/v1/outbox/{id}") {

@@ -5,6 +5,7 @@
 //! and never changed, so its renditions may be cached forever and served
 //! without a bearer token. Replacing a picture makes a new image.
 
+use serde::Serialize;
 use uuid::Uuid;
 
 /// The square sizes every image is rendered at.
@@ -127,6 +128,54 @@ pub fn image_id_of_key(key: &str) -> Option<Uuid> {
 /// another (unlike the time-ordered ids of other resources).
 pub fn new_image_id() -> Uuid {
     uuid::Builder::from_random_bytes(rand::random()).into_uuid()
+}
+
+/// Where an image is served: a path on Roster's API, to be resolved against
+/// the base URL the client calls Roster at (so the answer is right behind any
+/// host name or proxy). `None` is the default image.
+pub fn image_path(id: Option<Uuid>, size: ImageSize) -> String {
+    match id {
+        Some(id) => format!("/api/v1/images/{id}?size={}", size.as_str()),
+        None => format!("/api/v1/images/null?size={}", size.as_str()),
+    }
+}
+
+/// A user's picture as every user answer shows it: its id and where each
+/// size is served. The paths need no bearer token: the id is unguessable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Avatar {
+    pub id: Uuid,
+    pub urls: AvatarUrls,
+}
+
+/// The paths of an avatar's four sizes (see [`image_path`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AvatarUrls {
+    /// 64×64
+    pub thumbnail: String,
+    /// 128×128
+    pub low: String,
+    /// 256×256
+    pub mid: String,
+    /// 512×512
+    pub high: String,
+}
+
+impl Avatar {
+    pub fn new(id: Uuid) -> Avatar {
+        let at = |size| image_path(Some(id), size);
+        Avatar {
+            id,
+            urls: AvatarUrls {
+                thumbnail: at(ImageSize::Thumbnail),
+                low: at(ImageSize::Low),
+                mid: at(ImageSize::Mid),
+                high: at(ImageSize::High),
+            },
+        }
+    }
 }
 
 #[cfg(test)]

@@ -83,6 +83,7 @@ mod tests {
             updated_at: chrono::Utc::now(),
             last_login_at: None,
             managed_by: Some(crate::DEFAULT_ORG_ID),
+            avatar: None,
             membership: None,
         };
         user.is_superadmin = superadmin;

@@ -4,6 +4,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::error::Error;
+
 /// Why the store did not do what was asked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BlobError {
@@ -56,4 +58,17 @@ pub trait BlobStore: Send + Sync + 'static {
     /// Up to `limit` objects under `prefix` last modified before `before`
     /// (the orphan sweep's question), in no particular order.
     async fn list_older(&self, prefix: &str, before: DateTime<Utc>, limit: usize) -> Result<Vec<BlobMeta>, BlobError>;
+}
+
+/// A store error where the object must exist: a missing one is a broken
+/// invariant (records are written after their objects, and objects deleted
+/// after their records).
+impl From<BlobError> for Error {
+    fn from(e: BlobError) -> Self {
+        match e {
+            BlobError::NotFound => Error::Internal("an image object is missing from the store".into()),
+            BlobError::Unavailable(m) => Error::Unavailable(m),
+            BlobError::Internal(m) => Error::Internal(m),
+        }
+    }
 }

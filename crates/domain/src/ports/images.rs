@@ -2,7 +2,10 @@
 
 use async_trait::async_trait;
 
-use crate::image::{ImageSize, Rendition};
+use crate::{
+    error::{Error, ImageRefusal},
+    image::{ImageSize, Rendition},
+};
 
 /// Why an upload was not turned into renditions.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,4 +41,18 @@ pub trait ImageProcessor: Send + Sync + 'static {
 
     /// The image served for users without one, at `size`.
     fn default_image(&self, size: ImageSize) -> Rendition;
+}
+
+impl From<ImageError> for Error {
+    fn from(e: ImageError) -> Self {
+        match e {
+            ImageError::Unsupported => Error::ImageRefused(ImageRefusal::Unsupported),
+            ImageError::TooLarge { width, height } => Error::ImageRefused(ImageRefusal::TooLarge { width, height }),
+            ImageError::Invalid(why) => {
+                tracing::debug!(%why, "image refused as invalid");
+                Error::ImageRefused(ImageRefusal::Invalid)
+            }
+            ImageError::Internal(m) => Error::Internal(m),
+        }
+    }
 }

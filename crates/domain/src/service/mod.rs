@@ -23,6 +23,7 @@ mod auth;
 mod directory;
 mod gate;
 mod grants;
+mod images;
 mod invitations;
 mod issuer;
 mod locations;
@@ -42,6 +43,7 @@ pub use api_keys::{ApiKeyPorts, ApiKeyService};
 pub use auth::{AuthPorts, AuthService, Credentials, RegisterInput, Registered};
 pub use directory::{Directory, UserList};
 pub use gate::OrgGate;
+pub use images::{etag_matches, DeletionReport, ImageBytes, ImagePorts, ImageService, Served};
 pub use invitations::{InvitationPorts, InvitationService, InviteInput};
 pub use issuer::{ClientMeta, SessionIssuer, SignedIn};
 pub use locations::{LocationPorts, LocationService};
@@ -61,9 +63,9 @@ use std::sync::Arc;
 use crate::{
     auth::{Permission, Principal, RefreshSecret, Refusal},
     ports::{
-        AccountRepository, ApiKeyRepository, Clock, LocationRepository, MailComposer, Mailer, MemberRepository,
-        OrgInvitationRepository, OrganizationRepository, OutboxRepository, PasswordHasher, RateLimitStore,
-        RoleRepository, Sealer, SessionRepository, TokenSigner, UserRepository,
+        AccountRepository, ApiKeyRepository, BlobStore, Clock, ImageProcessor, ImageRepository, LocationRepository,
+        MailComposer, Mailer, MemberRepository, OrgInvitationRepository, OrganizationRepository, OutboxRepository,
+        PasswordHasher, RateLimitStore, RoleRepository, Sealer, SessionRepository, TokenSigner, UserRepository,
     },
     user::CursorCodec,
     Error, ValidationErrors,
@@ -83,6 +85,11 @@ pub struct Ports {
     pub org_invitations: Arc<dyn OrgInvitationRepository>,
     pub outbox: Arc<dyn OutboxRepository>,
     pub rate_limits: Arc<dyn RateLimitStore>,
+    /// The records of users' pictures and the queue of objects to delete.
+    pub images: Arc<dyn ImageRepository>,
+    /// Where pictures' bytes live.
+    pub blobs: Arc<dyn BlobStore>,
+    pub processor: Arc<dyn ImageProcessor>,
     pub hasher: Arc<dyn PasswordHasher>,
     pub signer: Arc<dyn TokenSigner>,
     pub composer: Arc<dyn MailComposer>,
@@ -105,6 +112,7 @@ pub struct Services {
     pub members: MemberService,
     pub api_keys: ApiKeyService,
     pub org_invitations: OrgInvitationService,
+    pub images: ImageService,
 }
 
 impl Services {
@@ -124,6 +132,9 @@ impl Services {
             org_invitations,
             outbox,
             rate_limits,
+            images,
+            blobs,
+            processor,
             hasher,
             signer,
             composer,
@@ -139,6 +150,7 @@ impl Services {
             SessionIssuer::new(sessions.clone(), members.clone(), signer.clone(), clock.clone(), policy.clone());
         let cursors = CursorCodec::new(refresh_secret.derive("directory cursors"));
         let directory = Directory::new(users.clone(), cursors);
+        let images = ImageService::new(ImagePorts { images, blobs, processor, clock: clock.clone() });
         let invitations = InvitationService::new(
             InvitationPorts {
                 accounts: accounts.clone(),
@@ -178,6 +190,7 @@ impl Services {
                     throttle: throttle.clone(),
                     directory: directory.clone(),
                     invitations: invitations.clone(),
+                    images: images.clone(),
                     clock: clock.clone(),
                 },
                 policy.clone(),
@@ -245,6 +258,7 @@ impl Services {
                 policy,
             ),
             invitations,
+            images,
         }
     }
 }

@@ -10,10 +10,10 @@ use crate::{
     mail::{Letter, LetterBody, OutgoingMail},
     org::Membership,
     ports::{
-        MockAccountRepository, MockApiKeyRepository, MockClock, MockLocationRepository, MockMailComposer, MockMailer,
-        MockMemberRepository, MockOrgInvitationRepository, MockOrganizationRepository, MockOutboxRepository,
-        MockPasswordHasher, MockRateLimitStore, MockRoleRepository, MockSealer, MockSessionRepository, MockTokenSigner,
-        MockUserRepository,
+        MockAccountRepository, MockApiKeyRepository, MockBlobStore, MockClock, MockImageProcessor, MockImageRepository,
+        MockLocationRepository, MockMailComposer, MockMailer, MockMemberRepository, MockOrgInvitationRepository,
+        MockOrganizationRepository, MockOutboxRepository, MockPasswordHasher, MockRateLimitStore, MockRoleRepository,
+        MockSealer, MockSessionRepository, MockTokenSigner, MockUserRepository,
     },
     user::{Profile, User, UserStatus},
 };
@@ -47,6 +47,7 @@ pub fn user(email: &str, role: &str) -> User {
         updated_at: now(),
         last_login_at: None,
         managed_by: Some(crate::DEFAULT_ORG_ID),
+        avatar: None,
         membership: None,
     }
 }
@@ -121,6 +122,9 @@ pub struct Mocks {
     pub signer: MockTokenSigner,
     pub mailer: MockMailer,
     pub sealer: MockSealer,
+    pub images: MockImageRepository,
+    pub blobs: MockBlobStore,
+    pub processor: MockImageProcessor,
 }
 
 impl Mocks {
@@ -148,6 +152,9 @@ impl Mocks {
             signer,
             mailer: MockMailer::new(),
             sealer,
+            images: MockImageRepository::new(),
+            blobs: MockBlobStore::new(),
+            processor: MockImageProcessor::new(),
         }
     }
 
@@ -195,6 +202,9 @@ impl Mocks {
             org_invitations: Arc::new(self.org_invitations),
             outbox: Arc::new(self.outbox),
             rate_limits: Arc::new(self.rate_limits),
+            images: Arc::new(self.images),
+            blobs: Arc::new(self.blobs),
+            processor: Arc::new(self.processor),
             hasher: Arc::new(self.hasher),
             signer: Arc::new(self.signer),
             composer: Arc::new(composer),

@@ -39,7 +39,7 @@ use super::{
     hash_error,
     mail::{letter_to, new_token},
     throttle::FORGOT_BUCKET,
-    AuthPolicy, ClientMeta, Directory, InvitationService, Letters, PasswordRules, Throttle, UserList,
+    AuthPolicy, ClientMeta, Directory, ImageService, InvitationService, Letters, PasswordRules, Throttle, UserList,
 };
 
 /// What [`UserService`] calls.
@@ -63,6 +63,8 @@ pub struct UserPorts {
     pub directory: Directory,
     /// Users created with `send_invite` are invited.
     pub invitations: InvitationService,
+    /// Users' pictures.
+    pub images: ImageService,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -416,6 +418,7 @@ impl UserService {
     }
 }
 
+mod avatar;
 mod edit;
 
 #[cfg(test)]

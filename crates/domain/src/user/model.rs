@@ -102,6 +102,9 @@ pub struct User {
     /// Free JSON object for the host application (at most 16 KiB).
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub attributes: serde_json::Map<String, serde_json::Value>,
+    /// The user's picture, `null` without one (`GET /users/{id}/avatar`
+    /// then redirects to the default image).
+    pub avatar: Option<crate::image::Avatar>,
     /// The user's role (by name) in the organization the answer is about:
     /// the caller's organization, or the default organization in the
     /// platform's answers; `null` if not a member there.

@@ -3,7 +3,7 @@
 use crate::validation::ValidationErrors;
 
 /// The top-level members of a user that a projection may name.
-pub const PROJECTABLE: [&str; 17] = [
+pub const PROJECTABLE: [&str; 18] = [
     "id",
     "email",
     "email_verified",
@@ -16,6 +16,7 @@ pub const PROJECTABLE: [&str; 17] = [
     "status",
     "profile",
     "attributes",
+    "avatar",
     "role",
     "is_superadmin",
     "created_at",

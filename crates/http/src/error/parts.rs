@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
 use roster_domain::{
-    auth::Refusal, error::TokenRejection, mail::TokenState, Conflict, Error as DomainError, StateConflict,
-    ValidationErrors,
+    auth::Refusal, error::TokenRejection, mail::TokenState, Conflict, Error as DomainError, ImageRefusal,
+    StateConflict, ValidationErrors,
 };
 
 use super::{ApiError, Reason};
@@ -225,6 +225,26 @@ pub(super) fn domain_parts(e: &DomainError) -> Parts {
             p.retry_after = Some(*retry_after_secs);
             p
         }
+        DomainError::ImageRefused(refusal) => match refusal {
+            ImageRefusal::Unsupported => Parts::new(
+                S::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_image",
+                "Unsupported image",
+                "The file is not a JPEG, PNG or WebP picture (judged by its content, not its name or declared type).",
+            ),
+            ImageRefusal::TooLarge { width, height } => Parts::new(
+                S::UNPROCESSABLE_ENTITY,
+                "image_too_large",
+                "Image too large",
+                format!("The picture is {width}×{height} pixels, more than this server takes; send a smaller one."),
+            ),
+            ImageRefusal::Invalid => Parts::new(
+                S::UNPROCESSABLE_ENTITY,
+                "invalid_image",
+                "Invalid image",
+                "The picture is truncated or corrupt and cannot be read.",
+            ),
+        },
         DomainError::Unavailable(_) => {
             let mut p = Parts::new(
                 S::SERVICE_UNAVAILABLE,
@@ -364,12 +384,17 @@ impl ApiError {
             ApiError::UnsupportedMediaType(detail) => {
                 Parts::new(S::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Unsupported media type", *detail)
             }
-            ApiError::PayloadTooLarge { limit } => Parts::new(
-                S::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "Payload too large",
-                format!("The request body must be at most {limit} bytes."),
-            ),
+            ApiError::PayloadTooLarge { limit } => {
+                let mut p = Parts::new(
+                    S::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "Payload too large",
+                    format!("The request body must be at most {limit} bytes."),
+                );
+                // The rest of the body is not read: the connection cannot carry another request.
+                p.close = true;
+                p
+            }
             ApiError::RouteNotFound => status_parts(S::NOT_FOUND),
             ApiError::MetricsToken { presented } => {
                 let (code, title, challenge) = if *presented {

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod api_keys;
 pub mod auth;
+pub mod images;
 pub mod invitations;
 pub mod me;
 pub mod ops;

@@ -59,6 +59,7 @@ pub fn user(email: &str, role: &str) -> User {
         updated_at: now(),
         last_login_at: None,
         managed_by: Some(DEFAULT_ORG_ID),
+        avatar: None,
         membership: None,
     }
 }
@@ -135,6 +136,7 @@ impl Mocks {
             policy: AuthPolicy::default(),
             config: HttpConfig {
                 max_body_bytes: 1024,
+                max_upload_bytes: 64 * 1024,
                 workers: 1,
                 shutdown_timeout_secs: 1,
                 mail_request_floor: std::time::Duration::ZERO,
@@ -208,6 +210,9 @@ impl Mocks {
             org_invitations: Arc::new(self.org_invitations),
             outbox: Arc::new(self.outbox),
             rate_limits: Arc::new(self.rate_limits),
+            images: Arc::new(roster_domain::ports::MockImageRepository::new()),
+            blobs: Arc::new(roster_domain::ports::MockBlobStore::new()),
+            processor: Arc::new(roster_domain::ports::MockImageProcessor::new()),
             hasher: Arc::new(self.hasher),
             signer: Arc::new(self.signer),
             composer: Arc::new(composer),

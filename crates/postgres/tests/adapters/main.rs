@@ -9,6 +9,7 @@ mod common;
 mod api_keys;
 mod directory;
 mod embedded;
+mod images;
 mod invitations;
 mod locations;
 mod managed;
