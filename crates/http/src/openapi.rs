@@ -137,7 +137,7 @@ impl Modify for EdgeAnswers {
         ops::jwks, ops::live, ops::ready, ops::metrics, ops::openapi_json, ops::docs,
     ),
     components(
-        schemas(Problem, org_invitations::JoinedResponse),
+        schemas(Problem, org_invitations::JoinedResponse, images::PictureSize),
         responses(BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Gone, RequestTimeout, PayloadTooLarge, UriTooLong, UnsupportedMediaType, UnprocessableEntity, TooManyRequests, HeadersTooLarge, InternalError, ServiceUnavailable),
     ),
     modifiers(&BearerAuth, &Projections, &EdgeAnswers),

@@ -59,6 +59,21 @@ pub struct AvatarForm {
     image: Vec<u8>,
 }
 
+/// The sizes a picture is served at (`size=`).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum PictureSize {
+    /// 64×64
+    Thumbnail,
+    /// 128×128
+    Low,
+    /// 256×256, the default
+    Mid,
+    /// 512×512
+    High,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SizeQuery {
@@ -92,7 +107,7 @@ fn quoted(etag: &str) -> String {
     get, path = "/api/v1/images/{id}", tag = "images",
     params(
         ("id" = String, Path, description = "Image id (a UUID), or `null` for the default image"),
-        ("size" = Option<String>, Query, description = "`thumbnail` (64 px), `low` (128), `mid` (256, the default) or `high` (512)"),
+        ("size" = Option<PictureSize>, Query, description = "`thumbnail` (64 px), `low` (128), `mid` (256, the default) or `high` (512)"),
         ("If-None-Match" = Option<String>, Header, description = "Entity tags of copies the client has"),
     ),
     responses(
@@ -195,7 +210,7 @@ pub(crate) async fn delete_my_avatar(
     get, path = "/api/v1/users/{id}/avatar", tag = "users", security(("bearer" = [])),
     params(
         ("id" = uuid::Uuid, Path, description = "User id"),
-        ("size" = Option<String>, Query, description = "`thumbnail`, `low`, `mid` (the default) or `high`"),
+        ("size" = Option<PictureSize>, Query, description = "`thumbnail`, `low`, `mid` (the default) or `high`"),
     ),
     responses(
         (status = 302, description = "Where the picture is served",
