@@ -26,8 +26,8 @@ use roster_postgres::{
     pool::{build_pool, ping, pool_status, PgPool, PoolConfig},
     signing_keys::PgSigningKeyStore,
     PgAccountRepository, PgApiKeyRepository, PgImageRepository, PgLocationRepository, PgMemberRepository,
-    PgOrgInvitationRepository, PgOrgRepository, PgOutboxRepository, PgRateLimits, PgRoleRepository,
-    PgSessionRepository, PgUserRepository,
+    PgOrgInvitationRepository, PgOrgRepository, PgOutboxRepository, PgPushTokenRepository, PgRateLimits,
+    PgRoleRepository, PgSessionRepository, PgSettingsRepository, PgUserRepository,
 };
 use roster_smtp::{Composer, ComposerConfig, LinkTemplates, MailerConfig};
 use roster_storage::StorageOptions;
@@ -263,6 +263,8 @@ impl Roster {
             members: Arc::new(PgMemberRepository::new(pool.clone())),
             api_keys: Arc::new(PgApiKeyRepository::new(pool.clone())),
             org_invitations: Arc::new(PgOrgInvitationRepository::new(pool.clone())),
+            settings: Arc::new(PgSettingsRepository::new(pool.clone())),
+            push_tokens: Arc::new(PgPushTokenRepository::new(pool.clone())),
             outbox: Arc::new(PgOutboxRepository::new(pool.clone())),
             rate_limits: Arc::new(PgRateLimits::new(pool.clone())),
             images: Arc::new(PgImageRepository::new(pool.clone())),

@@ -5,8 +5,9 @@
 //! `migrations/2026-11-24-000007_session_org/up.sql`,
 //! `migrations/2026-11-24-000008_api_keys/up.sql`,
 //! `migrations/2026-11-24-000009_member_status/up.sql`,
-//! `migrations/2026-11-24-000010_org_invitations/up.sql` and
-//! `migrations/2026-11-24-000011_managed_users/up.sql` column for column.
+//! `migrations/2026-11-24-000010_org_invitations/up.sql`,
+//! `migrations/2026-11-24-000011_managed_users/up.sql` and
+//! `migrations/2026-12-07-000014_settings_push_tokens/up.sql` column for column.
 
 // The `table!` macro generates items without doc comments.
 #![allow(missing_docs)]
@@ -36,6 +37,7 @@ diesel::table! {
         last_login_at -> Nullable<Timestamptz>,
         managed_by -> Uuid,
         avatar_image_id -> Nullable<Uuid>,
+        settings -> Jsonb,
     }
 }
 
@@ -221,6 +223,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    push_tokens (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        provider -> Text,
+        token -> Text,
+        device_name -> Nullable<Text>,
+        created_at -> Timestamptz,
+        last_seen_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     rate_limit_hits (key, window_start) {
         key -> Text,
         window_start -> Timestamptz,
@@ -261,6 +275,7 @@ diesel::joinable!(org_invitations -> organizations (org_id));
 diesel::joinable!(org_invitations -> roles (role_id));
 diesel::joinable!(one_time_tokens -> users (user_id));
 diesel::joinable!(one_time_tokens -> invitations (invitation_id));
+diesel::joinable!(push_tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -278,6 +293,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     org_invitations,
     one_time_tokens,
     outbox,
+    push_tokens,
     rate_limit_hits,
     images,
     image_deletions,

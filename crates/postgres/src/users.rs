@@ -22,6 +22,7 @@ use crate::effects::write_effects;
 use crate::error::DbError;
 use crate::members::update_member_tx;
 use crate::pool::PgPool;
+use crate::push_tokens::claim_token;
 use crate::rows::{default_org_role_id, into_subject, load_user, load_user_in, lower, users_with_role, UserRow};
 use crate::schema::{invitations, memberships, password_credentials, roles, sessions, users};
 use crate::users_query;
@@ -65,6 +66,7 @@ struct NewUserRow<'a> {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     managed_by: Uuid,
+    settings: serde_json::Value,
 }
 
 /// Changes to a user: `None` leaves a column alone, `Some(None)` sets NULL.
@@ -265,6 +267,7 @@ pub(crate) async fn insert_user(conn: &mut AsyncPgConnection, u: &NewUserRecord)
         created_at: u.now,
         updated_at: u.now,
         managed_by: u.membership.managed_by(),
+        settings: serde_json::Value::Object(u.extras.settings.as_ref().map(|c| c.document.clone()).unwrap_or_default()),
     };
     let inserted: UserRow =
         diesel::insert_into(users::table).values(&row).returning(UserRow::as_returning()).get_result(conn).await?;
@@ -272,6 +275,9 @@ pub(crate) async fn insert_user(conn: &mut AsyncPgConnection, u: &NewUserRecord)
         upsert_password(conn, u.id, hash, u.now).await?;
     }
     let role = upsert_membership(conn, u.id, &u.membership, u.now).await?;
+    if let Some(token) = &u.extras.push_token {
+        claim_token(conn, u.id, token, u.now).await?;
+    }
     // The role is the default organization's: the platform's view of a user.
     let default_role = (u.membership.managed_by() == DEFAULT_ORG_ID).then_some(role);
     inserted.into_user(default_role)

@@ -21,11 +21,12 @@ pub enum Permission {
     LocationsManage,
     ApiKeysManage,
     OrgManage,
+    PushTokensRead,
 }
 
 impl Permission {
     /// The built-in catalogue, in the order `GET /permissions` lists it.
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 11] = [
         Permission::UsersRead,
         Permission::UsersWrite,
         Permission::UsersDelete,
@@ -36,6 +37,7 @@ impl Permission {
         Permission::LocationsManage,
         Permission::ApiKeysManage,
         Permission::OrgManage,
+        Permission::PushTokensRead,
     ];
 
     /// Its name, as roles, members, keys and access tokens carry it.
@@ -51,6 +53,7 @@ impl Permission {
             Permission::LocationsManage => "locations:manage",
             Permission::ApiKeysManage => "api_keys:manage",
             Permission::OrgManage => "org:manage",
+            Permission::PushTokensRead => "push_tokens:read",
         }
     }
 
@@ -67,6 +70,9 @@ impl Permission {
             Permission::LocationsManage => "Create, change and delete locations",
             Permission::ApiKeysManage => "Create and revoke API keys",
             Permission::OrgManage => "Change the organization's name and slug",
+            Permission::PushTokensRead => {
+                "Read the push tokens of the organization's members (for host services that notify them)"
+            }
         }
     }
 

@@ -148,6 +148,8 @@ impl AuthService {
             status: None,
             role: None,
             email_verified: None,
+            settings: None,
+            push_token: None,
         }
         .validate(&self.policy.password, now.date_naive())?;
         let Some(password) = &new.password else {
@@ -163,6 +165,7 @@ impl AuthService {
             is_superadmin: false,
             membership: NewMembership::Platform(BuiltinRole::Member),
             fields: new.fields,
+            extras: new.extras,
             now,
         };
         let effects = self.ports.letters.verification_for_new(&self.policy, &record)?;

@@ -103,6 +103,7 @@ impl InvitationService {
             location_id: None,
             email_verified: false,
             fields,
+            extras: Default::default(),
         };
         let (invitation, _) = self.write(principal, new, NewMembership::Platform(role), true, meta).await?;
         Ok(invitation)
@@ -140,6 +141,7 @@ impl InvitationService {
             is_superadmin: false,
             membership,
             fields: new.fields,
+            extras: new.extras,
             now,
         };
         let ttl = self.policy.accounts.invitation_ttl;

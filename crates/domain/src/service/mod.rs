@@ -34,7 +34,9 @@ mod orgs;
 mod outbox;
 mod passwords;
 mod policy;
+mod push_tokens;
 mod roles;
+mod settings;
 mod throttle;
 mod users;
 
@@ -54,7 +56,9 @@ pub use orgs::{OrgPorts, OrgService};
 pub use outbox::{DispatchReport, OutboxPorts, OutboxService};
 pub use passwords::PasswordRules;
 pub use policy::AuthPolicy;
+pub use push_tokens::{PushTokenPorts, PushTokenService, RegisteredToken};
 pub use roles::{RolePorts, RoleService};
+pub use settings::{SettingsPorts, SettingsService};
 pub use throttle::Throttle;
 pub use users::{UserPorts, UserService};
 
@@ -65,7 +69,8 @@ use crate::{
     ports::{
         AccountRepository, ApiKeyRepository, BlobStore, Clock, ImageProcessor, ImageRepository, LocationRepository,
         MailComposer, Mailer, MemberRepository, OrgInvitationRepository, OrganizationRepository, OutboxRepository,
-        PasswordHasher, RateLimitStore, RoleRepository, Sealer, SessionRepository, TokenSigner, UserRepository,
+        PasswordHasher, PushTokenRepository, RateLimitStore, RoleRepository, Sealer, SessionRepository,
+        SettingsRepository, TokenSigner, UserRepository,
     },
     user::CursorCodec,
     Error, ValidationErrors,
@@ -83,6 +88,8 @@ pub struct Ports {
     pub members: Arc<dyn MemberRepository>,
     pub api_keys: Arc<dyn ApiKeyRepository>,
     pub org_invitations: Arc<dyn OrgInvitationRepository>,
+    pub settings: Arc<dyn SettingsRepository>,
+    pub push_tokens: Arc<dyn PushTokenRepository>,
     pub outbox: Arc<dyn OutboxRepository>,
     pub rate_limits: Arc<dyn RateLimitStore>,
     /// The records of users' pictures and the queue of objects to delete.
@@ -113,6 +120,8 @@ pub struct Services {
     pub api_keys: ApiKeyService,
     pub org_invitations: OrgInvitationService,
     pub images: ImageService,
+    pub settings: SettingsService,
+    pub push_tokens: PushTokenService,
 }
 
 impl Services {
@@ -130,6 +139,8 @@ impl Services {
             members,
             api_keys,
             org_invitations,
+            settings,
+            push_tokens,
             outbox,
             rate_limits,
             images,
@@ -161,7 +172,32 @@ impl Services {
             },
             policy.clone(),
         );
+        let user_service = UserService::new(
+            UserPorts {
+                users: users.clone(),
+                accounts: accounts.clone(),
+                roles: roles.clone(),
+                locations: locations.clone(),
+                members: members.clone(),
+                hasher: hasher.clone(),
+                passwords: passwords.clone(),
+                letters: letters.clone(),
+                throttle: throttle.clone(),
+                directory: directory.clone(),
+                invitations: invitations.clone(),
+                images: images.clone(),
+                clock: clock.clone(),
+            },
+            policy.clone(),
+        );
         Services {
+            settings: SettingsService::new(SettingsPorts {
+                settings,
+                users: user_service.clone(),
+                clock: clock.clone(),
+            }),
+            push_tokens: PushTokenService::new(PushTokenPorts { push_tokens, clock: clock.clone() }),
+            users: user_service,
             auth: AuthService::new(
                 AuthPorts {
                     users: users.clone(),
@@ -176,24 +212,6 @@ impl Services {
                 },
                 policy.clone(),
                 refresh_secret,
-            ),
-            users: UserService::new(
-                UserPorts {
-                    users: users.clone(),
-                    accounts: accounts.clone(),
-                    roles: roles.clone(),
-                    locations: locations.clone(),
-                    members: members.clone(),
-                    hasher: hasher.clone(),
-                    passwords: passwords.clone(),
-                    letters: letters.clone(),
-                    throttle: throttle.clone(),
-                    directory: directory.clone(),
-                    invitations: invitations.clone(),
-                    images: images.clone(),
-                    clock: clock.clone(),
-                },
-                policy.clone(),
             ),
             accounts: AccountService::new(
                 AccountPorts {

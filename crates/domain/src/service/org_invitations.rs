@@ -18,7 +18,7 @@ use crate::{
         Clock, LocationRepository, OrgInvitationRepository, OrganizationRepository, PasswordHasher, RoleRepository,
         UserRepository,
     },
-    user::{NewMembership, NewUserRecord, Page, UserChanges, UserStatus},
+    user::{NewMembership, NewUserExtras, NewUserRecord, Page, UserChanges, UserStatus},
     validation::ValidationErrors,
     values::{limits::NAME_MAX, BoundedText, Email, Locale, Password},
     Conflict, Patch, RepoError,
@@ -280,6 +280,7 @@ impl OrgInvitationService {
                 location_id: ticket.location_id,
             },
             fields: UserChanges { name: name.map_or(Patch::Keep, Patch::Set), ..UserChanges::default() },
+            extras: NewUserExtras::default(),
             now,
         })
     }

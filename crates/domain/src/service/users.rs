@@ -251,6 +251,13 @@ impl UserService {
                 None
             }
         };
+        let default_location =
+            new.as_ref().and_then(|n| n.extras.settings.as_ref()).and_then(|s| s.settings.default_location_id);
+        if let Some(location) = default_location {
+            if self.ports.locations.get_location(reach.org(), location).await?.is_none() {
+                errors.add("settings.default_location_id", "must be a location of the organization the user joins");
+            }
+        }
         let (Some(new), Some(role)) = (new, role) else { return Err(Error::Validation(errors)) };
         refuse(errors)?;
         let membership = NewMembership::Org { org_id: reach.org(), role_id: role.id, location_id: new.location_id };
@@ -269,6 +276,7 @@ impl UserService {
             is_superadmin: false,
             membership,
             fields: new.fields,
+            extras: new.extras,
             now,
         };
         let effects = if record.email_verified || !record.status.can_sign_in() {
@@ -342,6 +350,30 @@ impl UserService {
         let body = LetterBody::PasswordReset { token, valid_for: ttl, by_admin: true };
         let mail = self.ports.letters.queue(letter_to(&target, body), now)?;
         Ok(self.ports.accounts.issue(&Effects::token_and_mail(record, mail)).await?)
+    }
+
+    /// The user whose own records (settings) the caller reads or, with
+    /// `write`, changes, by the rules of `GET` and `PATCH /users/{id}`:
+    /// oneself; else `users:read` (to read) or `users:write` (to write)
+    /// where the caller acts and a user its organization sees; to write,
+    /// also the owner and superadmin rules and, for an organization, an
+    /// account it manages. Errors: `Forbidden`, `NotFound`, `Unavailable`.
+    pub(super) async fn records_of(&self, principal: &Principal, id: Uuid, write: bool) -> Result<User, Error> {
+        let reach = Reach::of(principal);
+        if principal.is_user(id) {
+            return self.load(reach, id).await;
+        }
+        require_here(principal, if write { Permission::UsersWrite } else { Permission::UsersRead })?;
+        let target = self.load(reach, id).await?;
+        if write {
+            guard_target(principal, &target)?;
+            if let Reach::Org(org) = reach {
+                if target.managed_by != Some(org) {
+                    return Err(Error::Forbidden(Refusal::NotManaged));
+                }
+            }
+        }
+        Ok(target)
     }
 
     /// Reads a user: oneself, or anyone the caller may see with `users:read`

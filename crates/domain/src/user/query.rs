@@ -216,13 +216,18 @@ fn trimmed(v: Option<&str>, field: &str, errors: &mut ValidationErrors) -> Optio
 /// parameter given with no value at all (`?org_id=`) is refused rather than
 /// read as absent: it would otherwise widen the answer to everything.
 fn any_of(v: Option<&str>, field: &str, errors: &mut ValidationErrors) -> Vec<String> {
+    any_of_at_most(v, field, QUERY_LIST_MAX, errors)
+}
+
+/// [`any_of`] with its own limit on the number of values.
+pub(super) fn any_of_at_most(v: Option<&str>, field: &str, max: usize, errors: &mut ValidationErrors) -> Vec<String> {
     let Some(v) = v else { return Vec::new() };
     let items: Vec<String> = v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
     if items.is_empty() {
         errors.add(field, "must list at least one value; leave the parameter out to match any");
     }
-    if items.len() > QUERY_LIST_MAX {
-        errors.add(field, format!("lists at most {QUERY_LIST_MAX} values"));
+    if items.len() > max {
+        errors.add(field, format!("lists at most {max} values"));
     }
     if items.iter().any(|s| s.chars().count() > QUERY_TEXT_MAX) {
         errors.add(field, format!("values must be at most {QUERY_TEXT_MAX} characters"));

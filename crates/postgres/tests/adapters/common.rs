@@ -10,7 +10,7 @@ use roster_domain::auth::TokenHash;
 use roster_domain::mail::{Effects, MailTemplate, NewToken, QueuedMail, TokenPurpose};
 use roster_domain::org::{Location, Organization, Role};
 use roster_domain::ports::{NewRole, NewSession, OrganizationRepository, RoleRepository, UserRepository};
-use roster_domain::user::{BuiltinRole, NewMembership, NewUserRecord, User, UserChanges, UserStatus};
+use roster_domain::user::{BuiltinRole, NewMembership, NewUserExtras, NewUserRecord, User, UserChanges, UserStatus};
 use roster_domain::values::Email;
 use roster_domain::Patch;
 use roster_postgres::schema::outbox;
@@ -73,6 +73,7 @@ pub fn new_user(address: &str, role: BuiltinRole, now: DateTime<Utc>) -> NewUser
         is_superadmin: false,
         membership: NewMembership::Platform(role),
         fields: UserChanges::default(),
+        extras: NewUserExtras::default(),
         now,
     }
 }

@@ -22,6 +22,7 @@ mod outbox;
 mod pool;
 mod rate_limits;
 mod sessions;
+mod settings_push;
 mod tokens;
 mod user_effects;
 mod users;

@@ -4,7 +4,7 @@
 
 mod new;
 
-pub use new::{NewMembership, NewUser, NewUserInput, NewUserRecord};
+pub use new::{NewMembership, NewUser, NewUserExtras, NewUserInput, NewUserRecord};
 
 use chrono::NaiveDate;
 use serde::Deserialize;

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{fields, opt, ProfileInput, UserChanges};
+use crate::user::{check_document, merge_patch, unknown_keys, CheckedSettings, NewPushToken, PushTokenInput};
 #[cfg(feature = "openapi")]
 use crate::values::{Locale, Phone, TimeZone};
 use crate::{
@@ -71,6 +72,18 @@ pub struct NewUserInput {
     /// The platform's administrators only: mark the address as verified.
     #[serde(default)]
     pub email_verified: Option<bool>,
+    /// Initial settings, as `PATCH /users/{id}/settings` takes them
+    /// (`notifications`, `reminder_advance`, `default_location_id` — a
+    /// location of the caller's organization — and `app`). Seed 000's
+    /// `notifications: {invites, bookingReminder}` is
+    /// `notifications: {invites, booking_reminder}` here.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub settings: Option<serde_json::Map<String, serde_json::Value>>,
+    /// A device's push token, registered with the user (seed 000's
+    /// `expoPushToken` is `{"token": "ExponentPushToken[…]", "provider": "expo"}`).
+    #[serde(default)]
+    pub push_token: Option<PushTokenInput>,
 }
 
 impl std::fmt::Debug for NewUserInput {
@@ -99,6 +112,15 @@ pub struct NewUser {
     pub email_verified: bool,
     /// Every editable field, as `Set` or `Keep`.
     pub fields: UserChanges,
+    pub extras: NewUserExtras,
+}
+
+/// What a new account may start with besides its fields: settings (whose
+/// default location the use case still checks) and a device's push token.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NewUserExtras {
+    pub settings: Option<CheckedSettings>,
+    pub push_token: Option<NewPushToken>,
 }
 
 /// Where a new account belongs, and so who manages it.
@@ -137,6 +159,8 @@ pub struct NewUserRecord {
     pub membership: NewMembership,
     /// Every editable field as `Set` or `Keep`.
     pub fields: UserChanges,
+    /// Settings and a push token, written in the same transaction.
+    pub extras: NewUserExtras,
     pub now: DateTime<Utc>,
 }
 
@@ -192,6 +216,22 @@ impl NewUserInput {
             self.profile.unwrap_or_default(),
             self.attributes,
         );
+        let mut extras = NewUserExtras::default();
+        if let Some(patch) = self.settings {
+            unknown_keys(&patch, "settings.", &mut errors);
+            let mut document = serde_json::Map::new();
+            merge_patch(&mut document, &patch);
+            match check_document(document, "settings.") {
+                Ok(checked) => extras.settings = Some(checked),
+                Err(e) => errors.absorb(e),
+            }
+        }
+        if let Some(token) = self.push_token {
+            match token.validate("push_token.") {
+                Ok(token) => extras.push_token = Some(token),
+                Err(e) => errors.absorb(e),
+            }
+        }
         match (email, errors.is_empty()) {
             (Some(email), true) => Ok(NewUser {
                 email,
@@ -201,6 +241,7 @@ impl NewUserInput {
                 location_id: self.location_id,
                 email_verified: self.email_verified.unwrap_or(false),
                 fields: out,
+                extras,
             }),
             _ => Err(errors),
         }
