@@ -202,6 +202,8 @@ pub fn app(
                 .configure(routes::account::configure)
                 .configure(routes::me::configure)
                 .configure(routes::images::configure)
+                .configure(routes::settings::configure)
+                .configure(routes::push_tokens::configure)
                 .configure(routes::users::configure)
                 .configure(routes::invitations::configure)
                 .configure(routes::outbox::configure)

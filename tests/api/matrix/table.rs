@@ -129,6 +129,15 @@ pub const MATRIX: &[Row] = &[
     r("DELETE", "/api/v1/me/avatar",                             Nobody, "",                                                 [U, A, A, A, A, F, F]),
     // Pictures are public: their ids are unguessable (`{id}` is `null` here, the default image).
     r("GET",    "/api/v1/images/{id}",                           Nobody, "",                                                 [P, P, P, P, P, P, P]),
+    r("GET",    "/api/v1/me/settings",                           Nobody, "",                                                 [U, A, A, A, A, F, F]),
+    r("PATCH",  "/api/v1/me/settings",                           Nobody, r#"{"notifications": {"invites": true}}"#,          [U, A, A, A, A, F, F]),
+    r("GET",    "/api/v1/me/push-tokens",                        Nobody, "",                                                 [U, A, A, A, A, F, F]),
+    r("POST",   "/api/v1/me/push-tokens",                        Nobody, r#"{"token": "ExponentPushToken[{slug}]", "provider": "expo"}"#, [U, A, A, A, A, F, F]),
+    // Each caller deletes a token of their own, registered for the call.
+    r("DELETE", "/api/v1/me/push-tokens/{id}",                   Nobody, "",                                                 [U, A, A, A, A, F, F]),
+    // Host services: `push_tokens:read` in the caller's organization, which
+    // owners (and so the superadmin) hold, and admins and members do not.
+    q("GET",    "/api/v1/push-tokens", "?email=nobody@example.com",                                                          [U, F, F, F, A, A, F]),
 
     // The platform's users: default-organization permissions. A foreign
     // organization's owner is a plain member of the default organization.
@@ -158,6 +167,11 @@ pub const MATRIX: &[Row] = &[
     r("PUT",    "/api/v1/users/{id}/avatar",                     Other,  "{}",                                               [U, F, A, F, A, A, F]),
     r("DELETE", "/api/v1/users/{id}/avatar",                     Own,    "",                                                 [U, A, A, A, A, X, X]),
     r("DELETE", "/api/v1/users/{id}/avatar",                     Other,  "",                                                 [U, F, A, F, A, A, F]),
+    // Settings: read as GET /users/{id}, changed as PATCH /users/{id}.
+    r("GET",    "/api/v1/users/{id}/settings",                   Own,    "",                                                 [U, A, A, A, A, X, X]),
+    r("GET",    "/api/v1/users/{id}/settings",                   Other,  "",                                                 [U, F, A, F, A, A, F]),
+    r("PATCH",  "/api/v1/users/{id}/settings",                   Own,    "{}",                                               [U, A, A, A, A, X, X]),
+    r("PATCH",  "/api/v1/users/{id}/settings",                   Other,  r#"{"app": {"matrix": true}}"#,                     [U, F, A, F, A, A, F]),
 
     r("GET",    "/api/v1/invitations",                           Nobody, "",                                                 [U, F, A, F, A, A, F]),
     r("POST",   "/api/v1/invitations",                           Nobody, r#"{"email": "{email}"}"#,                          [U, F, A, F, A, A, F]),

@@ -131,4 +131,13 @@ pub const TENANT_MATRIX: &[TenantRow] = &[
     t("POST",   "/api/v1/users/{id}/password-reset",    Unmanaged, "",                                                           [F, F, F, F, H]),
     t("POST",   "/api/v1/users/{id}/password-reset",    OfB,       "",                                                           [H, H, H, F, A]),
     t("POST",   "/api/v1/users/{id}/password-reset",    Platform,  "",                                                           [H, H, H, F, H]),
+    // Settings: read like the user, changed like the account's fields.
+    t("GET",    "/api/v1/users/{id}/settings",          Managed,   "",                                                           [A, A, A, F, H]),
+    t("GET",    "/api/v1/users/{id}/settings",          Unmanaged, "",                                                           [A, A, A, F, H]),
+    t("GET",    "/api/v1/users/{id}/settings",          OfB,       "",                                                           [H, H, H, F, A]),
+    t("GET",    "/api/v1/users/{id}/settings",          Platform,  "",                                                           [H, H, H, F, H]),
+    t("PATCH",  "/api/v1/users/{id}/settings",          Managed,   r#"{"app": {"tenant": true}}"#,                               [A, A, A, F, H]),
+    t("PATCH",  "/api/v1/users/{id}/settings",          Unmanaged, r#"{"app": {"tenant": true}}"#,                               [F, F, F, F, H]),
+    t("PATCH",  "/api/v1/users/{id}/settings",          OfB,       r#"{"app": {"tenant": true}}"#,                               [H, H, H, F, A]),
+    t("PATCH",  "/api/v1/users/{id}/settings",          Platform,  r#"{"app": {"tenant": true}}"#,                               [H, H, H, F, H]),
 ];

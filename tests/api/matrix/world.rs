@@ -218,6 +218,8 @@ impl World {
             target_email = email;
         } else if path == "/api/v1/images/{id}" {
             path = path.replace("{id}", "null");
+        } else if path.starts_with("/api/v1/me/push-tokens/{id}") {
+            path = path.replace("{id}", &self.fresh_push_token(caller.session.as_ref()).await);
         } else if path.starts_with("/api/v1/invitations/{id}") {
             path = path.replace("{id}", &self.fresh_invitation().await);
         } else if path.starts_with("/api/v1/outbox/{id}") {
@@ -345,6 +347,16 @@ impl World {
     async fn fresh_org_invitation(&self) -> String {
         let body = json!({"email": unique_email("joiner")});
         id_of(&self.root_post(&format!("/api/v1/orgs/{}/invitations", self.org_a), body).await)
+    }
+
+    /// A push token of the session's user, or (for callers without an
+    /// account, refused before any lookup) some id.
+    async fn fresh_push_token(&self, session: Option<&Session>) -> String {
+        let Some(s) = session else { return uuid::Uuid::now_v7().to_string() };
+        let body = json!({"token": format!("ExponentPushToken[{}]", fresh()), "provider": "expo"});
+        let r = self.app.post("/api/v1/me/push-tokens", Some(&s.access), body).await;
+        assert_eq!(r.status(), StatusCode::CREATED, "fixture: a push token");
+        id_of(&r.json().await.unwrap())
     }
 
     async fn fresh_invitation(&self) -> String {

@@ -13,6 +13,8 @@ pub mod org_members;
 pub mod orgs;
 pub mod outbox;
 pub mod paging;
+pub mod push_tokens;
+pub mod settings;
 pub mod user_list;
 pub mod users;
 
