@@ -329,3 +329,45 @@ async fn nobody_grants_a_role_stronger_than_themselves() {
         assert!(matches!(r, Err(Error::Forbidden(_))), "{role}: {r:?}");
     }
 }
+
+#[tokio::test]
+async fn new_users_bring_their_settings_and_push_token_to_the_one_write() {
+    let venue = Uuid::now_v7();
+    let mut m = Mocks::new().default_roles();
+    m.hasher.expect_hash().returning(|_| Ok("$h".into()));
+    m.locations.expect_get_location().returning(move |org, id| {
+        Ok((org == crate::DEFAULT_ORG_ID && id == venue).then(|| crate::org::Location {
+            id,
+            org_id: org,
+            name: "HQ".into(),
+            timezone: "UTC".into(),
+            keywords: vec![],
+            created_at: now(),
+            updated_at: now(),
+        }))
+    });
+    m.users.expect_create().times(1).returning(move |rec, _| {
+        let settings = rec.extras.settings.as_ref().expect("settings");
+        assert_eq!(settings.settings.default_location_id, Some(venue));
+        assert_eq!(settings.document["reminder_advance"], "P1W");
+        let token = rec.extras.push_token.as_ref().expect("a push token");
+        assert_eq!(token.token, "ExponentPushToken[abc]");
+        let mut u = user(rec.email.as_str(), "member");
+        u.id = rec.id;
+        Ok(u)
+    });
+    let s = m.services(AuthPolicy::default());
+    let admin = principal(user("admin@example.com", "admin"), admin_perms());
+    let input = |location: Uuid| -> NewUserInput {
+        serde_json::from_value(serde_json::json!({
+            "email": "n@example.com", "password": "long enough",
+            "settings": {"reminder_advance": "P7D", "default_location_id": location},
+            "push_token": {"token": "ExponentPushToken[abc]", "provider": "expo"}
+        }))
+        .unwrap()
+    };
+    let r = s.users.create(&admin, input(Uuid::now_v7()), &ClientMeta::default()).await;
+    let Err(Error::Validation(e)) = r else { panic!("a foreign location passed: {r:?}") };
+    assert_eq!(e.fields().collect::<Vec<_>>(), ["settings.default_location_id"]);
+    s.users.create(&admin, input(venue), &ClientMeta::default()).await.unwrap();
+}
