@@ -72,10 +72,11 @@ async fn bad_patches_name_every_field_and_write_nothing() {
     merge(&app, ME, &me.access, json!({"notifications": {"invites": true}})).await;
 
     let r =
-        merge(&app, ME, &me.access, json!({"colour": "red", "language": null, "notifications": {"email": true}})).await;
+        merge(&app, ME, &me.access, json!({"colour": "red", "language": null, "notifications": {"email": 1}})).await;
     let body = problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     let fields: Vec<&String> = body["errors"].as_object().unwrap().keys().collect();
-    assert_eq!(fields, ["colour", "language"], "{body}");
+    assert_eq!(fields, ["colour", "language", "notifications.email"], "{body}");
+    assert_eq!(body["errors"]["colour"].as_array().unwrap().len(), 1, "told once: {body}");
 
     let bad = json!({
         "notifications": {"bookingReminder": true, "sms": "yes"},
@@ -175,6 +176,7 @@ async fn a_user_is_created_with_settings_and_a_push_token() {
     let problem_body = problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     let fields: Vec<&String> = problem_body["errors"].as_object().unwrap().keys().collect();
     assert_eq!(fields, ["push_token.token", "settings.colour", "settings.notifications.bookingReminder"]);
+    assert_eq!(problem_body["errors"]["settings.colour"].as_array().unwrap().len(), 1, "told once");
 
     let token = "ExponentPushToken[seed-000-device]";
     let body = json!({

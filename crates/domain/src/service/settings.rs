@@ -12,7 +12,7 @@ use crate::{
     auth::Principal,
     error::Error,
     ports::{Clock, SettingsRepository},
-    user::{check_document, merge_patch, unknown_keys, Settings},
+    user::{check_document, known_part, merge_patch, Settings},
     validation::ValidationErrors,
 };
 
@@ -61,25 +61,29 @@ impl SettingsService {
     pub async fn patch(&self, principal: &Principal, id: Uuid, patch: Map<String, Value>) -> Result<Settings, Error> {
         self.ports.users.records_of(principal, id, true).await?;
         let mut refused = ValidationErrors::new();
-        unknown_keys(&patch, "", &mut refused);
-        if !refused.is_empty() {
-            return Err(Error::Validation(refused));
-        }
+        let patch = known_part(patch, "", &mut refused);
         for _ in 0..WRITE_ATTEMPTS {
             let old = self.ports.settings.settings(id).await?.ok_or(Error::NotFound("user"))?;
             let mut merged = old.clone();
             merge_patch(&mut merged, &patch);
-            let checked = check_document(merged, "")?;
+            let checked = match check_document(merged, "") {
+                Ok(checked) => checked,
+                Err(e) => {
+                    refused.absorb(e);
+                    return Err(Error::Validation(refused));
+                }
+            };
             // Checked when the patch names it, so a location that has since
             // gone does not lock the user out of changing other settings.
             if let (Some(location), true) =
                 (checked.settings.default_location_id, patch.contains_key("default_location_id"))
             {
                 if !self.ports.settings.is_member_location(id, location).await? {
-                    let mut errors = ValidationErrors::new();
-                    errors.add("default_location_id", "must be a location of an organization the user is a member of");
-                    return Err(Error::Validation(errors));
+                    refused.add("default_location_id", "must be a location of an organization the user is a member of");
                 }
+            }
+            if !refused.is_empty() {
+                return Err(Error::Validation(refused));
             }
             let now = self.ports.clock.now();
             if self.ports.settings.replace_settings(id, &old, &checked.document, now).await? {

@@ -91,6 +91,11 @@ async fn bad_patches_write_nothing_and_name_every_field() {
     let bad = object(json!({"reminder_advance": "soon", "notifications": {"Bad": true}, "app": "x"}));
     let Err(Error::Validation(e)) = s.settings.patch(&p, me.id, bad).await else { panic!("not refused") };
     assert_eq!(e.fields().collect::<Vec<_>>(), ["app", "notifications.Bad", "reminder_advance"]);
+    // Unknown keys and bad values together: all of them, each told once.
+    let both = object(json!({"colour": "red", "reminder_advance": "soon"}));
+    let Err(Error::Validation(e)) = s.settings.patch(&p, me.id, both).await else { panic!("not refused") };
+    assert_eq!(e.fields().collect::<Vec<_>>(), ["colour", "reminder_advance"]);
+    assert_eq!(e.get("colour").map(<[String]>::len), Some(1));
 }
 
 #[tokio::test]

@@ -27,6 +27,6 @@ pub use query::{
     SortValue, UserFilter, UserListQuery, UserSortField, MAX_PER_PAGE,
 };
 pub use settings::{
-    check_document, merge_patch, parse_advance, unknown_keys, CheckedSettings, Settings, MAX_APP_BYTES,
+    check_document, known_part, merge_patch, parse_advance, unknown_keys, CheckedSettings, Settings, MAX_APP_BYTES,
     MAX_NOTIFICATION_CHANNELS, SETTINGS_KEYS,
 };

@@ -112,6 +112,14 @@ pub fn unknown_keys(patch: &Map<String, Value>, prefix: &str, errors: &mut Valid
     }
 }
 
+/// The patch without its unknown top-level keys, which become errors (as
+/// [`unknown_keys`] names them), so the rest can still be checked and every
+/// bad field be told at once.
+pub fn known_part(patch: Map<String, Value>, prefix: &str, errors: &mut ValidationErrors) -> Map<String, Value> {
+    unknown_keys(&patch, prefix, errors);
+    patch.into_iter().filter(|(k, _)| SETTINGS_KEYS.contains(&k.as_str())).collect()
+}
+
 /// Checks a whole settings document (after a merge), field errors named
 /// `prefix` + the key: every problem at once.
 pub fn check_document(document: Map<String, Value>, prefix: &str) -> Result<CheckedSettings, ValidationErrors> {

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{fields, opt, ProfileInput, UserChanges};
-use crate::user::{check_document, merge_patch, unknown_keys, CheckedSettings, NewPushToken, PushTokenInput};
+use crate::user::{check_document, known_part, merge_patch, CheckedSettings, NewPushToken, PushTokenInput};
 #[cfg(feature = "openapi")]
 use crate::values::{Locale, Phone, TimeZone};
 use crate::{
@@ -218,7 +218,7 @@ impl NewUserInput {
         );
         let mut extras = NewUserExtras::default();
         if let Some(patch) = self.settings {
-            unknown_keys(&patch, "settings.", &mut errors);
+            let patch = known_part(patch, "settings.", &mut errors);
             let mut document = serde_json::Map::new();
             merge_patch(&mut document, &patch);
             match check_document(document, "settings.") {
