@@ -1,8 +1,11 @@
-//! Users' pictures end to end: uploads as forms and as raw bodies, the four
-//! sizes served upright and without metadata, caching, the default image,
-//! deletion (objects gone from the store after the commit), every kind of
-//! bad upload, and a store that is down — on the file store and on a real
-//! S3-compatible server.
+//! Seed 000's profile end to end — a user created with details,
+//! notification preferences and a push token; their picture uploaded as a
+//! form and as raw bytes, the four sizes served upright and without
+//! metadata, caching, the default image, deletion (objects gone from the
+//! store after the commit); settings round-tripped; push tokens read by a
+//! host's API key — on the file store and on a real S3-compatible server.
+//! Then every kind of bad upload, the size limit while streaming, who may
+//! change whose picture, and a store that is down.
 
 use std::time::Duration;
 
@@ -43,21 +46,51 @@ fn stored_files(app: &TestApp) -> Option<usize> {
     }
 }
 
-/// Seed 000's story on whichever store `app` has.
-async fn picture_story(app: &TestApp) {
-    let admin = app.admin().await;
-    let email = unique_email("pic");
+/// An administrator creates a user as seed 000 does: details, notification
+/// preferences (000's `bookingReminder` is `booking_reminder`) and an Expo
+/// push token (000's `expoPushToken`).
+async fn create_with_details(app: &TestApp, admin: &Session, email: &str, device: &str) -> Value {
     let r = app
         .post(
             "/api/v1/users",
             Some(&admin.access),
-            json!({"email": email, "password": PASSWORD, "name": "Pia Picture", "profile": {"employee_id": "E-42", "position": "Host", "department": "Events"}}),
+            json!({
+                "email": email, "password": PASSWORD, "name": "Pia Picture",
+                "profile": {"employee_id": "E-42", "position": "Host", "department": "Events"},
+                "settings": {"notifications": {"invites": true, "booking_reminder": false}},
+                "push_token": {"token": format!("ExponentPushToken[{device}]"), "provider": "expo", "device_name": "Pia's phone"},
+            }),
         )
         .await;
-    let user = created(r).await;
+    created(r).await
+}
+
+/// Seed 000's story on whichever store `app` has.
+async fn profile_story(app: &TestApp) {
+    let admin = app.admin().await;
+    let email = unique_email("pic");
+    let user = create_with_details(app, &admin, &email, "pia-1").await;
     assert_eq!(user["avatar"], Value::Null);
     let id = user["id"].as_str().unwrap().to_string();
     let me = app.login_ok(&email).await;
+
+    // Settings round-trip: what the administrator set, every key shown, a merge patch.
+    let settings = body_of(app.get("/api/v1/me/settings", Some(&me.access)).await, StatusCode::OK).await;
+    assert_eq!(settings["notifications"], json!({"invites": true, "booking_reminder": false}));
+    assert_eq!(settings["reminder_advance"], Value::Null);
+    let r = app
+        .call(
+            Method::PATCH,
+            "/api/v1/me/settings",
+            Some(&me.access),
+            Some(json!({"notifications": {"booking_reminder": true}, "reminder_advance": "P1W"})),
+        )
+        .await;
+    let patched = body_of(r, StatusCode::OK).await;
+    assert_eq!(patched["notifications"], json!({"invites": true, "booking_reminder": true}));
+    assert_eq!(patched["reminder_advance"], "P1W");
+    let again = body_of(app.get("/api/v1/me/settings", Some(&me.access)).await, StatusCode::OK).await;
+    assert_eq!(again, patched);
 
     // Stored 1200×800, top half red; EXIF orientation 6 shows it turned 90°
     // clockwise (800×1200, red on the right), with a GPS position.
@@ -140,18 +173,42 @@ async fn picture_story(app: &TestApp) {
         false
     };
     assert!(queue_empty.await, "the worker deleted both pictures' objects");
+
+    // A host service's API key reads the push tokens of two users by email
+    // (000's "tokens for the given emails"); unknown addresses are absent.
+    let other_email = unique_email("pic-other");
+    create_with_details(app, &admin, &other_email, "pia-2").await;
+    let root = app.superadmin().await;
+    let keys = format!("/api/v1/orgs/{}/api-keys", roster_domain::DEFAULT_ORG_ID);
+    let r = app.post(&keys, Some(&root.access), json!({"name": "notifier", "permissions": ["push_tokens:read"]})).await;
+    let key = created(r).await["secret"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/push-tokens?email={email},{other_email},nobody@example.com");
+    let found = body_of(app.get(&path, Some(&key)).await, StatusCode::OK).await;
+    let mut tokens: Vec<(String, String)> = found["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["email"].as_str().unwrap().to_string(), i["tokens"][0]["token"].as_str().unwrap().to_string()))
+        .collect();
+    tokens.sort();
+    let mut expected = vec![
+        (email.clone(), "ExponentPushToken[pia-1]".to_string()),
+        (other_email.clone(), "ExponentPushToken[pia-2]".to_string()),
+    ];
+    expected.sort();
+    assert_eq!(tokens, expected);
 }
 
 #[tokio::test]
-async fn seed_000_pictures_on_the_file_store() {
+async fn seed_000_profile_on_the_file_store() {
     let app = TestApp::spawn().await;
-    picture_story(&app).await;
+    profile_story(&app).await;
 }
 
 #[tokio::test]
-async fn seed_000_pictures_on_an_s3_server() {
+async fn seed_000_profile_on_an_s3_server() {
     let app = TestApp::spawn_with_s3().await;
-    picture_story(&app).await;
+    profile_story(&app).await;
 }
 
 #[tokio::test]
@@ -198,10 +255,25 @@ async fn bad_uploads_get_their_own_answer_and_nothing_is_stored() {
     assert_eq!(stored_files(&app), Some(0), "nothing was written to the store");
 }
 
+/// What the server answered on `conn`: read until the problem's `code` has
+/// arrived or the server closed (a head and its body may come in several reads).
+async fn answer_of<R: tokio::io::AsyncRead + Unpin>(conn: &mut R) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let mut buf = vec![0; 4096];
+    while !(contains(&got, b"\"code\"") && got.ends_with(b"}")) {
+        match tokio::time::timeout(Duration::from_secs(30), conn.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => got.extend_from_slice(&buf[..n]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&got).to_string()
+}
+
 /// A 50 MiB body is refused at 10 MiB, declared or not.
 #[tokio::test]
 async fn uploads_past_the_limit_are_refused_while_they_stream() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let app = TestApp::spawn().await;
     let me = app.member().await;
     let addr = app.base.trim_start_matches("http://").to_string();
@@ -214,29 +286,14 @@ async fn uploads_past_the_limit_are_refused_while_they_stream() {
         50 * 1024 * 1024
     );
     conn.write_all(head.as_bytes()).await.unwrap();
-    let mut answer = vec![0; 4096];
-    let n = tokio::time::timeout(Duration::from_secs(5), conn.read(&mut answer)).await.unwrap().unwrap();
-    let text = String::from_utf8_lossy(&answer[..n]);
+    let text = answer_of(&mut conn).await;
     assert!(text.starts_with("HTTP/1.1 413"), "{text}");
     assert!(text.contains("payload_too_large"), "{text}");
 
     // Chunked: refused once 10 MiB have streamed in, while the client is still sending.
     let conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
     let (mut rd, mut wr) = conn.into_split();
-    let reader = tokio::spawn(async move {
-        let mut got = Vec::new();
-        let mut buf = vec![0; 4096];
-        while let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(10), rd.read(&mut buf)).await {
-            if n == 0 {
-                break;
-            }
-            got.extend_from_slice(&buf[..n]);
-            if got.windows(4).any(|w| w == b"\r\n\r\n") {
-                break;
-            }
-        }
-        String::from_utf8_lossy(&got).to_string()
-    });
+    let reader = tokio::spawn(async move { answer_of(&mut rd).await });
     let head = format!(
         "PUT /api/v1/me/avatar HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: image/jpeg\r\nTransfer-Encoding: chunked\r\n\r\n",
         me.access
@@ -256,6 +313,7 @@ async fn uploads_past_the_limit_are_refused_while_they_stream() {
     }
     let text = reader.await.unwrap();
     assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    assert!(text.contains("payload_too_large"), "{text}");
     assert!(sent < 50 * 1024 * 1024, "refused before the whole body was sent ({sent} bytes)");
 }
 

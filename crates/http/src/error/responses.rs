@@ -75,12 +75,16 @@ pub struct TooManyRequests(#[allow(dead_code)] Problem);
 #[response(content_type = "application/problem+json")]
 pub struct PayloadTooLarge(#[allow(dead_code)] Problem);
 
-/// The body is not `application/json` (`unsupported_media_type`).
+/// The body is not of a type the operation takes (`unsupported_media_type`:
+/// JSON for most; a form or an image type for a picture), or a picture is
+/// not a JPEG, PNG or WebP by its bytes (`unsupported_image`).
 #[derive(ToResponse)]
 #[response(content_type = "application/problem+json")]
 pub struct UnsupportedMediaType(#[allow(dead_code)] Problem);
 
-/// The body is JSON but invalid (`validation_failed`): `errors` lists every bad field.
+/// The body is JSON but invalid (`validation_failed`): `errors` lists every
+/// bad field (a picture's form: `image`); or a picture is larger than the
+/// server takes (`image_too_large`) or truncated or corrupt (`invalid_image`).
 #[derive(ToResponse)]
 #[response(content_type = "application/problem+json")]
 pub struct UnprocessableEntity(#[allow(dead_code)] Problem);
@@ -90,7 +94,8 @@ pub struct UnprocessableEntity(#[allow(dead_code)] Problem);
 #[response(content_type = "application/problem+json")]
 pub struct InternalError(#[allow(dead_code)] Problem);
 
-/// A dependency is down (`service_unavailable`); retry later.
+/// A dependency (the database, the object store) is down
+/// (`service_unavailable`); retry later. Nothing was written.
 #[derive(ToResponse)]
 #[response(
     content_type = "application/problem+json",
