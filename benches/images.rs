@@ -11,6 +11,9 @@
 // A benchmark program, not server code: failing loudly is what it should do.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::{
     io::Write as _,
     net::TcpListener,
@@ -25,6 +28,7 @@ use std::{
 
 use image::{codecs::jpeg::JpegEncoder, ImageEncoder, RgbImage};
 use serde_json::{json, Value};
+use support::{arg, percentile, rss_kib};
 
 const PASSWORD: &str = "bench password 1";
 
@@ -39,11 +43,6 @@ impl Drop for Server {
         let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
         let _ = self.child.wait();
     }
-}
-
-fn arg(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 fn start_server() -> Server {
@@ -79,26 +78,6 @@ fn start_server() -> Server {
         .spawn()
         .expect("roster starts");
     Server { child, base: format!("http://127.0.0.1:{port}"), _data: data }
-}
-
-fn rss_kib(pid: u32) -> (u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
 /// A photo-like `w`×`h` JPEG: smooth gradients with grain, at quality 90.

@@ -15,6 +15,9 @@
 // A benchmark program, not server code: failing loudly is what it should do.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::{
     collections::{HashMap, HashSet},
     future::Future,
@@ -30,6 +33,7 @@ use std::{
 
 use roster_testkit::{smtp::parse, TestSmtpServer};
 use serde_json::{json, Value};
+use support::{arg, percentile, rss_kib};
 
 const PASSWORD: &str = "bench password 1";
 /// Concurrent clients while registering and while queueing mail.
@@ -53,11 +57,6 @@ impl Drop for Server {
         let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
         let _ = self.child.wait();
     }
-}
-
-fn arg(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 fn data_dir() -> Arc<tempfile::TempDir> {
@@ -110,27 +109,6 @@ async fn wait_ready(client: &reqwest::Client, server: &mut Server) -> Duration {
         assert!(started.elapsed() < Duration::from_secs(180), "server did not become ready");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-fn rss_kib(pid: u32) -> (u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[idx]
 }
 
 fn ms(d: Duration) -> f64 {

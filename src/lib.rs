@@ -30,7 +30,6 @@ use roster_postgres::{
     PgRoleRepository, PgSessionRepository, PgSettingsRepository, PgUserRepository,
 };
 use roster_smtp::{Composer, ComposerConfig, LinkTemplates, MailerConfig};
-use roster_storage::StorageOptions;
 
 use crate::{
     adapters::{bcrypt::BcryptHasher, jwt::JwtSigner},
@@ -173,19 +172,7 @@ fn blob_store(config: &Config) -> anyhow::Result<Arc<dyn BlobStore>> {
             format!("file://{}", dir.display())
         }
     };
-    let s = &config.storage;
-    let options = StorageOptions {
-        endpoint: s.endpoint.clone(),
-        region: s.region.clone(),
-        path_style: s.path_style,
-        allow_http: s.allow_http,
-        access_key_id: s.access_key_id.as_ref().map(|k| k.expose().to_string()),
-        secret_access_key: s.secret_access_key.as_ref().map(|k| k.expose().to_string()),
-        timeout_secs: s.timeout_secs,
-        connect_timeout_secs: s.connect_timeout_secs,
-        max_retries: s.max_retries,
-    };
-    roster_storage::from_url(&url, &options).context("configuring the object store (storage_url)")
+    roster_storage::from_url(&url, &config.storage).context("configuring the object store (storage_url)")
 }
 
 fn image_pipeline(config: &Config) -> ImagePipeline {

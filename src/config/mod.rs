@@ -16,7 +16,8 @@ mod http;
 mod storage;
 
 pub use http::{CorsSettings, HttpSettings, MetricsConfig};
-pub use storage::{ImagesConfig, StorageConfig};
+pub use roster_storage::StorageOptions;
+pub use storage::ImagesConfig;
 
 /// A secret string: deserializes like a string, never shows in `Debug`.
 #[derive(Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
@@ -65,7 +66,9 @@ pub struct Config {
     pub rate_limits: RateLimitsConfig,
     pub http: HttpSettings,
     pub metrics: MetricsConfig,
-    pub storage: StorageConfig,
+    /// Options of an `s3://` store (endpoint, region, path style, credentials,
+    /// timeouts); unset ones fall back to the usual `AWS_*` variables.
+    pub storage: StorageOptions,
     pub images: ImagesConfig,
     pub log: LogConfig,
 }
@@ -208,7 +211,7 @@ impl Default for Config {
             rate_limits: RateLimitsConfig::default(),
             http: HttpSettings::default(),
             metrics: MetricsConfig::default(),
-            storage: StorageConfig::default(),
+            storage: StorageOptions::default(),
             images: ImagesConfig::default(),
             log: LogConfig::default(),
         }

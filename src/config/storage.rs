@@ -1,49 +1,8 @@
-//! Where pictures are kept (`storage_url`, `storage`) and how uploads are
-//! taken (`images`).
+//! How picture uploads are taken (`images`). Where pictures are kept is
+//! `storage_url` and `[storage]`, which is `roster_storage::StorageOptions`
+//! itself.
 
 use serde::{Deserialize, Serialize};
-
-use super::Secret;
-
-/// Options of an `s3://` store (the `file://` and `memory://` stores take
-/// none). Unset fields fall back to the usual `AWS_*` environment variables
-/// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`,
-/// `AWS_ENDPOINT`…).
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct StorageConfig {
-    /// An S3-compatible server's URL (MinIO, Garage, Ceph), e.g. `http://127.0.0.1:9000`.
-    pub endpoint: Option<String>,
-    pub region: Option<String>,
-    /// Path-style requests (`endpoint/bucket/key`), which most S3-compatible servers need.
-    pub path_style: bool,
-    /// Allow an `http://` endpoint.
-    pub allow_http: bool,
-    pub access_key_id: Option<Secret>,
-    pub secret_access_key: Option<Secret>,
-    /// Seconds one request to the store may take.
-    pub timeout_secs: u64,
-    /// Seconds to connect to the store.
-    pub connect_timeout_secs: u64,
-    /// Retries of a failed request before the store counts as unavailable (`503`).
-    pub max_retries: usize,
-}
-
-impl Default for StorageConfig {
-    fn default() -> Self {
-        StorageConfig {
-            endpoint: None,
-            region: None,
-            path_style: false,
-            allow_http: false,
-            access_key_id: None,
-            secret_access_key: None,
-            timeout_secs: 10,
-            connect_timeout_secs: 2,
-            max_retries: 2,
-        }
-    }
-}
 
 /// Picture uploads.
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -51,8 +51,8 @@ impl Objects {
                 config.storage.region = Some(s3.region().to_string());
                 config.storage.path_style = true;
                 config.storage.allow_http = true;
-                config.storage.access_key_id = Some(Secret::new(s3.access_key()));
-                config.storage.secret_access_key = Some(Secret::new(s3.secret_key()));
+                config.storage.access_key_id = Some(s3.access_key().to_string());
+                config.storage.secret_access_key = Some(s3.secret_key().to_string());
                 config.storage.timeout_secs = 3;
                 config.storage.connect_timeout_secs = 1;
                 config.storage.max_retries = 0;

@@ -89,24 +89,40 @@ where
     }
 }
 
-/// `application/json` or `application/<anything>+json`, unencoded.
-fn check_media_type(req: &HttpRequest) -> Result<(), ApiError> {
+/// `415` for a body sent compressed (`Content-Encoding` other than `identity`).
+pub(crate) fn refuse_encoded(req: &HttpRequest) -> Result<(), ApiError> {
     let encoded = req
         .headers()
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| !v.trim().eq_ignore_ascii_case("identity"));
     if encoded {
-        return Err(ApiError::UnsupportedMediaType("Request bodies must not be compressed (`Content-Encoding`)."));
+        Err(ApiError::UnsupportedMediaType("Request bodies must not be compressed (`Content-Encoding`)."))
+    } else {
+        Ok(())
     }
-    let essence = req
-        .headers()
+}
+
+/// The media type of the body without its parameters, lower-cased (`""` when absent).
+pub(crate) fn media_essence(req: &HttpRequest) -> String {
+    req.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
+        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// The body's declared `Content-Length`, if it has a readable one.
+pub(crate) fn declared_length(req: &HttpRequest) -> Option<usize> {
+    req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok())
+}
+
+/// `application/json` or `application/<anything>+json`, unencoded.
+fn check_media_type(req: &HttpRequest) -> Result<(), ApiError> {
+    refuse_encoded(req)?;
+    let essence = media_essence(req);
     let json = essence
-        .as_deref()
-        .and_then(|e| e.strip_prefix("application/"))
+        .strip_prefix("application/")
         .is_some_and(|sub| sub == "json" || (sub.ends_with("+json") && sub.len() > "+json".len()));
     if json {
         Ok(())
@@ -135,11 +151,7 @@ where
     S: Stream<Item = Result<Bytes, PayloadError>> + Unpin,
 {
     let limit = body_limit(req);
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<usize>().ok());
+    let declared = declared_length(req);
     if declared.is_some_and(|n| n > limit) {
         return Err(ApiError::PayloadTooLarge { limit });
     }

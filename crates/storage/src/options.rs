@@ -2,11 +2,13 @@
 
 use std::fmt;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Settings for the object store. Only the `s3://` store reads the
 /// connection fields; every field has a default, so an empty table is valid.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
+/// It is also the binary's `[storage]` configuration table (hence
+/// `Serialize`, for the defaults).
+#[derive(Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageOptions {
     /// An S3-compatible endpoint (`https://minio.example:9000`) instead of

@@ -7,10 +7,11 @@
 //! the framing: what the bytes are is decided from the bytes themselves.
 
 use actix_multipart::{Multipart, MultipartError};
-use actix_web::{error::PayloadError, http::header, web::Bytes, HttpRequest};
+use actix_web::{error::PayloadError, web::Bytes, HttpRequest};
 use futures_util::{Stream, StreamExt};
 use roster_domain::{Error as DomainError, ValidationErrors};
 
+use super::{declared_length, media_essence, refuse_encoded};
 use crate::{error::ApiError, AppState};
 
 /// The form field that carries the picture.
@@ -36,26 +37,10 @@ pub async fn read_image<S>(req: &HttpRequest, payload: S) -> Result<Vec<u8>, Api
 where
     S: Stream<Item = Result<Bytes, PayloadError>> + Unpin + 'static,
 {
-    let encoded = req
-        .headers()
-        .get(header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| !v.trim().eq_ignore_ascii_case("identity"));
-    if encoded {
-        return Err(ApiError::UnsupportedMediaType("Request bodies must not be compressed (`Content-Encoding`)."));
-    }
-    let essence = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
-        .unwrap_or_default();
+    refuse_encoded(req)?;
+    let essence = media_essence(req);
     let limit = upload_limit(req);
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<usize>().ok());
+    let declared = declared_length(req);
     let multipart = essence == "multipart/form-data";
     if !multipart && !RAW_TYPES.contains(&essence.as_str()) {
         return Err(ApiError::UnsupportedMediaType(WRONG_TYPE));
