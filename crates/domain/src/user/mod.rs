@@ -16,6 +16,8 @@ pub use input::{
 };
 pub use model::{BuiltinRole, MembershipView, Profile, User, UserStatus};
 pub use projection::Projection;
+#[cfg(feature = "openapi")]
+pub use push_token::{lookup_emails_schema, lookup_ids_schema};
 pub use push_token::{
     DeviceToken, NewPushToken, PushProvider, PushToken, PushTokenInput, PushTokenLookup, UserPushTokens,
     MAX_PUSH_LOOKUP, MAX_PUSH_TOKENS,

@@ -247,6 +247,18 @@ pub struct UserPushTokens {
     pub tokens: Vec<DeviceToken>,
 }
 
+/// The schema of `user_id=` in a lookup (OpenAPI).
+#[cfg(feature = "openapi")]
+pub fn lookup_ids_schema() -> utoipa::openapi::schema::Schema {
+    crate::values::schema::uuids_at_most(MAX_PUSH_LOOKUP)
+}
+
+/// The schema of `email=` in a lookup (OpenAPI).
+#[cfg(feature = "openapi")]
+pub fn lookup_emails_schema() -> utoipa::openapi::schema::Schema {
+    crate::values::schema::values_at_most(MAX_PUSH_LOOKUP)
+}
+
 /// Whose tokens a host service asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PushTokenLookup {

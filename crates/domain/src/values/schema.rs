@@ -270,12 +270,21 @@ pub fn uuids() -> Schema {
 /// A comma list of free values (`email=`, `role=`): at least one that is
 /// not blank.
 pub fn values() -> Schema {
+    values_at_most(limits::QUERY_LIST_MAX)
+}
+
+/// [`values`] with its own cap on the number of values.
+pub fn values_at_most(max: usize) -> Schema {
     comma_list(
         &format!("[^,]*[^,{}][^,]*", limits::TRIMMED_CHARS),
         format!(
-            "A comma list means any of them: at least one and at most {} values of at most {} characters each.",
-            limits::QUERY_LIST_MAX,
+            "A comma list means any of them: at least one and at most {max} values of at most {} characters each.",
             limits::QUERY_TEXT_MAX
         ),
     )
+}
+
+/// [`uuids`] with its own cap on the number of values.
+pub fn uuids_at_most(max: usize) -> Schema {
+    comma_list(&limits::uuid_pattern(), format!("UUIDs; a comma list means any of them, at most {max} values."))
 }

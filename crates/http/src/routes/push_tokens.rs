@@ -43,9 +43,11 @@ pub struct MemberPushTokens {
 #[into_params(parameter_in = Query)]
 pub struct MemberTokensParams {
     /// User ids, a comma list (any of them), at most 100.
+    #[param(schema_with = roster_domain::user::lookup_ids_schema)]
     pub user_id: Option<String>,
     /// Email addresses (compared case-insensitively), a comma list (any of
     /// them), at most 100.
+    #[param(schema_with = roster_domain::user::lookup_emails_schema)]
     pub email: Option<String>,
 }
 

@@ -4,7 +4,9 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use roster_domain::user::Settings;
+use serde::Deserialize;
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use super::resource;
 use crate::{
@@ -12,6 +14,25 @@ use crate::{
     extract::{path_id, read_json, Authenticated},
     AppState,
 };
+
+/// A JSON merge patch (RFC 7396) of `Settings`, as documented: every key
+/// optional, `null` restores its default, and no other key is taken. (The
+/// handler reads the patch as a JSON object; this type only describes it.)
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct SettingsPatch {
+    /// Channels to set (`true`/`false`) or to drop (`null`), merged into the stored ones.
+    #[schema(value_type = Option<BTreeMap<String, Option<bool>>>)]
+    notifications: Option<Value>,
+    /// An ISO 8601 duration (`P1W`), or `null`.
+    reminder_advance: Option<String>,
+    /// A location of an organization the user is a member of, or `null`.
+    default_location_id: Option<uuid::Uuid>,
+    /// Merged into the host application's object (at most 8 KiB), or `null` to empty it.
+    #[schema(value_type = Option<Object>)]
+    app: Option<Value>,
+}
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -55,7 +76,7 @@ pub(crate) async fn get_my_settings(
 /// named, and nothing is written. The answer is the settings whole.
 #[utoipa::path(
     patch, path = "/api/v1/me/settings", tag = "me", security(("bearer" = [])),
-    request_body(content = Object, description = "A JSON merge patch of `Settings`",
+    request_body(content = SettingsPatch, description = "A JSON merge patch of `Settings`",
         content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "The caller's settings after the patch", body = Settings),
@@ -108,7 +129,7 @@ pub(crate) async fn get_user_settings(
 #[utoipa::path(
     patch, path = "/api/v1/users/{id}/settings", tag = "users", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "User id")),
-    request_body(content = Object, description = "A JSON merge patch of `Settings`",
+    request_body(content = SettingsPatch, description = "A JSON merge patch of `Settings`",
         content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "The user's settings after the patch", body = Settings),
