@@ -96,17 +96,10 @@ impl ImageService {
     pub(crate) async fn attach(&self, user_id: Uuid, upload: Vec<u8>) -> Result<(), Error> {
         let renditions = self.ports.processor.render(upload).await?;
         let id = new_image_id();
-        let metas: Vec<RenditionMeta> = renditions.iter().map(RenditionMeta::from).collect();
-        let renditions_in_order = renditions.iter().map(|r| r.size).eq(ImageSize::ALL);
-        let Ok(metas) = <[RenditionMeta; 4]>::try_from(metas).map_err(|_| ()).and_then(|m| {
-            if renditions_in_order {
-                Ok(m)
-            } else {
-                Err(())
-            }
-        }) else {
+        if !renditions.iter().map(|r| r.size).eq(ImageSize::ALL) {
             return Err(Error::Internal("the image processor did not render the four sizes in order".into()));
-        };
+        }
+        let metas = ImageSize::ALL.map(|size| RenditionMeta::from(&renditions[size.index()]));
         let puts = renditions.into_iter().map(|r| {
             let blobs = self.ports.blobs.clone();
             async move { blobs.put(&object_key(id, r.size), r.bytes, &r.content_type).await }

@@ -222,3 +222,18 @@ fn entity_tags_match_weakly_in_lists_and_star_matches_anything() {
     assert!(!etag_matches("\"abcd\"", "abc"));
     assert!(!etag_matches("", "abc"));
 }
+
+#[tokio::test]
+async fn a_processor_that_does_not_render_the_four_sizes_in_order_is_a_fault_and_nothing_is_written() {
+    for sizes in
+        [vec![ImageSize::Thumbnail, ImageSize::Low, ImageSize::Mid], ImageSize::ALL.into_iter().rev().collect()]
+    {
+        let mut m = Mocks::new();
+        m.processor.expect_render().return_once(move |_| Ok(sizes.into_iter().map(rendition).collect()));
+        m.blobs.expect_put().never();
+        m.images.expect_attach().never();
+        let s = m.services(AuthPolicy::default());
+        let e = s.images.attach(Uuid::now_v7(), vec![1]).await.unwrap_err();
+        assert!(matches!(e, Error::Internal(_)), "{e:?}");
+    }
+}
