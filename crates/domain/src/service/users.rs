@@ -352,28 +352,21 @@ impl UserService {
         Ok(self.ports.accounts.issue(&Effects::token_and_mail(record, mail)).await?)
     }
 
-    /// The user whose own records (settings) the caller reads or, with
-    /// `write`, changes, by the rules of `GET` and `PATCH /users/{id}`:
-    /// oneself; else `users:read` (to read) or `users:write` (to write)
-    /// where the caller acts and a user its organization sees; to write,
-    /// also the owner and superadmin rules and, for an organization, an
-    /// account it manages. Errors: `Forbidden`, `NotFound`, `Unavailable`.
+    /// The user whose own records (settings, picture) the caller reads or,
+    /// with `write`, changes, by the rules of `GET` and `PATCH /users/{id}`:
+    /// oneself; else `users:read` (to read) or, to write, what any account
+    /// edit takes ([`Self::account_target`] with `users:write`). Errors:
+    /// `Forbidden`, `NotFound`, `Unavailable`.
     pub(super) async fn records_of(&self, principal: &Principal, id: Uuid, write: bool) -> Result<User, Error> {
         let reach = Reach::of(principal);
         if principal.is_user(id) {
             return self.load(reach, id).await;
         }
-        require_here(principal, if write { Permission::UsersWrite } else { Permission::UsersRead })?;
-        let target = self.load(reach, id).await?;
         if write {
-            guard_target(principal, &target)?;
-            if let Reach::Org(org) = reach {
-                if target.managed_by != Some(org) {
-                    return Err(Error::Forbidden(Refusal::NotManaged));
-                }
-            }
+            return self.account_target(principal, id, Permission::UsersWrite, true).await;
         }
-        Ok(target)
+        require_here(principal, Permission::UsersRead)?;
+        self.load(reach, id).await
     }
 
     /// Reads a user: oneself, or anyone the caller may see with `users:read`

@@ -4,50 +4,35 @@
 
 use uuid::Uuid;
 
-use crate::{
-    auth::{Permission, Principal},
-    error::Error,
-    user::User,
-};
+use crate::{auth::Principal, error::Error, user::User};
 
-use super::{require_here, Reach, UserService};
+use super::{Reach, UserService};
 
 impl UserService {
-    /// Who may change user `id`'s picture: the user themselves, or whoever
-    /// may edit the account (`users:write` where the caller acts, an owner
-    /// for an owner, a superadmin for a superadmin, an organization only for
-    /// accounts it manages).
-    async fn picture_target(&self, principal: &Principal, id: Uuid) -> Result<Reach, Error> {
-        let reach = Reach::of(principal);
-        if principal.is_user(id) {
-            self.load(reach, id).await?;
-        } else {
-            self.account_target(principal, id, Permission::UsersWrite, true).await?;
-        }
-        Ok(reach)
-    }
-
     /// Whether the caller may change user `id`'s picture, with the rules of
     /// [`Self::set_avatar`]: asked before an upload is read, so nobody
     /// uploads megabytes only to be refused (`set_avatar` asks again).
     pub async fn authorize_avatar_change(&self, principal: &Principal, id: Uuid) -> Result<(), Error> {
-        self.picture_target(principal, id).await.map(|_| ())
+        self.records_of(principal, id, true).await.map(|_| ())
     }
 
     /// Makes `upload` (a JPEG, PNG or WebP) user `id`'s picture, replacing
-    /// any other, and answers the user with it. Errors: `ImageRefused` for
-    /// what is not a picture Roster takes, `Forbidden`, `NotFound`,
-    /// `Unavailable` (database or object store down: nothing recorded).
+    /// any other, and answers the user with it: oneself, or whoever may edit
+    /// the account (`users:write` where the caller acts, an owner for an
+    /// owner, a superadmin for a superadmin, an organization only for
+    /// accounts it manages). Errors: `ImageRefused` for what is not a
+    /// picture Roster takes, `Forbidden`, `NotFound`, `Unavailable`
+    /// (database or object store down: nothing recorded).
     pub async fn set_avatar(&self, principal: &Principal, id: Uuid, upload: Vec<u8>) -> Result<User, Error> {
-        let reach = self.picture_target(principal, id).await?;
+        self.records_of(principal, id, true).await?;
         self.ports.images.attach(id, upload).await?;
-        self.view(reach, id).await
+        self.view(Reach::of(principal), id).await
     }
 
     /// Removes user `id`'s picture (nothing to do if there is none), with
     /// the same rules as [`Self::set_avatar`].
     pub async fn remove_avatar(&self, principal: &Principal, id: Uuid) -> Result<(), Error> {
-        self.picture_target(principal, id).await?;
+        self.records_of(principal, id, true).await?;
         self.ports.images.detach(id).await?;
         Ok(())
     }
@@ -55,11 +40,7 @@ impl UserService {
     /// The id of user `id`'s picture (`None`: the default image), for whoever
     /// may read the user: themselves, or `users:read` where the caller acts.
     pub async fn avatar_of(&self, principal: &Principal, id: Uuid) -> Result<Option<Uuid>, Error> {
-        if !principal.is_user(id) {
-            require_here(principal, Permission::UsersRead)?;
-        }
-        let user = self.load(Reach::of(principal), id).await?;
-        Ok(user.avatar.map(|a| a.id))
+        Ok(self.records_of(principal, id, false).await?.avatar.map(|a| a.id))
     }
 }
 
