@@ -6,8 +6,9 @@
 //! `migrations/2026-11-24-000008_api_keys/up.sql`,
 //! `migrations/2026-11-24-000009_member_status/up.sql`,
 //! `migrations/2026-11-24-000010_org_invitations/up.sql`,
-//! `migrations/2026-11-24-000011_managed_users/up.sql` and
-//! `migrations/2026-12-07-000014_settings_push_tokens/up.sql` column for column.
+//! `migrations/2026-11-24-000011_managed_users/up.sql`,
+//! `migrations/2026-12-07-000014_settings_push_tokens/up.sql` and
+//! `migrations/2026-12-08-000015_account_security/up.sql` column for column.
 
 // The `table!` macro generates items without doc comments.
 #![allow(missing_docs)]
@@ -38,6 +39,8 @@ diesel::table! {
         managed_by -> Uuid,
         avatar_image_id -> Nullable<Uuid>,
         settings -> Jsonb,
+        mfa_enabled -> Bool,
+        block_unknown_ips -> Bool,
     }
 }
 
@@ -136,6 +139,7 @@ diesel::table! {
         user_agent -> Nullable<Text>,
         ip -> Nullable<Text>,
         org_id -> Uuid,
+        amr -> Array<Text>,
     }
 }
 
@@ -264,6 +268,62 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    mfa_totp (user_id) {
+        user_id -> Uuid,
+        secret -> Bytea,
+        enabled_at -> Nullable<Timestamptz>,
+        last_step -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    mfa_recovery_codes (user_id, code_hash) {
+        user_id -> Uuid,
+        code_hash -> Bytea,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    mfa_challenges (token_hash) {
+        token_hash -> Bytea,
+        user_id -> Uuid,
+        org_id -> Nullable<Uuid>,
+        attempts -> Int4,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        user_agent -> Nullable<Text>,
+        ip -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    login_failures (key_hash) {
+        key_hash -> Bytea,
+        failures -> Int4,
+        window_start -> Timestamptz,
+        locked_until -> Nullable<Timestamptz>,
+        locks -> Int4,
+        last_failure_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    user_allowed_ips (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        cidr -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(mfa_totp -> users (user_id));
+diesel::joinable!(mfa_recovery_codes -> users (user_id));
+diesel::joinable!(mfa_challenges -> users (user_id));
+diesel::joinable!(user_allowed_ips -> users (user_id));
 diesel::joinable!(locations -> organizations (org_id));
 diesel::joinable!(org_permissions -> organizations (org_id));
 diesel::joinable!(api_keys -> organizations (org_id));
@@ -297,4 +357,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     rate_limit_hits,
     images,
     image_deletions,
+    mfa_totp,
+    mfa_recovery_codes,
+    mfa_challenges,
+    login_failures,
+    user_allowed_ips,
 );
