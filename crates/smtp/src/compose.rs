@@ -7,6 +7,8 @@
 
 mod strings;
 
+use std::borrow::Cow;
+
 use minijinja::value::Value;
 use minijinja::{AutoEscape, Environment, Output, State, UndefinedBehavior};
 use roster_domain::auth::OneTimeToken;
@@ -19,6 +21,9 @@ use strings::{Notice, Strings, TokenMessage};
 
 /// The locales letters are written in; anything else falls back to `en`.
 pub const LOCALES: [&str; 4] = ["en", "fr", "da", "de"];
+
+/// From how many unused recovery codes down a letter urges a new set.
+const FEW_RECOVERY_CODES: u32 = 3;
 
 const LAYOUT_HTML: &str = "layout.html";
 const LAYOUT_TEXT: &str = "layout.txt";
@@ -209,21 +214,21 @@ impl MailComposer for Composer {
     fn compose(&self, letter: &Letter) -> Result<OutgoingMail, String> {
         let lang = locale_of(letter.locale.as_deref());
         let table = self.table(lang)?;
-        let (m, links) = (&table.messages, &self.links);
+        let (m, counts, links) = (&table.messages, &table.counts, &self.links);
         let product = self.product.as_str();
         // The strings of the letter, its link (template, token, validity) and
         // its placeholders besides {product}.
-        let (parts, link, extra): (Parts<'_>, _, Vec<(&str, &str)>) = match &letter.body {
+        let (parts, link, extra): (Parts<'_>, _, Vec<(&str, Cow<'_, str>)>) = match &letter.body {
             LetterBody::VerifyEmail { token, valid_for } => {
                 (Parts::from(&m.verify_email), Some((&links.verify_email, token, *valid_for)), vec![])
             }
             LetterBody::ConfirmEmailChange { token, valid_for, new_email } => (
                 Parts::from(&m.confirm_email_change),
                 Some((&links.change_email, token, *valid_for)),
-                vec![("new_email", new_email.as_str())],
+                vec![("new_email", new_email.into())],
             ),
             LetterBody::EmailChangeNotice { new_email } => {
-                (Parts::from(&m.email_change_notice), None, vec![("new_email", new_email.as_str())])
+                (Parts::from(&m.email_change_notice), None, vec![("new_email", new_email.into())])
             }
             LetterBody::EmailInUse => (Parts::from(&m.email_in_use), None, vec![]),
             LetterBody::PasswordReset { token, valid_for, by_admin } => {
@@ -237,23 +242,46 @@ impl MailComposer for Composer {
                 let link = Some((&links.invitation, token, *valid_for));
                 match inviter.as_deref().map(str::trim) {
                     Some(inviter) if !inviter.is_empty() => {
-                        (Parts::from(&m.invitation_from), link, vec![("inviter", inviter)])
+                        (Parts::from(&m.invitation_from), link, vec![("inviter", inviter.into())])
                     }
                     _ => (Parts::from(&m.invitation), link, vec![]),
                 }
             }
             LetterBody::OrgInvitation { token, valid_for, inviter, organization } => {
                 let link = Some((&links.org_invitation, token, *valid_for));
-                let organization = ("organization", organization.trim());
+                let organization = ("organization", organization.trim().into());
                 match inviter.as_deref().map(str::trim) {
                     Some(inviter) if !inviter.is_empty() => {
-                        (Parts::from(&m.org_invitation_from), link, vec![("inviter", inviter), organization])
+                        (Parts::from(&m.org_invitation_from), link, vec![("inviter", inviter.into()), organization])
                     }
                     _ => (Parts::from(&m.org_invitation), link, vec![organization]),
                 }
             }
+            LetterBody::MfaEnabled => (Parts::from(&m.mfa_enabled), None, vec![]),
+            LetterBody::MfaDisabled { by_admin } => {
+                (Parts::from(if *by_admin { &m.mfa_disabled_by_admin } else { &m.mfa_disabled }), None, vec![])
+            }
+            LetterBody::RecoveryCodeUsed { remaining } => {
+                let msg = match *remaining {
+                    0 => &m.recovery_code_used_none_left,
+                    n if n <= FEW_RECOVERY_CODES => &m.recovery_code_used_few_left,
+                    _ => &m.recovery_code_used,
+                };
+                (Parts::from(msg), None, vec![("remaining", counts.recovery_codes.count((*remaining).into())?.into())])
+            }
+            LetterBody::MfaCodeReused => (Parts::from(&m.mfa_code_reused), None, vec![]),
+            LetterBody::AccountLocked { failures, locked_for } => (
+                Parts::from(&m.account_locked),
+                None,
+                vec![
+                    ("failures", counts.failed_sign_ins.count((*failures).into())?.into()),
+                    ("minutes", counts.minutes.count(strings::whole_minutes(*locked_for))?.into()),
+                ],
+            ),
+            LetterBody::LoginBlocked { ip } => (Parts::from(&m.login_blocked), None, vec![("ip", ip.trim().into())]),
         };
-        let vars: Vec<(&str, &str)> = std::iter::once(("product", product)).chain(extra).collect();
+        let vars: Vec<(&str, &str)> =
+            std::iter::once(("product", product)).chain(extra.iter().map(|(k, v)| (*k, v.as_ref()))).collect();
         let fill = |text: &str| strings::fill(text, &vars);
 
         let action = match (parts.action, link) {
@@ -407,6 +435,17 @@ fn samples(locale: &str, token: &OneTimeToken) -> Vec<Letter> {
             inviter: Some("Alice".into()),
             organization: "Acme & Co".into(),
         },
+        LetterBody::MfaEnabled,
+        LetterBody::MfaDisabled { by_admin: false },
+        LetterBody::MfaDisabled { by_admin: true },
+        LetterBody::RecoveryCodeUsed { remaining: 8 },
+        LetterBody::RecoveryCodeUsed { remaining: FEW_RECOVERY_CODES },
+        LetterBody::RecoveryCodeUsed { remaining: 1 },
+        LetterBody::RecoveryCodeUsed { remaining: 0 },
+        LetterBody::MfaCodeReused,
+        LetterBody::AccountLocked { failures: 5, locked_for: minutes(15) },
+        LetterBody::AccountLocked { failures: 1, locked_for: Duration::seconds(30) },
+        LetterBody::LoginBlocked { ip: "2001:db8::1".into() },
     ];
     bodies
         .into_iter()

@@ -72,6 +72,12 @@ fn bodies(token: &OneTimeToken) -> Vec<(LetterBody, Option<&'static str>)> {
             },
             Some("/join-organization?token="),
         ),
+        (LetterBody::MfaEnabled, None),
+        (LetterBody::MfaDisabled { by_admin: false }, None),
+        (LetterBody::RecoveryCodeUsed { remaining: 2 }, None),
+        (LetterBody::MfaCodeReused, None),
+        (LetterBody::AccountLocked { failures: 5, locked_for: Duration::minutes(15) }, None),
+        (LetterBody::LoginBlocked { ip: "203.0.113.7".into() }, None),
     ]
 }
 
@@ -316,6 +322,135 @@ fn variants_say_what_happened() {
     assert_eq!(org_invitation(Some("Ada"), "fr").subject, "Ada vous invite à rejoindre Acme sur Roster");
     assert_eq!(org_invitation(Some("Ada"), "de").subject, "Ada hat Sie eingeladen, Acme auf Roster beizutreten");
     assert_eq!(org_invitation(None, "da").subject, "Du er inviteret til at blive medlem af Acme på Roster");
+}
+
+/// The security notices: every variant in every locale, with the counted
+/// phrases in their singular and plural forms.
+fn security_notices() -> Vec<LetterBody> {
+    vec![
+        LetterBody::MfaEnabled,
+        LetterBody::MfaDisabled { by_admin: false },
+        LetterBody::MfaDisabled { by_admin: true },
+        LetterBody::RecoveryCodeUsed { remaining: 10 },
+        LetterBody::RecoveryCodeUsed { remaining: 4 },
+        LetterBody::RecoveryCodeUsed { remaining: 3 },
+        LetterBody::RecoveryCodeUsed { remaining: 1 },
+        LetterBody::RecoveryCodeUsed { remaining: 0 },
+        LetterBody::MfaCodeReused,
+        LetterBody::AccountLocked { failures: 1, locked_for: Duration::seconds(30) },
+        LetterBody::AccountLocked { failures: 5, locked_for: Duration::minutes(15) },
+        LetterBody::LoginBlocked { ip: "2001:db8::1".into() },
+    ]
+}
+
+#[test]
+fn security_notices_render_in_every_locale_and_say_what_to_do() {
+    let c = composer();
+    // The word each locale's closing line uses for whom to contact.
+    let administrator =
+        [("en", "administrator"), ("fr", "administrateur"), ("da", "administrator"), ("de", "Administrator")];
+    for (locale, admin) in administrator {
+        for body in security_notices() {
+            let m = c.compose(&letter(body.clone(), Some(locale), Some("Søren"))).unwrap();
+            let what = format!("{locale} {body:?}");
+            assert!(m.subject.contains("Roster") && !m.subject.contains(['{', '}']), "{what}: {}", m.subject);
+            for part in [&m.text, &m.html] {
+                assert!(!part.contains(['{', '}']), "{what}: unfilled placeholder\n{part}");
+                assert!(!part.contains("http"), "{what}: a notice has no link\n{part}");
+            }
+            // Every notice ends by telling the reader what to do if it was not them.
+            let closing = m.text.split("\n-- \n").next().unwrap().trim_end().lines().last().unwrap();
+            assert!(closing.contains(admin), "{what}: {closing}");
+        }
+    }
+}
+
+#[test]
+fn security_notices_show_their_counts_and_address() {
+    let c = composer();
+    let locked = |failures, locked_for| LetterBody::AccountLocked { failures, locked_for };
+    let codes = |remaining| LetterBody::RecoveryCodeUsed { remaining };
+    let blocked = LetterBody::LoginBlocked { ip: "203.0.113.7".into() };
+    let (seconds, minutes, hours) = (Duration::seconds, Duration::minutes, Duration::hours);
+    // (locale, body, the start of a paragraph of the text part, whether that
+    // paragraph is exactly this).
+    let cases = [
+        ("en", locked(1, seconds(30)), "After 1 failed sign-in attempt, your Roster account has been locked for 1 minute.", true),
+        ("en", locked(5, seconds(14 * 60 + 1)), "After 5 failed sign-in attempts, your Roster account has been locked for 15 minutes.", true),
+        ("en", locked(3, hours(2)), "After 3 failed sign-in attempts, your Roster account has been locked for 120 minutes.", true),
+        ("en", codes(4), "You have 4 unused recovery codes left.", true),
+        ("en", codes(3), "You have 3 unused recovery codes left. Generate a new set of recovery codes", false),
+        ("en", codes(1), "You have 1 unused recovery code left. Generate a new set of recovery codes", false),
+        ("en", codes(0), "You have no unused recovery codes left. Generate a new set", false),
+        ("en", blocked.clone(), "Someone tried to sign in to your Roster account with the correct password from the IP address 203.0.113.7,", false),
+        ("fr", locked(1, minutes(1)), "Après 1 tentative de connexion échouée, votre compte Roster a été verrouillé pendant 1 minute.", true),
+        ("fr", locked(10, minutes(30)), "Après 10 tentatives de connexion échouées, votre compte Roster a été verrouillé pendant 30 minutes.", true),
+        ("fr", codes(10), "Il vous reste 10 codes de récupération inutilisés.", true),
+        ("fr", codes(2), "Il vous reste 2 codes de récupération inutilisés. Générez prochainement", false),
+        ("fr", codes(1), "Il vous reste 1 code de récupération inutilisé. Générez prochainement", false),
+        ("fr", codes(0), "Il ne vous reste plus aucun code de récupération inutilisé.", false),
+        ("fr", blocked.clone(), "Quelqu’un a tenté de se connecter à votre compte Roster avec le bon mot de passe depuis l’adresse IP 203.0.113.7,", false),
+        ("da", locked(1, seconds(59)), "Efter 1 mislykket loginforsøg er din konto hos Roster blevet låst i 1 minut.", true),
+        ("da", locked(5, minutes(15)), "Efter 5 mislykkede loginforsøg er din konto hos Roster blevet låst i 15 minutter.", true),
+        ("da", codes(5), "Du har 5 ubrugte gendannelseskoder tilbage.", true),
+        ("da", codes(3), "Du har 3 ubrugte gendannelseskoder tilbage. Opret snart", false),
+        ("da", codes(1), "Du har 1 ubrugt gendannelseskode tilbage. Opret snart", false),
+        ("da", codes(0), "Du har ikke flere ubrugte gendannelseskoder.", false),
+        ("da", blocked.clone(), "Nogen har forsøgt at logge ind på din konto hos Roster med den rigtige adgangskode fra IP-adressen 203.0.113.7,", false),
+        ("de", locked(1, minutes(1)), "Nach 1 fehlgeschlagenen Anmeldeversuch wurde Ihr Konto bei Roster für 1 Minute gesperrt.", true),
+        ("de", locked(5, minutes(15)), "Nach 5 fehlgeschlagenen Anmeldeversuchen wurde Ihr Konto bei Roster für 15 Minuten gesperrt.", true),
+        ("de", codes(8), "Sie haben noch 8 unbenutzte Wiederherstellungscodes.", true),
+        ("de", codes(3), "Sie haben noch 3 unbenutzte Wiederherstellungscodes. Erstellen Sie bald", false),
+        ("de", codes(1), "Sie haben noch 1 unbenutzten Wiederherstellungscode. Erstellen Sie bald", false),
+        ("de", codes(0), "Sie haben keine unbenutzten Wiederherstellungscodes mehr.", false),
+        ("de", blocked.clone(), "Jemand hat versucht, sich mit dem richtigen Passwort von der IP-Adresse 203.0.113.7 aus an Ihrem Konto bei Roster anzumelden.", false),
+    ];
+    for (locale, body, want, exact) in cases {
+        let m = c.compose(&letter(body.clone(), Some(locale), None)).unwrap();
+        let what = format!("{locale} {body:?}");
+        let found = m.text.lines().any(|l| if exact { l == want } else { l.starts_with(want) });
+        assert!(found, "{what}: no paragraph {want:?} in\n{}", m.text);
+        assert!(m.html.contains(want), "{what}: {want:?} not in the HTML\n{}", m.html);
+    }
+
+    // The subjects say what happened.
+    let subject = |body: LetterBody, locale: &str| c.compose(&letter(body, Some(locale), None)).unwrap().subject;
+    assert_eq!(subject(LetterBody::MfaEnabled, "en"), "Two-step verification is on for your Roster account");
+    assert_eq!(
+        subject(LetterBody::MfaDisabled { by_admin: true }, "en"),
+        "Two-step verification is off for your Roster account"
+    );
+    assert_eq!(subject(LetterBody::MfaCodeReused, "en"), "A one-time code for your Roster account was used twice");
+    assert_eq!(subject(locked(5, minutes(15)), "de"), "Ihr Konto bei Roster ist gesperrt");
+    assert_eq!(subject(codes(1), "fr"), "Connexion à votre compte Roster avec un code de récupération");
+    assert_eq!(subject(blocked, "da"), "Et loginforsøg på din konto hos Roster er blevet blokeret");
+
+    // Whether an administrator turned it off, and whether few codes are left.
+    let text = |body: LetterBody| c.compose(&letter(body, None, None)).unwrap().text;
+    assert!(
+        text(LetterBody::MfaDisabled { by_admin: true }).contains("An administrator turned off two-step verification")
+    );
+    assert!(!text(LetterBody::MfaDisabled { by_admin: false }).contains("An administrator"));
+    for remaining in [4, 10, u32::MAX] {
+        assert!(!text(codes(remaining)).contains("Generate a new set"), "{remaining}");
+    }
+    for remaining in [0, 1, 2, 3] {
+        assert!(text(codes(remaining)).contains("Generate a new set"), "{remaining}");
+    }
+}
+
+#[test]
+fn a_blocked_address_is_escaped_in_html_and_verbatim_in_text() {
+    let c = composer();
+    let ip = "<b>203.0.113.7</b>\"'&";
+    for locale in LOCALES {
+        let m = c.compose(&letter(LetterBody::LoginBlocked { ip: ip.into() }, Some(locale), None)).unwrap();
+        assert!(m.text.contains(ip), "{locale}: {}", m.text);
+        assert!(!m.html.contains("<b>"), "{locale}: {}", m.html);
+        assert!(m.html.contains("&lt;b&gt;203.0.113.7&lt;/b&gt;&quot;&#x27;&amp;"), "{locale}: {}", m.html);
+    }
+    let m = c.compose(&letter(LetterBody::LoginBlocked { ip: " 198.51.100.2\n".into() }, None, None)).unwrap();
+    assert!(m.text.contains("from the IP address 198.51.100.2, which"), "{}", m.text);
 }
 
 #[test]

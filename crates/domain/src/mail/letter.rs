@@ -16,10 +16,22 @@ pub enum MailTemplate {
     PasswordChanged,
     Invitation,
     OrgInvitation,
+    /// Two-step verification was turned on.
+    MfaEnabled,
+    /// Two-step verification was turned off (by the user or an administrator).
+    MfaDisabled,
+    /// A recovery code was used to sign in.
+    RecoveryCodeUsed,
+    /// A spent one-time code was presented again and refused.
+    MfaCodeReused,
+    /// Failed sign-ins locked the account for a while.
+    AccountLocked,
+    /// A sign-in with correct credentials from outside the allowlist was refused.
+    LoginBlocked,
 }
 
 impl MailTemplate {
-    pub const ALL: [MailTemplate; 8] = [
+    pub const ALL: [MailTemplate; 14] = [
         MailTemplate::VerifyEmail,
         MailTemplate::ConfirmEmailChange,
         MailTemplate::EmailChangeNotice,
@@ -28,6 +40,12 @@ impl MailTemplate {
         MailTemplate::PasswordChanged,
         MailTemplate::Invitation,
         MailTemplate::OrgInvitation,
+        MailTemplate::MfaEnabled,
+        MailTemplate::MfaDisabled,
+        MailTemplate::RecoveryCodeUsed,
+        MailTemplate::MfaCodeReused,
+        MailTemplate::AccountLocked,
+        MailTemplate::LoginBlocked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -40,6 +58,12 @@ impl MailTemplate {
             MailTemplate::PasswordChanged => "password_changed",
             MailTemplate::Invitation => "invitation",
             MailTemplate::OrgInvitation => "org_invitation",
+            MailTemplate::MfaEnabled => "mfa_enabled",
+            MailTemplate::MfaDisabled => "mfa_disabled",
+            MailTemplate::RecoveryCodeUsed => "recovery_code_used",
+            MailTemplate::MfaCodeReused => "mfa_code_reused",
+            MailTemplate::AccountLocked => "account_locked",
+            MailTemplate::LoginBlocked => "login_blocked",
         }
     }
 
@@ -70,6 +94,23 @@ pub enum LetterBody {
     /// "Join {organization}": accept to become a member (creating an account
     /// if the address has none). Sent alike whether it has one or not.
     OrgInvitation { token: OneTimeToken, valid_for: Duration, inviter: Option<String>, organization: String },
+    /// "Two-step verification is on": an authenticator app was confirmed.
+    MfaEnabled,
+    /// "Two-step verification is off": turned off by the user, or reset by an
+    /// administrator (`by_admin`, e.g. after a lost phone).
+    MfaDisabled { by_admin: bool },
+    /// "A recovery code was used to sign in"; `remaining` unused codes are left
+    /// (the letter urges a new set when few are left, say 3 or fewer).
+    RecoveryCodeUsed { remaining: u32 },
+    /// "A one-time code was used twice": a code already spent was presented
+    /// again and refused (ASVS V2.9.4: the holder is notified).
+    MfaCodeReused,
+    /// "Your account is locked": `failures` failed sign-ins locked it for
+    /// `locked_for` (shown in whole minutes, rounded up, at least one).
+    AccountLocked { failures: u32, locked_for: chrono::Duration },
+    /// "A sign-in was blocked": correct credentials from `ip`, an address
+    /// outside the account's allowlist.
+    LoginBlocked { ip: String },
 }
 
 impl LetterBody {
@@ -83,6 +124,12 @@ impl LetterBody {
             LetterBody::PasswordChanged { .. } => MailTemplate::PasswordChanged,
             LetterBody::Invitation { .. } => MailTemplate::Invitation,
             LetterBody::OrgInvitation { .. } => MailTemplate::OrgInvitation,
+            LetterBody::MfaEnabled => MailTemplate::MfaEnabled,
+            LetterBody::MfaDisabled { .. } => MailTemplate::MfaDisabled,
+            LetterBody::RecoveryCodeUsed { .. } => MailTemplate::RecoveryCodeUsed,
+            LetterBody::MfaCodeReused => MailTemplate::MfaCodeReused,
+            LetterBody::AccountLocked { .. } => MailTemplate::AccountLocked,
+            LetterBody::LoginBlocked { .. } => MailTemplate::LoginBlocked,
         }
     }
 }

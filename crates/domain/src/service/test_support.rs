@@ -76,7 +76,15 @@ pub fn token_of(letter: &Letter) -> Option<&str> {
         | LetterBody::PasswordReset { token, .. }
         | LetterBody::Invitation { token, .. }
         | LetterBody::OrgInvitation { token, .. } => Some(token.expose()),
-        LetterBody::EmailChangeNotice { .. } | LetterBody::EmailInUse | LetterBody::PasswordChanged { .. } => None,
+        LetterBody::EmailChangeNotice { .. }
+        | LetterBody::EmailInUse
+        | LetterBody::PasswordChanged { .. }
+        | LetterBody::MfaEnabled
+        | LetterBody::MfaDisabled { .. }
+        | LetterBody::RecoveryCodeUsed { .. }
+        | LetterBody::MfaCodeReused
+        | LetterBody::AccountLocked { .. }
+        | LetterBody::LoginBlocked { .. } => None,
     }
 }
 

@@ -1,5 +1,5 @@
 //! The per-locale string tables (`templates/locales/*.json`): what they hold,
-//! placeholder filling and the validity sentence.
+//! placeholder filling, the validity sentence and counted phrases.
 
 use serde::Deserialize;
 
@@ -18,6 +18,7 @@ pub(crate) struct Strings {
     /// `{product}`.
     pub footer: String,
     pub valid_for: Validity,
+    pub counts: Counts,
     pub messages: Messages,
 }
 
@@ -28,6 +29,20 @@ pub(crate) struct Validity {
     pub minutes: Plural,
     pub hours: Plural,
     pub days: Plural,
+}
+
+/// The counted phrases filled into notices, each worded (case, article)
+/// for the one sentence it goes into.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Counts {
+    /// `{failures}` in `account_locked`: "5 failed sign-in attempts".
+    pub failed_sign_ins: Plural,
+    /// `{minutes}` in `account_locked`: "15 minutes".
+    pub minutes: Plural,
+    /// `{remaining}` in `recovery_code_used*`: "3 unused recovery codes"
+    /// (never zero: `recovery_code_used_none_left` says so in words).
+    pub recovery_codes: Plural,
 }
 
 /// A sentence for `{n} == 1` and for every other count.
@@ -47,6 +62,11 @@ impl Plural {
         } else {
             &self.other
         }
+    }
+
+    /// The form for `n` with `{n}` filled in.
+    pub(crate) fn count(&self, n: i64) -> Result<String, String> {
+        fill(self.pick(n), &[("n", &n.to_string())])
     }
 }
 
@@ -69,6 +89,20 @@ pub(crate) struct Messages {
     pub org_invitation: TokenMessage,
     /// `{inviter}`, `{organization}`.
     pub org_invitation_from: TokenMessage,
+    pub mfa_enabled: Notice,
+    pub mfa_disabled: Notice,
+    pub mfa_disabled_by_admin: Notice,
+    /// `{remaining}`: a recovery code was used, and more than a few are left.
+    pub recovery_code_used: Notice,
+    /// `{remaining}`: a few are left; urges a new set.
+    pub recovery_code_used_few_left: Notice,
+    /// The last one was used; urges a new set now.
+    pub recovery_code_used_none_left: Notice,
+    pub mfa_code_reused: Notice,
+    /// `{failures}`, `{minutes}`.
+    pub account_locked: Notice,
+    /// `{ip}`: the refused client address.
+    pub login_blocked: Notice,
 }
 
 /// A letter with a link: subject, paragraphs, button label, closing line.
@@ -134,8 +168,14 @@ pub(crate) fn validity_unit(valid_for: chrono::Duration) -> (Unit, i64) {
     } else if secs >= HOUR {
         (Unit::Hours, (secs + HOUR - 1) / HOUR)
     } else {
-        (Unit::Minutes, ((secs + MINUTE - 1) / MINUTE).max(1))
+        (Unit::Minutes, whole_minutes(valid_for))
     }
+}
+
+/// A duration in whole minutes, rounded up, at least one.
+pub(crate) fn whole_minutes(d: chrono::Duration) -> i64 {
+    const MINUTE_MS: i64 = MINUTE * 1000;
+    (d.num_milliseconds().saturating_add(MINUTE_MS - 1) / MINUTE_MS).max(1)
 }
 
 /// A unit of [`validity_unit`].
@@ -154,7 +194,7 @@ pub(crate) fn validity(table: &Validity, valid_for: chrono::Duration) -> Result<
         Unit::Hours => &table.hours,
         Unit::Days => &table.days,
     };
-    fill(plural.pick(n), &[("n", &n.to_string())])
+    plural.count(n)
 }
 
 #[cfg(test)]
@@ -187,6 +227,25 @@ mod tests {
         ];
         for (d, want) in cases {
             assert_eq!(validity_unit(d), want, "{d:?}");
+        }
+    }
+
+    #[test]
+    fn whole_minutes_round_up_to_at_least_one() {
+        let cases = [
+            (Duration::minutes(15), 15),
+            (Duration::seconds(61), 2),
+            (Duration::milliseconds(60_001), 2),
+            (Duration::seconds(60), 1),
+            (Duration::seconds(1), 1),
+            (Duration::zero(), 1),
+            (Duration::seconds(-5), 1),
+            (Duration::hours(2), 120),
+            (Duration::days(1), 1440),
+            (Duration::MAX, i64::MAX / 60_000),
+        ];
+        for (d, want) in cases {
+            assert_eq!(whole_minutes(d), want, "{d:?}");
         }
     }
 }
