@@ -53,3 +53,8 @@ bench-images seconds="10":
     cargo bench -p roster-images --bench render
     cargo build --release --bin roster
     cargo bench --bench images -- --seconds {{seconds}}
+
+# What lockout adds to each login: the statements of a failed and of a
+# successful attempt, in sequence, on the test kit's PostgreSQL (no bcrypt).
+bench-lockout attempts="4000" concurrency="4":
+    cargo bench --bench lockout -- --attempts {{attempts}} --concurrency {{concurrency}}

@@ -15,9 +15,10 @@ use anyhow::Context;
 use async_trait::async_trait;
 use chrono::Duration as Span;
 use roster_domain::{
+    auth::LockoutPolicy,
     mail::{AccountPolicy, RateLimit, RateLimits, RetryPolicy},
     ports::{BlobStore, Mailer, SystemClock},
-    service::{AuthPolicy, Ports, Services},
+    service::{AuthPolicy, LoginLimit, MfaPolicy, Ports, Services},
 };
 use roster_http::{AppState, HttpConfig, Metrics, MetricsExposure, MetricsToken, PoolStats, Readiness};
 use roster_images::{ImageLimits, ImagePipeline};
@@ -25,9 +26,9 @@ use roster_postgres::{
     embedded::{EmbeddedOptions, EmbeddedPostgres},
     pool::{build_pool, ping, pool_status, PgPool, PoolConfig},
     signing_keys::PgSigningKeyStore,
-    PgAccountRepository, PgApiKeyRepository, PgImageRepository, PgLocationRepository, PgMemberRepository,
-    PgOrgInvitationRepository, PgOrgRepository, PgOutboxRepository, PgPushTokenRepository, PgRateLimits,
-    PgRoleRepository, PgSessionRepository, PgSettingsRepository, PgUserRepository,
+    PgAccountRepository, PgApiKeyRepository, PgImageRepository, PgLocationRepository, PgLockout, PgMemberRepository,
+    PgMfaRepository, PgOrgInvitationRepository, PgOrgRepository, PgOutboxRepository, PgPushTokenRepository,
+    PgRateLimits, PgRoleRepository, PgSessionRepository, PgSettingsRepository, PgUserRepository,
 };
 use roster_smtp::{Composer, ComposerConfig, LinkTemplates, MailerConfig};
 
@@ -109,6 +110,21 @@ pub fn auth_policy(config: &Config) -> AuthPolicy {
         password: a.password.clone(),
         accounts: account_policy(config),
         outbox: retry_policy(config),
+        lockout: LockoutPolicy {
+            max_failures: a.lockout.max_failures,
+            window: Span::seconds(a.lockout.window_secs),
+            first_lock: Span::seconds(a.lockout.lock_secs),
+            max_lock: Span::seconds(a.lockout.max_lock_secs),
+        },
+        mfa: MfaPolicy {
+            issuer_name: a.mfa.issuer_name.clone(),
+            challenge_ttl: Span::seconds(a.mfa.challenge_ttl_secs),
+            challenge_attempts: a.mfa.challenge_attempts,
+        },
+        login_limit: LoginLimit {
+            per_ip: config.rate_limits.login.per_ip,
+            window: Span::seconds(config.rate_limits.login.window_secs),
+        },
     }
 }
 
@@ -254,6 +270,9 @@ impl Roster {
             push_tokens: Arc::new(PgPushTokenRepository::new(pool.clone())),
             outbox: Arc::new(PgOutboxRepository::new(pool.clone())),
             rate_limits: Arc::new(PgRateLimits::new(pool.clone())),
+            lockout: Arc::new(PgLockout::new(pool.clone())),
+            mfa: Arc::new(PgMfaRepository::new(pool.clone())),
+            mfa_sealer: Arc::new(keys.mfa),
             images: Arc::new(PgImageRepository::new(pool.clone())),
             blobs: blob_store(config)?,
             processor: Arc::new(image_pipeline(config)),

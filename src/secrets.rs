@@ -64,24 +64,32 @@ pub struct DerivedKeys {
     sealing: aead::LessSafeKey,
     pub refresh: roster_domain::auth::RefreshSecret,
     /// Seals queued mail (it carries live tokens) in the outbox.
-    pub outbox: OutboxSealer,
+    pub outbox: PurposeSealer,
+    /// Seals TOTP secrets at rest.
+    pub mfa: PurposeSealer,
 }
 
-/// AES-256-GCM over queued messages, under its own derived key.
-pub struct OutboxSealer(aead::LessSafeKey);
+/// AES-256-GCM under a key derived for one purpose, bound to it by the
+/// associated data: queued messages, TOTP secrets.
+pub struct PurposeSealer {
+    key: aead::LessSafeKey,
+    aad: &'static [u8],
+}
 
 /// Binds sealed messages to their purpose.
 const OUTBOX_AAD: &[u8] = b"roster outbox v1";
+/// Binds sealed TOTP secrets to theirs.
+const MFA_AAD: &[u8] = b"roster totp secret v1";
 
-impl roster_domain::ports::Sealer for OutboxSealer {
+impl roster_domain::ports::Sealer for PurposeSealer {
     fn seal(&self, plaintext: &[u8]) -> Result<Vec<u8>, String> {
-        seal_with(&self.0, plaintext, OUTBOX_AAD).map_err(|e| e.to_string())
+        seal_with(&self.key, plaintext, self.aad).map_err(|e| e.to_string())
     }
 
     fn open(&self, sealed: &[u8]) -> Result<Vec<u8>, String> {
-        open_with(&self.0, sealed, OUTBOX_AAD)
+        open_with(&self.key, sealed, self.aad)
             .map(|p| p.to_vec())
-            .map_err(|_| "the key-encryption secret differs from the one that sealed this message".to_string())
+            .map_err(|_| "the key-encryption secret differs from the one that sealed this value".to_string())
     }
 }
 
@@ -120,10 +128,12 @@ impl DerivedKeys {
         let seal = derive(master, b"signing-key sealing")?;
         let refresh = derive(master, b"refresh-token successor")?;
         let outbox = derive(master, b"outbox sealing")?;
+        let mfa = derive(master, b"totp secret sealing")?;
         Ok(DerivedKeys {
             sealing: aes_key(&seal)?,
             refresh: roster_domain::auth::RefreshSecret::new(*refresh),
-            outbox: OutboxSealer(aes_key(&outbox)?),
+            outbox: PurposeSealer { key: aes_key(&outbox)?, aad: OUTBOX_AAD },
+            mfa: PurposeSealer { key: aes_key(&mfa)?, aad: MFA_AAD },
         })
     }
 
@@ -165,6 +175,11 @@ mod tests {
         assert!(DerivedKeys::new(&[4; 32]).unwrap().outbox.open(&sealed).is_err());
         // The signing-key sealer uses another key.
         assert!(k.open(&sealed, OUTBOX_AAD).is_err());
+        // So do TOTP secrets: neither opens the other's.
+        assert!(k.mfa.open(&sealed).is_err());
+        let secret = k.mfa.seal(b"totp secret bytes").unwrap();
+        assert_eq!(k.mfa.open(&secret).unwrap(), b"totp secret bytes");
+        assert!(k.outbox.open(&secret).is_err());
     }
 
     #[test]

@@ -94,7 +94,12 @@ async fn run(
             if swept {
                 last_prune = tokio::time::Instant::now();
                 match outbox.prune(settings.keep_sent).await {
-                    Ok(n) if n > 0 => tracing::info!(removed = n, "pruned sent mail and old rate-limit windows"),
+                    Ok(n) if n > 0 => {
+                        tracing::info!(
+                            removed = n,
+                            "pruned sent mail, old rate-limit windows and lockout counters, expired MFA challenges"
+                        )
+                    }
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "pruning the outbox failed"),
                 }

@@ -58,6 +58,10 @@ CREATE TABLE login_failures (
     last_failure_at  timestamptz
 );
 
+-- Where the last sign-in came from (`GET /me/security`), beside
+-- `last_login_at`.
+ALTER TABLE users ADD COLUMN last_login_ip text;
+
 -- Seed 000's "block anonymous IP addresses": with it on, a correct login
 -- from an address outside the user's list is refused.
 ALTER TABLE users ADD COLUMN block_unknown_ips boolean NOT NULL DEFAULT false;

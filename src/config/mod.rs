@@ -144,6 +144,61 @@ pub struct RateLimitsConfig {
     /// An organization's `409 email_taken` answers to `POST /users`:
     /// `per_address` counts per organization.
     pub email_taken: LimitConfig,
+    /// Failed sign-ins (wrong passwords and wrong MFA codes) per client
+    /// address, on any accounts.
+    pub login: LoginLimitConfig,
+}
+
+/// `rate_limits.login`: failed sign-ins one client address may make in a
+/// window before its logins are refused (`429 rate_limited`).
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoginLimitConfig {
+    pub per_ip: u32,
+    pub window_secs: i64,
+}
+
+impl Default for LoginLimitConfig {
+    fn default() -> Self {
+        LoginLimitConfig { per_ip: 100, window_secs: 15 * 60 }
+    }
+}
+
+/// `auth.lockout`: failed sign-ins on one account (counted by the address
+/// signed in with, known or not) that lock it, and for how long.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LockoutConfig {
+    /// Failures within `window_secs` that lock the account.
+    pub max_failures: u32,
+    pub window_secs: i64,
+    /// The first lock; each further one doubles, up to `max_lock_secs`.
+    pub lock_secs: i64,
+    pub max_lock_secs: i64,
+}
+
+impl Default for LockoutConfig {
+    fn default() -> Self {
+        LockoutConfig { max_failures: 5, window_secs: 15 * 60, lock_secs: 60, max_lock_secs: 15 * 60 }
+    }
+}
+
+/// `auth.mfa`: TOTP enrolment and the MFA step of login.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MfaConfig {
+    /// The service's name in authenticator apps.
+    pub issuer_name: String,
+    /// How long the challenge of a login lives.
+    pub challenge_ttl_secs: i64,
+    /// Codes one challenge takes before it is spent.
+    pub challenge_attempts: u32,
+}
+
+impl Default for MfaConfig {
+    fn default() -> Self {
+        MfaConfig { issuer_name: "Roster".into(), challenge_ttl_secs: 5 * 60, challenge_attempts: 5 }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -178,6 +233,8 @@ pub struct AuthConfig {
     /// Refuse login until the email address is verified.
     pub require_verified_email: bool,
     pub password: PasswordPolicy,
+    pub lockout: LockoutConfig,
+    pub mfa: MfaConfig,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -242,6 +299,8 @@ impl Default for AuthConfig {
             hash_workers: None,
             require_verified_email: false,
             password: PasswordPolicy::default(),
+            lockout: LockoutConfig::default(),
+            mfa: MfaConfig::default(),
         }
     }
 }
@@ -297,6 +356,7 @@ impl Default for RateLimitsConfig {
             resend_verification: hourly(5, 30),
             invite: hourly(5, 200),
             email_taken: hourly(30, 30),
+            login: LoginLimitConfig::default(),
         }
     }
 }
@@ -458,6 +518,27 @@ impl Config {
                     "rate_limits.{name}: per_address and per_ip must be at least 1, window_secs 1..=604800"
                 ));
             }
+        }
+        let l = &r.login;
+        if l.per_ip == 0 || !(1..=7 * 24 * 3600).contains(&l.window_secs) {
+            problems.push("rate_limits.login: per_ip must be at least 1, window_secs 1..=604800".into());
+        }
+        let k = &self.auth.lockout;
+        if k.max_failures == 0 || k.max_failures > 100 {
+            problems.push("auth.lockout.max_failures must be 1..=100 (ASVS V2.2.1 allows at most 100 an hour)".into());
+        }
+        if !(60..=24 * 3600).contains(&k.window_secs) {
+            problems.push("auth.lockout.window_secs must be 60..=86400".into());
+        }
+        if k.lock_secs < 1 || k.max_lock_secs < k.lock_secs || k.max_lock_secs > 24 * 3600 {
+            problems.push("auth.lockout: lock_secs at least 1, max_lock_secs from lock_secs to 86400".into());
+        }
+        let f = &self.auth.mfa;
+        if f.issuer_name.trim().is_empty() || f.issuer_name.len() > 64 {
+            problems.push("auth.mfa.issuer_name must be 1..=64 characters".into());
+        }
+        if !(30..=3600).contains(&f.challenge_ttl_secs) || !(1..=20).contains(&f.challenge_attempts) {
+            problems.push("auth.mfa: challenge_ttl_secs 30..=3600, challenge_attempts 1..=20".into());
         }
         if let Some(url) = &self.smtp_url {
             let u = url.expose();

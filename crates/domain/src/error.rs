@@ -72,6 +72,13 @@ pub enum StateConflict {
     BuiltinRole,
     /// The owner role always holds every permission.
     OwnerRoleFixed,
+    /// Two-step verification is on already: turn it off first to enrol a
+    /// new authenticator.
+    MfaEnabled,
+    /// No enrolment waits for confirmation: start one first.
+    MfaNotPending,
+    /// Two-step verification is off.
+    MfaNotEnabled,
 }
 
 /// Why an uploaded picture was refused.
@@ -159,6 +166,22 @@ pub enum Error {
     /// Too many requests for this address or client; retry after this many seconds.
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
+    /// The account is locked after failed sign-ins (or every attempt it
+    /// allows is under way); nothing was checked. Retry after this many
+    /// seconds.
+    #[error("too many attempts")]
+    TooManyAttempts { retry_after_secs: u64 },
+    /// The MFA challenge is malformed, unknown, expired, used, or out of
+    /// attempts: sign in again.
+    #[error("invalid MFA challenge")]
+    InvalidChallenge,
+    /// The one-time code or recovery code is wrong (or already used).
+    #[error("invalid MFA code")]
+    InvalidMfaCode,
+    /// The credentials were right, but the account may not sign in from
+    /// this address (its IP allowlist).
+    #[error("sign-in from this address is not allowed")]
+    IpNotAllowed,
     /// The upload is not a picture Roster takes, by this rule.
     #[error("image refused: {0:?}")]
     ImageRefused(ImageRefusal),

@@ -103,6 +103,12 @@ pub enum Reason {
     BuiltinRole,
     /// `409`: the owner role always holds every permission.
     OwnerRoleFixed,
+    /// `409`: two-step verification is on already.
+    MfaEnabled,
+    /// `409`: no authenticator enrolment waits for confirmation.
+    MfaNotPending,
+    /// `409`: two-step verification is off.
+    MfaNotEnabled,
 }
 
 /// Every error a handler or extractor can answer with.

@@ -201,6 +201,8 @@ pub fn app(
                 .configure(routes::auth::configure)
                 .configure(routes::account::configure)
                 .configure(routes::me::configure)
+                .configure(routes::mfa::configure)
+                .configure(routes::security::configure)
                 .configure(routes::images::configure)
                 .configure(routes::settings::configure)
                 .configure(routes::push_tokens::configure)

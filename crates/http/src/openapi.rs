@@ -15,8 +15,8 @@ use crate::{
         UriTooLong, EDGE_ANSWERS,
     },
     routes::{
-        account, api_keys, auth, images, invitations, me, ops, org_invitations, org_members, orgs, outbox, push_tokens,
-        settings, user_list, users,
+        account, api_keys, auth, images, invitations, me, mfa, ops, org_invitations, org_members, orgs, outbox,
+        push_tokens, security, settings, user_list, users,
     },
 };
 
@@ -119,6 +119,9 @@ impl Modify for EdgeAnswers {
         me::get_me, me::patch_me, me::change_password, me::change_email,
         images::put_my_avatar, images::delete_my_avatar,
         images::get_user_avatar, images::put_user_avatar, images::delete_user_avatar, images::get_image,
+        auth::verify_mfa,
+        mfa::begin, mfa::confirm, mfa::turn_off, mfa::new_recovery_codes, mfa::reset,
+        security::my_security, security::unlock,
         settings::get_my_settings, settings::patch_my_settings,
         settings::get_user_settings, settings::patch_user_settings,
         push_tokens::register_token, push_tokens::list_my_tokens, push_tokens::delete_token,

@@ -61,6 +61,23 @@ impl RateLimitStore for PgRateLimits {
         self.db.run(|c| hit(c, key, window_start).scope_boxed()).await
     }
 
+    async fn count(&self, key: &str, window_start: DateTime<Utc>) -> Result<u32, RepoError> {
+        self.db
+            .run(|c| {
+                async move {
+                    let hits: Option<i32> = rate_limit_hits::table
+                        .find((key, window_start))
+                        .select(rate_limit_hits::hits)
+                        .first(c)
+                        .await
+                        .optional()?;
+                    Ok(u32::try_from(hits.unwrap_or(0)).unwrap_or(0))
+                }
+                .scope_boxed()
+            })
+            .await
+    }
+
     async fn prune(&self, before: DateTime<Utc>) -> Result<u64, RepoError> {
         self.db.run(|c| prune(c, before).scope_boxed()).await
     }

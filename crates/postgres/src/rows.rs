@@ -65,6 +65,7 @@ pub(crate) struct UserRow {
     pub last_login_at: Option<DateTime<Utc>>,
     pub managed_by: Uuid,
     pub avatar_image_id: Option<Uuid>,
+    pub mfa_enabled: bool,
 }
 
 impl UserRow {
@@ -98,6 +99,7 @@ impl UserRow {
             attributes,
             role,
             is_superadmin: self.is_superadmin,
+            mfa_enabled: self.mfa_enabled,
             created_at: self.created_at,
             updated_at: self.updated_at,
             last_login_at: self.last_login_at,

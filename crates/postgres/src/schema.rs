@@ -41,6 +41,7 @@ diesel::table! {
         settings -> Jsonb,
         mfa_enabled -> Bool,
         block_unknown_ips -> Bool,
+        last_login_ip -> Nullable<Text>,
     }
 }
 

@@ -55,6 +55,7 @@ struct SessionRow {
     expires_at: DateTime<Utc>,
     revoked_at: Option<DateTime<Utc>>,
     org_id: Uuid,
+    amr: Vec<String>,
 }
 
 async fn create_tx(conn: &mut AsyncPgConnection, s: &NewSession) -> Result<(), DbError> {
@@ -68,6 +69,7 @@ async fn create_tx(conn: &mut AsyncPgConnection, s: &NewSession) -> Result<(), D
             sessions::expires_at.eq(s.expires_at),
             sessions::user_agent.eq(s.user_agent.as_deref()),
             sessions::ip.eq(s.ip.as_deref()),
+            sessions::amr.eq(&s.amr),
         ))
         .execute(conn)
         .await?;
@@ -80,7 +82,10 @@ async fn create_tx(conn: &mut AsyncPgConnection, s: &NewSession) -> Result<(), D
         ))
         .execute(conn)
         .await?;
-    diesel::update(users::table.find(s.user_id)).set(users::last_login_at.eq(s.now)).execute(conn).await?;
+    diesel::update(users::table.find(s.user_id))
+        .set((users::last_login_at.eq(s.now), users::last_login_ip.eq(s.ip.as_deref())))
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -160,12 +165,12 @@ async fn rotate_tx(conn: &mut AsyncPgConnection, r: &Rotation) -> Result<RotateO
                 .set(sessions::last_used_at.eq(r.now))
                 .execute(conn)
                 .await?;
-            Ok(RotateOutcome::Rotated { session_id, subject })
+            Ok(RotateOutcome::Rotated { session_id, subject, amr: session.amr })
         }
         Some(used_at)
             if r.now - used_at <= r.grace && token.successor_hash.as_deref() == Some(r.successor.as_slice()) =>
         {
-            Ok(RotateOutcome::Replayed { session_id, subject })
+            Ok(RotateOutcome::Replayed { session_id, subject, amr: session.amr })
         }
         Some(_) => {
             revoke_session(conn, session_id, REUSE_REVOKED_REASON, r.now).await?;

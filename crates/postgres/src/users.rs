@@ -9,7 +9,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use roster_domain::auth::SessionSubject;
 use roster_domain::mail::Effects;
 use roster_domain::org::{MemberChange, MemberOutcome};
-use roster_domain::ports::{LoginRecord, UserRepository};
+use roster_domain::ports::{LastLogin, LoginRecord, UserRepository};
 use roster_domain::user::{
     BuiltinRole, NewMembership, NewUserRecord, Page, Scope, User, UserChanges, UserFilter, UserListQuery, UserStatus,
 };
@@ -447,6 +447,23 @@ impl UserRepository for PgUserRepository {
 
     async fn find_login(&self, email: &Email) -> Result<Option<LoginRecord>, RepoError> {
         self.db.run(|c| find_login(c, email).scope_boxed()).await
+    }
+
+    async fn last_login(&self, id: Uuid) -> Result<Option<LastLogin>, RepoError> {
+        self.db
+            .run(|c| {
+                async move {
+                    let row: Option<(Option<DateTime<Utc>>, Option<String>)> = users::table
+                        .find(id)
+                        .select((users::last_login_at, users::last_login_ip))
+                        .first(c)
+                        .await
+                        .optional()?;
+                    Ok(row.and_then(|(at, ip)| at.map(|at| LastLogin { at, ip })))
+                }
+                .scope_boxed()
+            })
+            .await
     }
 
     async fn password_hash(&self, id: Uuid) -> Result<Option<String>, RepoError> {

@@ -110,6 +110,7 @@ pub const MATRIX: &[Row] = &[
     r("POST",   "/api/v1/auth/register",                         Nobody, "{}",                                               [P, P, P, P, P, P, P]),
     r("POST",   "/api/v1/auth/login",                            Nobody, "{}",                                               [P, P, P, P, P, P, P]),
     r("POST",   "/api/v1/auth/refresh",                          Nobody, "{}",                                               [P, P, P, P, P, P, P]),
+    r("POST",   "/api/v1/auth/mfa/verify",                       Nobody, "{}",                                               [P, P, P, P, P, P, P]),
     // Ends the bearer's session (callers get a fresh one), or the body's.
     // An API key has no session to end (it is revoked instead).
     r("POST",   "/api/v1/auth/logout",                           Nobody, "{}",                                               [P, P, P, P, P, F, F]),
@@ -124,6 +125,11 @@ pub const MATRIX: &[Row] = &[
     r("PATCH",  "/api/v1/me",                                    Nobody, "{}",                                               [U, A, A, A, A, F, F]),
     r("POST",   "/api/v1/me/password",                           Nobody, "{}",                                               [U, A, A, A, A, F, F]),
     r("POST",   "/api/v1/me/email",                              Nobody, "{}",                                               [U, A, A, A, A, F, F]),
+    r("GET",    "/api/v1/me/security",                           Nobody, "",                                                 [U, A, A, A, A, F, F]),
+    r("POST",   "/api/v1/me/mfa/totp",                           Nobody, "{}",                                               [U, A, A, A, A, F, F]),
+    r("DELETE", "/api/v1/me/mfa/totp",                           Nobody, "{}",                                               [U, A, A, A, A, F, F]),
+    r("POST",   "/api/v1/me/mfa/totp/confirm",                   Nobody, "{}",                                               [U, A, A, A, A, F, F]),
+    r("POST",   "/api/v1/me/mfa/recovery-codes",                 Nobody, "{}",                                               [U, A, A, A, A, F, F]),
     // The body is JSON, not a picture: an authorized caller gets `415`.
     r("PUT",    "/api/v1/me/avatar",                             Nobody, "{}",                                               [U, A, A, A, A, F, F]),
     r("DELETE", "/api/v1/me/avatar",                             Nobody, "",                                                 [U, A, A, A, A, F, F]),
@@ -161,6 +167,10 @@ pub const MATRIX: &[Row] = &[
     r("POST",   "/api/v1/users/{id}/ban",                        Other,  "",                                                 [U, F, A, F, A, A, F]),
     r("POST",   "/api/v1/users/{id}/password-reset",             Own,    "",                                                 [U, F, F, F, F, X, X]),
     r("POST",   "/api/v1/users/{id}/password-reset",             Other,  "",                                                 [U, F, A, F, A, A, F]),
+    r("DELETE", "/api/v1/users/{id}/mfa",                        Own,    "",                                                 [U, F, F, F, F, X, X]),
+    r("DELETE", "/api/v1/users/{id}/mfa",                        Other,  "",                                                 [U, F, A, F, A, A, F]),
+    r("POST",   "/api/v1/users/{id}/unlock",                     Own,    "",                                                 [U, F, F, F, F, X, X]),
+    r("POST",   "/api/v1/users/{id}/unlock",                     Other,  "",                                                 [U, F, A, F, A, A, F]),
     r("GET",    "/api/v1/users/{id}/avatar",                     Own,    "",                                                 [U, A, A, A, A, X, X]),
     r("GET",    "/api/v1/users/{id}/avatar",                     Other,  "",                                                 [U, F, A, F, A, A, F]),
     r("PUT",    "/api/v1/users/{id}/avatar",                     Own,    "{}",                                               [U, A, A, A, A, X, X]),

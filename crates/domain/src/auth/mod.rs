@@ -3,15 +3,19 @@
 //! refresh-token scheme.
 
 mod claims;
+pub mod lockout;
 mod opaque;
 mod permission;
 mod principal;
 mod refresh;
 mod refusal;
+pub mod totp;
 
 pub use claims::AccessClaims;
+pub use lockout::{Claim, LockoutKey, LockoutPolicy, LockoutState};
 pub use opaque::{OneTimeToken, TokenHash};
 pub use permission::{Permission, PermissionName};
 pub use principal::{Actor, Principal, SessionSubject};
 pub use refresh::{RefreshSecret, RefreshToken};
 pub use refusal::Refusal;
+pub use totp::{CodeCheck, MfaChallengeToken, MfaHasher, TotpSecret};

@@ -79,6 +79,7 @@ mod tests {
             attributes: Default::default(),
             role: None,
             is_superadmin: superadmin,
+            mfa_enabled: false,
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),
             last_login_at: None,

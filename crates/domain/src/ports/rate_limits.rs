@@ -13,6 +13,10 @@ pub trait RateLimitStore: Send + Sync + 'static {
     /// returns the count including it.
     async fn hit(&self, key: &str, window_start: DateTime<Utc>) -> Result<u32, RepoError>;
 
+    /// The count of `key` in the window starting at `window_start`, without
+    /// counting.
+    async fn count(&self, key: &str, window_start: DateTime<Utc>) -> Result<u32, RepoError>;
+
     /// Forgets windows that started before `before`.
     async fn prune(&self, before: DateTime<Utc>) -> Result<u64, RepoError>;
 }

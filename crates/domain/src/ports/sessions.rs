@@ -21,6 +21,8 @@ pub struct NewSession {
     pub expires_at: DateTime<Utc>,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
+    /// How the session was authenticated (RFC 8176 values: `pwd`, `otp`).
+    pub amr: Vec<String>,
     pub now: DateTime<Utc>,
 }
 
@@ -40,10 +42,10 @@ pub struct Rotation {
 #[derive(Debug, Clone, PartialEq)]
 pub enum RotateOutcome {
     /// The token was live: it is now used and its successor stored.
-    Rotated { session_id: Uuid, subject: SessionSubject },
+    Rotated { session_id: Uuid, subject: SessionSubject, amr: Vec<String> },
     /// The token was rotated less than `grace` ago: its successor (the one
     /// given) is still the live token and is handed out again.
-    Replayed { session_id: Uuid, subject: SessionSubject },
+    Replayed { session_id: Uuid, subject: SessionSubject, amr: Vec<String> },
     /// The token was rotated longer ago than `grace`: a stolen token is being
     /// replayed. The whole session has been revoked.
     Reused { session_id: Uuid },

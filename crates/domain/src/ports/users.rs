@@ -20,6 +20,14 @@ pub struct LoginRecord {
     pub password_hash: Option<String>,
 }
 
+/// A user's last sign-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastLogin {
+    pub at: DateTime<Utc>,
+    /// The client address, as Roster saw it.
+    pub ip: Option<String>,
+}
+
 /// The user directory.
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
@@ -42,6 +50,9 @@ pub trait UserRepository: Send + Sync + 'static {
 
     /// The login record for an email, compared case-insensitively.
     async fn find_login(&self, email: &Email) -> Result<Option<LoginRecord>, RepoError>;
+
+    /// When and from which address the user last signed in.
+    async fn last_login(&self, id: Uuid) -> Result<Option<LastLogin>, RepoError>;
 
     /// The stored password hash, if the user has one.
     async fn password_hash(&self, id: Uuid) -> Result<Option<String>, RepoError>;

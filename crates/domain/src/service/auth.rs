@@ -7,19 +7,26 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::{
-    auth::{Principal, RefreshSecret, RefreshToken, SessionSubject},
+    auth::{LockoutKey, MfaChallengeToken, Principal, RefreshSecret, RefreshToken, SessionSubject},
     error::{Error, TokenRejection},
     mail::{Effects, LetterBody},
     org::ApiKeySecret,
     ports::{
-        ApiKeyRepository, Clock, PasswordHasher, RotateOutcome, Rotation, SessionRepository, TokenSigner,
-        UserRepository,
+        ApiKeyRepository, Clock, MfaRepository, NewChallenge, PasswordHasher, RotateOutcome, Rotation,
+        SessionRepository, TokenSigner, UserRepository,
     },
     user::{BuiltinRole, MePatch, NewMembership, NewUserInput, NewUserRecord, User},
     values::{Email, Password},
 };
 
-use super::{hash_error, mail::letter_to, AuthPolicy, ClientMeta, Letters, PasswordRules, SessionIssuer, SignedIn};
+use super::{
+    guard::{FactorCheck, Lockout, Notices, SecondFactor},
+    hash_error,
+    issuer::{AMR_PASSWORD, AMR_PASSWORD_AND_OTP},
+    mail::letter_to,
+    throttle::LOGIN_BUCKET,
+    AuthPolicy, ClientMeta, Letters, PasswordRules, SessionIssuer, SignedIn, Throttle,
+};
 
 /// Self-registration: the public subset of a new user.
 #[derive(Clone, Deserialize)]
@@ -78,6 +85,47 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
+/// The second step of a login with MFA on: a one-time code from the
+/// authenticator app, or a recovery code, for the challenge the login gave.
+#[derive(Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MfaVerifyInput {
+    /// The `challenge` of the login's answer.
+    pub challenge: String,
+    /// The 6-digit code the authenticator app shows now.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = "123456"))]
+    pub code: Option<String>,
+    /// Instead of `code`: one of the recovery codes (each works once).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = "abcde-fghjk"))]
+    pub recovery_code: Option<String>,
+}
+
+impl std::fmt::Debug for MfaVerifyInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MfaVerifyInput { <redacted> }")
+    }
+}
+
+/// The outcome of a password login.
+#[derive(Debug, Clone)]
+pub enum LoginOutcome {
+    /// Signed in.
+    SignedIn(Box<SignedIn>),
+    /// The password was right and the account has MFA on: redeem the
+    /// challenge with a code at `POST /auth/mfa/verify`.
+    MfaRequired {
+        challenge: MfaChallengeToken,
+        /// Seconds the challenge lives.
+        expires_in: i64,
+    },
+}
+
+/// The second factors `POST /auth/mfa/verify` takes.
+pub const MFA_METHODS: [&str; 2] = ["totp", "recovery_code"];
+
 /// The outcome of registration.
 #[derive(Debug, Clone)]
 pub enum Registered {
@@ -102,6 +150,16 @@ pub struct AuthPorts {
     pub signer: Arc<dyn TokenSigner>,
     pub letters: Letters,
     pub issuer: SessionIssuer,
+    /// Lockout of accounts after failed sign-ins.
+    pub lockout: Lockout,
+    /// Failed sign-ins per client address.
+    pub throttle: Throttle,
+    /// Login challenges.
+    pub mfa: Arc<dyn MfaRepository>,
+    /// One-time and recovery codes.
+    pub second: SecondFactor,
+    /// Security notices (account locked, recovery code used, code reused).
+    pub notices: Notices,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -177,38 +235,179 @@ impl AuthService {
     }
 
     /// Password login. Unknown email and wrong password give the same
-    /// `InvalidCredentials` after the same amount of hashing work. Without
+    /// `InvalidCredentials` after the same amount of hashing work, and count
+    /// alike against the address's lockout and the client's failures. An
+    /// account with MFA on gets a challenge instead of a session. Without
     /// `org`, the session acts in the default organization — or, for a user
     /// who is not one of its members, in the organization that manages the
-    /// account. Errors also: `AccountDisabled` (right password, account not
-    /// active), `EmailNotVerified` (right password, verification required),
+    /// account. Errors also: `TooManyAttempts` (the address is locked:
+    /// nothing was checked), `RateLimited` (the client failed too often),
+    /// `AccountDisabled` (right password, account not active),
+    /// `EmailNotVerified` (right password, verification required),
+    /// `IpNotAllowed` (right password, address outside the allowlist),
     /// `NotFound` (not a member of `org`), `NoOrganization` (no
     /// organization to land in), `Unavailable`.
-    pub async fn login(&self, credentials: Credentials, meta: ClientMeta) -> Result<SignedIn, Error> {
-        let record = match Email::parse(&credentials.email) {
-            Ok(email) => self.ports.users.find_login(&email).await?,
-            Err(_) => None,
+    pub async fn login(&self, credentials: Credentials, meta: ClientMeta) -> Result<LoginOutcome, Error> {
+        let now = self.ports.clock.now();
+        let limit = &self.policy.login_limit;
+        self.ports.throttle.guard_failures(LOGIN_BUCKET, limit, meta.ip.as_deref(), now).await?;
+        let email = Email::parse(&credentials.email).ok();
+        let key = LockoutKey::for_address(email.as_ref().map_or(credentials.email.as_str(), Email::as_str));
+        self.ports.lockout.claim(&key).await?;
+        let record = match &email {
+            Some(email) => self.ports.users.find_login(email).await?,
+            None => None,
         };
         let Some(record) = record.filter(|r| r.password_hash.is_some()) else {
             // Same work as a real check, so timing says nothing about the email.
             let _ = self.ports.hasher.verify(&credentials.password, &self.ports.hasher.dummy_hash()).await;
-            return Err(Error::InvalidCredentials);
+            return Err(self.failed(&key, None, &meta, Error::InvalidCredentials).await);
         };
         let hash = record.password_hash.as_deref().unwrap_or_default();
         if !self.ports.hasher.verify(&credentials.password, hash).await.map_err(hash_error)? {
-            return Err(Error::InvalidCredentials);
+            return Err(self.failed(&key, Some(&record.subject.user), &meta, Error::InvalidCredentials).await);
         }
-        if !record.subject.user.status.can_sign_in() {
-            return Err(Error::AccountDisabled(record.subject.user.status));
+        // The password is right: whatever follows, this was no failure.
+        let user = &record.subject.user;
+        if !user.status.can_sign_in() {
+            self.ports.lockout.release(&key).await?;
+            return Err(Error::AccountDisabled(user.status));
         }
-        if self.policy.accounts.require_verified_email && !record.subject.user.email_verified {
+        if self.policy.accounts.require_verified_email && !user.email_verified {
+            self.ports.lockout.release(&key).await?;
             return Err(Error::EmailNotVerified);
         }
-        let subject = match credentials.org {
-            Some(org) => self.ports.issuer.subject_in(record.subject, org).await?,
-            None => self.ports.issuer.landing(record.subject).await?,
+        if user.mfa_enabled {
+            self.ports.lockout.release(&key).await?;
+            let challenge = MfaChallengeToken::generate();
+            let ttl = self.policy.mfa.challenge_ttl;
+            self.ports
+                .mfa
+                .create_challenge(&NewChallenge {
+                    hash: self.ports.second.hasher().challenge(&challenge),
+                    user_id: user.id,
+                    org_id: credentials.org,
+                    created_at: now,
+                    expires_at: now + ttl,
+                    user_agent: meta.user_agent.as_ref().map(|s| s.chars().take(512).collect()),
+                    ip: meta.ip.clone(),
+                })
+                .await?;
+            return Ok(LoginOutcome::MfaRequired { challenge, expires_in: ttl.num_seconds() });
+        }
+        let signed = self.sign_in(&key, record.subject, credentials.org, meta, AMR_PASSWORD).await?;
+        Ok(LoginOutcome::SignedIn(Box::new(signed)))
+    }
+
+    /// The second step of a login with MFA on: a code (or a recovery code)
+    /// for the challenge. A challenge lives `auth.mfa.challenge_ttl`, takes
+    /// `challenge_attempts` codes and signs in once; wrong codes count
+    /// against the account's lockout and the client's failures like wrong
+    /// passwords. A code whose step was spent already is refused, logged,
+    /// and the holder is mailed (ASVS V2.9.4); a recovery code used is
+    /// mailed too. The session's tokens carry `amr: ["pwd", "otp"]`.
+    /// Errors: `Validation` (neither or both of `code` and
+    /// `recovery_code`), `InvalidChallenge`, `InvalidMfaCode`,
+    /// `TooManyAttempts`, `RateLimited`, `AccountDisabled`, `IpNotAllowed`,
+    /// `NotFound`, `NoOrganization`, `Unavailable`.
+    pub async fn verify_mfa(&self, input: MfaVerifyInput, meta: ClientMeta) -> Result<SignedIn, Error> {
+        let now = self.ports.clock.now();
+        let limit = &self.policy.login_limit;
+        self.ports.throttle.guard_failures(LOGIN_BUCKET, limit, meta.ip.as_deref(), now).await?;
+        let (code, recovery) = match (&input.code, &input.recovery_code) {
+            (Some(code), None) => (code, false),
+            (None, Some(code)) => (code, true),
+            _ => {
+                let mut errors = crate::ValidationErrors::new();
+                errors.add("code", "give either code or recovery_code");
+                return Err(Error::Validation(errors));
+            }
         };
-        self.ports.issuer.open(subject, meta).await
+        let token = MfaChallengeToken::parse(&input.challenge).ok_or(Error::InvalidChallenge)?;
+        let hash = self.ports.second.hasher().challenge(&token);
+        let attempts = self.policy.mfa.challenge_attempts;
+        let challenge = self.ports.mfa.attempt_challenge(&hash, attempts, now).await?.ok_or(Error::InvalidChallenge)?;
+        let user = self.ports.users.get(challenge.user_id).await?.ok_or(Error::InvalidChallenge)?;
+        let key = LockoutKey::for_address(&user.email);
+        self.ports.lockout.claim(&key).await?;
+        let check = if recovery {
+            self.ports.second.check_recovery_code(user.id, code).await?
+        } else {
+            self.ports.second.check_code(user.id, code).await?
+        };
+        let recovery_left = match check {
+            FactorCheck::Accepted { recovery_left } => recovery_left,
+            FactorCheck::Reused => {
+                tracing::warn!(user_id = %user.id, "a one-time code was presented again and refused");
+                self.ports.notices.send(&user, LetterBody::MfaCodeReused).await;
+                return Err(self.failed(&key, Some(&user), &meta, Error::InvalidMfaCode).await);
+            }
+            FactorCheck::Invalid => {
+                return Err(self.failed(&key, Some(&user), &meta, Error::InvalidMfaCode).await);
+            }
+        };
+        if !self.ports.mfa.close_challenge(&hash, now).await? {
+            // Another request redeemed the challenge meanwhile.
+            self.ports.lockout.release(&key).await?;
+            return Err(Error::InvalidChallenge);
+        }
+        if let Some(remaining) = recovery_left {
+            tracing::info!(user_id = %user.id, remaining, "a recovery code was used to sign in");
+            self.ports.notices.send(&user, LetterBody::RecoveryCodeUsed { remaining }).await;
+        }
+        let record = self.ports.users.find_login(&Email::from_trusted(user.email.clone())).await?;
+        let Some(record) = record.filter(|r| r.subject.user.id == user.id) else {
+            return Err(Error::InvalidChallenge);
+        };
+        if !record.subject.user.status.can_sign_in() {
+            self.ports.lockout.release(&key).await?;
+            return Err(Error::AccountDisabled(record.subject.user.status));
+        }
+        let meta = ClientMeta { user_agent: meta.user_agent.or(challenge.user_agent), ip: meta.ip.or(challenge.ip) };
+        self.sign_in(&key, record.subject, challenge.org_id, meta, AMR_PASSWORD_AND_OTP).await
+    }
+
+    /// Counts a failed attempt against the account's lockout (mailing the
+    /// owner, if there is one, when it locks) and the client's failures,
+    /// and gives the error to answer: `refusal`, or the store's error if it
+    /// could not count (then nothing is acknowledged).
+    async fn failed(&self, key: &LockoutKey, user: Option<&User>, meta: &ClientMeta, refusal: Error) -> Error {
+        let now = self.ports.clock.now();
+        match self.ports.lockout.fail(key).await {
+            Ok(Some(locked_for)) => {
+                if let Some(user) = user {
+                    tracing::warn!(user_id = %user.id, lock_secs = locked_for.num_seconds(), "account locked after failed sign-ins");
+                    let failures = self.ports.lockout.policy().max_failures;
+                    self.ports.notices.send(user, LetterBody::AccountLocked { failures, locked_for }).await;
+                }
+            }
+            Ok(None) => {}
+            Err(e) => return e,
+        }
+        let limit = &self.policy.login_limit;
+        match self.ports.throttle.count_failure(LOGIN_BUCKET, limit, meta.ip.as_deref(), now).await {
+            Ok(()) => refusal,
+            Err(e) => e,
+        }
+    }
+
+    /// The last step of a sign-in whose credentials are right: the address
+    /// allowlist, the lockout counter cleared, the organization landed in,
+    /// the session opened with `amr`.
+    async fn sign_in(
+        &self,
+        key: &LockoutKey,
+        subject: SessionSubject,
+        org: Option<Uuid>,
+        meta: ClientMeta,
+        amr: &[&str],
+    ) -> Result<SignedIn, Error> {
+        self.ports.lockout.clear(key).await?;
+        let subject = match org {
+            Some(org) => self.ports.issuer.subject_in(subject, org).await?,
+            None => self.ports.issuer.landing(subject).await?,
+        };
+        self.ports.issuer.open_with(subject, meta, amr).await
     }
 
     /// Rotates a refresh token, optionally moving the session to another
@@ -233,8 +432,9 @@ impl AuthService {
             })
             .await?;
         match outcome {
-            RotateOutcome::Rotated { session_id, subject } | RotateOutcome::Replayed { session_id, subject } => {
-                self.ports.issuer.signed_in(session_id, subject, successor)
+            RotateOutcome::Rotated { session_id, subject, amr }
+            | RotateOutcome::Replayed { session_id, subject, amr } => {
+                self.ports.issuer.signed_in(session_id, subject, successor, amr)
             }
             RotateOutcome::Reused { session_id } => {
                 tracing::warn!(%session_id, "refresh token reused after rotation; session revoked");

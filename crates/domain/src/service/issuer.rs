@@ -25,6 +25,11 @@ pub struct ClientMeta {
     pub ip: Option<String>,
 }
 
+/// How a password sign-in was authenticated (RFC 8176 `amr` values).
+pub const AMR_PASSWORD: &[&str] = &["pwd"];
+/// A password and a one-time code (an authenticator's or a recovery code).
+pub const AMR_PASSWORD_AND_OTP: &[&str] = &["pwd", "otp"];
+
 /// The outcome of register, login, refresh and accepting an invitation.
 #[derive(Debug, Clone)]
 pub struct SignedIn {
@@ -91,9 +96,21 @@ impl SessionIssuer {
         }
     }
 
-    /// Opens a session for `subject` with its first refresh token and signs
-    /// an access token for it.
-    pub(super) async fn open(&self, mut subject: SessionSubject, meta: ClientMeta) -> Result<SignedIn, Error> {
+    /// Opens a password session for `subject` with its first refresh token
+    /// and signs an access token for it.
+    pub(super) async fn open(&self, subject: SessionSubject, meta: ClientMeta) -> Result<SignedIn, Error> {
+        self.open_with(subject, meta, AMR_PASSWORD).await
+    }
+
+    /// Opens a session authenticated by `amr`, which its access tokens
+    /// carry, refreshes included.
+    pub(super) async fn open_with(
+        &self,
+        mut subject: SessionSubject,
+        meta: ClientMeta,
+        amr: &[&str],
+    ) -> Result<SignedIn, Error> {
+        let amr: Vec<String> = amr.iter().map(|m| (*m).to_string()).collect();
         let now = self.clock.now();
         let session_id = Uuid::now_v7();
         let refresh = RefreshToken::generate();
@@ -108,20 +125,22 @@ impl SessionIssuer {
                 expires_at,
                 user_agent: meta.user_agent.map(|s| s.chars().take(512).collect()),
                 ip: meta.ip,
+                amr: amr.clone(),
                 now,
             })
             .await?;
         subject.user.last_login_at = Some(now);
-        self.signed_in(session_id, subject, refresh)
+        self.signed_in(session_id, subject, refresh, amr)
     }
 
-    /// An access token for the session `session_id` of `subject`, handed out
-    /// with `refresh_token`.
+    /// An access token for the session `session_id` of `subject`,
+    /// authenticated by `amr`, handed out with `refresh_token`.
     pub(super) fn signed_in(
         &self,
         session_id: Uuid,
         subject: SessionSubject,
         refresh_token: RefreshToken,
+        amr: Vec<String>,
     ) -> Result<SignedIn, Error> {
         let now = self.clock.now();
         let exp = now + self.policy.access_ttl;
@@ -136,7 +155,7 @@ impl SessionIssuer {
             org: subject.org_id,
             role: subject.org_role.clone(),
             perms: subject.permissions,
-            amr: vec!["pwd".into()],
+            amr,
         };
         let access_token = self.signer.sign(&claims).map_err(Error::Internal)?;
         Ok(SignedIn {

@@ -10,6 +10,8 @@
 //! - [`SessionIssuer`] opens sessions and signs access tokens (sessions,
 //!   signer, clock);
 //! - [`Directory`] pages and counts users (users, cursor codec);
+//! - [`Lockout`], [`SecondFactor`] and [`Notices`] guard sign-in: the
+//!   lockout counters, one-time and recovery codes, security notices;
 //! - [`PasswordRules`] says which password policy an account's password
 //!   follows (organizations);
 //! - `grants` holds the rules about handing out roles and permissions.
@@ -23,12 +25,14 @@ mod auth;
 mod directory;
 mod gate;
 mod grants;
+mod guard;
 mod images;
 mod invitations;
 mod issuer;
 mod locations;
 mod mail;
 mod members;
+mod mfa;
 mod org_invitations;
 mod orgs;
 mod outbox;
@@ -36,28 +40,34 @@ mod passwords;
 mod policy;
 mod push_tokens;
 mod roles;
+mod security;
 mod settings;
 mod throttle;
 mod users;
 
 pub use accounts::{AcceptInvitationInput, AccountPorts, AccountService, ChangeEmailInput, ResetPasswordInput};
 pub use api_keys::{ApiKeyPorts, ApiKeyService};
-pub use auth::{AuthPorts, AuthService, Credentials, RegisterInput, Registered};
+pub use auth::{
+    AuthPorts, AuthService, Credentials, LoginOutcome, MfaVerifyInput, RegisterInput, Registered, MFA_METHODS,
+};
 pub use directory::{Directory, UserList};
 pub use gate::OrgGate;
+pub use guard::{Lockout, Notices, SecondFactor};
 pub use images::{etag_matches, DeletionReport, ImageBytes, ImagePorts, ImageService, Served};
 pub use invitations::{InvitationPorts, InvitationService, InviteInput};
 pub use issuer::{ClientMeta, SessionIssuer, SignedIn};
 pub use locations::{LocationPorts, LocationService};
 pub use mail::Letters;
 pub use members::{MemberPorts, MemberService};
+pub use mfa::{Enrolment, MfaPorts, MfaService, TurnOffInput};
 pub use org_invitations::{AcceptOrgInvitationInput, OrgAccepted, OrgInvitationPorts, OrgInvitationService};
 pub use orgs::{OrgPorts, OrgService};
 pub use outbox::{DispatchReport, OutboxPorts, OutboxService};
 pub use passwords::PasswordRules;
-pub use policy::AuthPolicy;
+pub use policy::{AuthPolicy, LoginLimit, MfaPolicy};
 pub use push_tokens::{PushTokenPorts, PushTokenService, RegisteredToken};
 pub use roles::{RolePorts, RoleService};
+pub use security::{SecurityPorts, SecurityService, SecurityView};
 pub use settings::{SettingsPorts, SettingsService};
 pub use throttle::Throttle;
 pub use users::{UserPorts, UserService};
@@ -65,12 +75,12 @@ pub use users::{UserPorts, UserService};
 use std::sync::Arc;
 
 use crate::{
-    auth::{Permission, Principal, RefreshSecret, Refusal},
+    auth::{MfaHasher, Permission, Principal, RefreshSecret, Refusal},
     ports::{
         AccountRepository, ApiKeyRepository, BlobStore, Clock, ImageProcessor, ImageRepository, LocationRepository,
-        MailComposer, Mailer, MemberRepository, OrgInvitationRepository, OrganizationRepository, OutboxRepository,
-        PasswordHasher, PushTokenRepository, RateLimitStore, RoleRepository, Sealer, SessionRepository,
-        SettingsRepository, TokenSigner, UserRepository,
+        LockoutStore, MailComposer, Mailer, MemberRepository, MfaRepository, OrgInvitationRepository,
+        OrganizationRepository, OutboxRepository, PasswordHasher, PushTokenRepository, RateLimitStore, RoleRepository,
+        Sealer, SessionRepository, SettingsRepository, TokenSigner, UserRepository,
     },
     user::CursorCodec,
     Error, ValidationErrors,
@@ -92,6 +102,12 @@ pub struct Ports {
     pub push_tokens: Arc<dyn PushTokenRepository>,
     pub outbox: Arc<dyn OutboxRepository>,
     pub rate_limits: Arc<dyn RateLimitStore>,
+    /// Failed sign-ins per address.
+    pub lockout: Arc<dyn LockoutStore>,
+    /// Authenticators, recovery codes, login challenges.
+    pub mfa: Arc<dyn MfaRepository>,
+    /// Seals TOTP secrets, under a key of its own.
+    pub mfa_sealer: Arc<dyn Sealer>,
     /// The records of users' pictures and the queue of objects to delete.
     pub images: Arc<dyn ImageRepository>,
     /// Where pictures' bytes live.
@@ -122,6 +138,8 @@ pub struct Services {
     pub images: ImageService,
     pub settings: SettingsService,
     pub push_tokens: PushTokenService,
+    pub mfa: MfaService,
+    pub security: SecurityService,
 }
 
 impl Services {
@@ -143,6 +161,9 @@ impl Services {
             push_tokens,
             outbox,
             rate_limits,
+            lockout,
+            mfa,
+            mfa_sealer,
             images,
             blobs,
             processor,
@@ -160,6 +181,15 @@ impl Services {
         let issuer =
             SessionIssuer::new(sessions.clone(), members.clone(), signer.clone(), clock.clone(), policy.clone());
         let cursors = CursorCodec::new(refresh_secret.derive("directory cursors"));
+        let lockout_store = lockout;
+        let lockout = Lockout::new(lockout_store.clone(), policy.lockout, clock.clone());
+        let second = SecondFactor::new(
+            mfa.clone(),
+            mfa_sealer,
+            MfaHasher::new(refresh_secret.derive("mfa codes")),
+            clock.clone(),
+        );
+        let notices = Notices::new(letters.clone(), accounts.clone(), clock.clone());
         let directory = Directory::new(users.clone(), cursors);
         let images = ImageService::new(ImagePorts { images, blobs, processor, clock: clock.clone() });
         let invitations = InvitationService::new(
@@ -197,6 +227,25 @@ impl Services {
                 clock: clock.clone(),
             }),
             push_tokens: PushTokenService::new(PushTokenPorts { push_tokens, clock: clock.clone() }),
+            security: SecurityService::new(SecurityPorts {
+                users: users.clone(),
+                mfa: mfa.clone(),
+                lockout: lockout.clone(),
+                accounts: user_service.clone(),
+                clock: clock.clone(),
+            }),
+            mfa: MfaService::new(
+                MfaPorts {
+                    users: users.clone(),
+                    hasher: hasher.clone(),
+                    mfa: mfa.clone(),
+                    second: second.clone(),
+                    notices: notices.clone(),
+                    accounts: user_service.clone(),
+                    clock: clock.clone(),
+                },
+                policy.mfa.clone(),
+            ),
             users: user_service,
             auth: AuthService::new(
                 AuthPorts {
@@ -208,6 +257,11 @@ impl Services {
                     signer,
                     letters: letters.clone(),
                     issuer: issuer.clone(),
+                    lockout,
+                    throttle: throttle.clone(),
+                    mfa: mfa.clone(),
+                    second,
+                    notices,
                     clock: clock.clone(),
                 },
                 policy.clone(),
@@ -227,7 +281,15 @@ impl Services {
                 policy.clone(),
             ),
             outbox: OutboxService::new(
-                OutboxPorts { outbox, rate_limits, sealer, mailer, clock: clock.clone() },
+                OutboxPorts {
+                    outbox,
+                    rate_limits,
+                    lockout: lockout_store,
+                    mfa: mfa.clone(),
+                    sealer,
+                    mailer,
+                    clock: clock.clone(),
+                },
                 retry,
             ),
             orgs: OrgService::new(OrgPorts {

@@ -17,7 +17,7 @@ use crate::{
     auth::{Principal, Refusal},
     error::Error,
     mail::{ClaimedMail, OutboxEntry, OutboxStats, OutboxStatus, RetryPolicy, SealedMail},
-    ports::{Clock, MailError, Mailer, OutboxRepository, RateLimitStore, Sealer},
+    ports::{Clock, LockoutStore, MailError, Mailer, MfaRepository, OutboxRepository, RateLimitStore, Sealer},
     user::Page,
 };
 
@@ -25,8 +25,12 @@ use crate::{
 #[derive(Clone)]
 pub struct OutboxPorts {
     pub outbox: Arc<dyn OutboxRepository>,
-    /// Pruned with the outbox: old rate-limit windows.
+    /// Pruned with the outbox: old rate-limit windows…
     pub rate_limits: Arc<dyn RateLimitStore>,
+    /// …lockout counters with nothing recent…
+    pub lockout: Arc<dyn LockoutStore>,
+    /// …and expired MFA challenges.
+    pub mfa: Arc<dyn MfaRepository>,
     /// Opens the sealed messages.
     pub sealer: Arc<dyn Sealer>,
     pub mailer: Arc<dyn Mailer>,
@@ -135,7 +139,9 @@ impl OutboxService {
         let now: DateTime<Utc> = self.ports.clock.now();
         let sent = self.ports.outbox.prune_sent(now - keep_sent).await?;
         let windows = self.ports.rate_limits.prune(now - Duration::days(1)).await?;
-        Ok(sent + windows)
+        let counters = self.ports.lockout.prune(now - Duration::days(1)).await?;
+        let challenges = self.ports.mfa.prune_challenges(now - Duration::hours(1)).await?;
+        Ok(sent + windows + counters + challenges)
     }
 
     /// Queued messages, newest first (never their content). Superadmins only.

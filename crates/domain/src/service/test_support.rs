@@ -11,10 +11,10 @@ use crate::{
     org::Membership,
     ports::{
         MockAccountRepository, MockApiKeyRepository, MockBlobStore, MockClock, MockImageProcessor, MockImageRepository,
-        MockLocationRepository, MockMailComposer, MockMailer, MockMemberRepository, MockOrgInvitationRepository,
-        MockOrganizationRepository, MockOutboxRepository, MockPasswordHasher, MockPushTokenRepository,
-        MockRateLimitStore, MockRoleRepository, MockSealer, MockSessionRepository, MockSettingsRepository,
-        MockTokenSigner, MockUserRepository,
+        MockLocationRepository, MockLockoutStore, MockMailComposer, MockMailer, MockMemberRepository,
+        MockMfaRepository, MockOrgInvitationRepository, MockOrganizationRepository, MockOutboxRepository,
+        MockPasswordHasher, MockPushTokenRepository, MockRateLimitStore, MockRoleRepository, MockSealer,
+        MockSessionRepository, MockSettingsRepository, MockTokenSigner, MockUserRepository,
     },
     user::{Profile, User, UserStatus},
 };
@@ -44,6 +44,7 @@ pub fn user(email: &str, role: &str) -> User {
         attributes: Default::default(),
         role: Some(role.into()),
         is_superadmin: false,
+        mfa_enabled: false,
         created_at: now(),
         updated_at: now(),
         last_login_at: None,
@@ -136,6 +137,12 @@ pub struct Mocks {
     pub images: MockImageRepository,
     pub blobs: MockBlobStore,
     pub processor: MockImageProcessor,
+    pub lockout: MockLockoutStore,
+    /// Whether `services` lets every sign-in through the lockout (claims
+    /// granted, failures counted without a lock); off for tests that set
+    /// their own lockout expectations.
+    pub lockout_defaults: bool,
+    pub mfa: MockMfaRepository,
 }
 
 impl Mocks {
@@ -168,6 +175,9 @@ impl Mocks {
             images: MockImageRepository::new(),
             blobs: MockBlobStore::new(),
             processor: MockImageProcessor::new(),
+            lockout: MockLockoutStore::new(),
+            lockout_defaults: true,
+            mfa: MockMfaRepository::new(),
         }
     }
 
@@ -200,7 +210,16 @@ impl Mocks {
         self
     }
 
-    pub fn services(self, policy: AuthPolicy) -> Services {
+    pub fn services(mut self, policy: AuthPolicy) -> Services {
+        if self.lockout_defaults {
+            self.lockout.expect_claim().returning(|_, _, _| Ok(crate::auth::Claim::Granted));
+            self.lockout.expect_fail().returning(|_, _, _| Ok(None));
+            self.lockout.expect_release().returning(|_, _| Ok(()));
+            self.lockout.expect_clear().returning(|_| Ok(false));
+        }
+        let mut mfa_sealer = MockSealer::new();
+        mfa_sealer.expect_seal().returning(|b| Ok(b.to_vec()));
+        mfa_sealer.expect_open().returning(|b| Ok(b.to_vec()));
         let mut composer = MockMailComposer::new();
         composer.expect_compose().returning(|l| Ok(composed(l)));
         let ports = Ports {
@@ -217,6 +236,9 @@ impl Mocks {
             push_tokens: Arc::new(self.push_tokens),
             outbox: Arc::new(self.outbox),
             rate_limits: Arc::new(self.rate_limits),
+            lockout: Arc::new(self.lockout),
+            mfa: Arc::new(self.mfa),
+            mfa_sealer: Arc::new(mfa_sealer),
             images: Arc::new(self.images),
             blobs: Arc::new(self.blobs),
             processor: Arc::new(self.processor),

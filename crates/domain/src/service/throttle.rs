@@ -8,6 +8,12 @@ use sha2::{Digest, Sha256};
 
 use crate::{error::Error, mail::RateLimit, ports::RateLimitStore};
 
+use super::LoginLimit;
+
+/// The bucket of failed sign-ins per client address: wrong passwords and
+/// wrong codes together.
+pub(super) const LOGIN_BUCKET: &str = "login";
+
 /// The bucket of password-reset letters to an address: `forgot` and the
 /// administrators' resets count in it together.
 pub(super) const FORGOT_BUCKET: &str = "forgot";
@@ -37,7 +43,7 @@ impl Throttle {
         let start = window_start(now, limit.window);
         let mut over = self.store.hit(&address_key(bucket, address), start).await? > limit.per_address;
         if let Some(ip) = ip {
-            over |= self.store.hit(&format!("{bucket}:ip:{}", ip_key(ip)), start).await? > limit.per_ip;
+            over |= self.store.hit(&client_key(bucket, ip), start).await? > limit.per_ip;
         }
         if over {
             let left = (start + limit.window - now).num_seconds().max(1);
@@ -45,6 +51,45 @@ impl Throttle {
         }
         Ok(())
     }
+}
+
+impl Throttle {
+    /// Refuses a client address that has failed `limit` times in the
+    /// current window (`RateLimited`), without counting this request.
+    pub(super) async fn guard_failures(
+        &self,
+        bucket: &str,
+        limit: &LoginLimit,
+        ip: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let Some(ip) = ip else { return Ok(()) };
+        let start = window_start(now, limit.window);
+        if self.store.count(&client_key(bucket, ip), start).await? >= limit.per_ip {
+            let left = (start + limit.window - now).num_seconds().max(1);
+            return Err(Error::RateLimited { retry_after_secs: left as u64 });
+        }
+        Ok(())
+    }
+
+    /// Counts one failure of the client address.
+    pub(super) async fn count_failure(
+        &self,
+        bucket: &str,
+        limit: &LoginLimit,
+        ip: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        if let Some(ip) = ip {
+            self.store.hit(&client_key(bucket, ip), window_start(now, limit.window)).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The counter of a client address in `bucket`.
+fn client_key(bucket: &str, ip: &str) -> String {
+    format!("{bucket}:ip:{}", ip_key(ip))
 }
 
 /// The counter of `address` in `bucket`: a truncated SHA-256 of the

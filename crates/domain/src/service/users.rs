@@ -352,6 +352,19 @@ impl UserService {
         Ok(self.ports.accounts.issue(&Effects::token_and_mail(record, mail)).await?)
     }
 
+    /// The target of an account-level security action another service
+    /// takes on a user (an MFA reset, an unlock): [`Self::account_target`]'s
+    /// rule with `permission`. Errors: `Forbidden`, `NotFound`, `Unavailable`.
+    pub(super) async fn security_target(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        permission: Permission,
+        self_allowed: bool,
+    ) -> Result<User, Error> {
+        self.account_target(principal, id, permission, self_allowed).await
+    }
+
     /// The user whose own records (settings, picture) the caller reads or,
     /// with `write`, changes, by the rules of `GET` and `PATCH /users/{id}`:
     /// oneself; else `users:read` (to read) or, to write, what any account

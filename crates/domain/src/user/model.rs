@@ -111,6 +111,8 @@ pub struct User {
     pub role: Option<String>,
     /// Platform superadministrator.
     pub is_superadmin: bool,
+    /// Whether sign-in asks for a second factor (an authenticator app).
+    pub mfa_enabled: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,

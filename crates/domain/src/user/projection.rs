@@ -3,7 +3,7 @@
 use crate::validation::ValidationErrors;
 
 /// The top-level members of a user that a projection may name.
-pub const PROJECTABLE: [&str; 18] = [
+pub const PROJECTABLE: [&str; 19] = [
     "id",
     "email",
     "email_verified",
@@ -19,6 +19,7 @@ pub const PROJECTABLE: [&str; 18] = [
     "avatar",
     "role",
     "is_superadmin",
+    "mfa_enabled",
     "created_at",
     "updated_at",
     "last_login_at",

@@ -225,6 +225,34 @@ pub(super) fn domain_parts(e: &DomainError) -> Parts {
             p.retry_after = Some(*retry_after_secs);
             p
         }
+        DomainError::TooManyAttempts { retry_after_secs } => {
+            let mut p = Parts::new(
+                S::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                "Too many attempts",
+                "Too many failed sign-ins for this account; it is locked for a while. Retry after the time given.",
+            );
+            p.retry_after = Some(*retry_after_secs);
+            p
+        }
+        DomainError::InvalidChallenge => Parts::new(
+            S::UNAUTHORIZED,
+            "invalid_challenge",
+            "Invalid challenge",
+            "The sign-in challenge is unknown, expired, used or out of attempts; sign in again.",
+        ),
+        DomainError::InvalidMfaCode => Parts::new(
+            S::UNAUTHORIZED,
+            "invalid_code",
+            "Invalid code",
+            "The code is wrong or was used already; enter the current code from your authenticator app, or a recovery code.",
+        ),
+        DomainError::IpNotAllowed => Parts::new(
+            S::FORBIDDEN,
+            "ip_not_allowed",
+            "Sign-in not allowed from this address",
+            "This account may sign in only from the addresses its administrator allowed.",
+        ),
         DomainError::ImageRefused(refusal) => match refusal {
             ImageRefusal::Unsupported => Parts::new(
                 S::UNSUPPORTED_MEDIA_TYPE,
@@ -322,6 +350,14 @@ fn state_reason(conflict: StateConflict) -> (Reason, &'static str) {
         ),
         StateConflict::BuiltinRole => (Reason::BuiltinRole, "Built-in roles cannot be renamed or deleted."),
         StateConflict::OwnerRoleFixed => (Reason::OwnerRoleFixed, "The owner role always holds every permission."),
+        StateConflict::MfaEnabled => (
+            Reason::MfaEnabled,
+            "Two-step verification is on already; turn it off first to enrol another authenticator.",
+        ),
+        StateConflict::MfaNotPending => {
+            (Reason::MfaNotPending, "No enrolment waits for confirmation; start one with POST /me/mfa/totp.")
+        }
+        StateConflict::MfaNotEnabled => (Reason::MfaNotEnabled, "Two-step verification is off."),
     }
 }
 

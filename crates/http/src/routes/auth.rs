@@ -6,7 +6,7 @@ use actix_web::{
 };
 use roster_domain::{
     error::TokenRejection,
-    service::{Credentials, RegisterInput, Registered, SignedIn},
+    service::{Credentials, LoginOutcome, MfaVerifyInput, RegisterInput, Registered, SignedIn, MFA_METHODS},
     user::User,
     Error as DomainError, ValidationErrors,
 };
@@ -15,7 +15,9 @@ use utoipa::ToSchema;
 
 use super::{client_meta, resource};
 use crate::{
-    error::{ApiError, BadRequest, BodyErrors, Conflict, Forbidden, NotFound, ServerErrors, Unauthorized},
+    error::{
+        ApiError, BadRequest, BodyErrors, Conflict, Forbidden, NotFound, ServerErrors, TooManyRequests, Unauthorized,
+    },
     extract::{bearer_token, read_optional_json, ValidJson},
     AppState,
 };
@@ -23,6 +25,7 @@ use crate::{
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/auth/register", "POST").route(web::post().to(register)))
         .service(resource("/auth/login", "POST").route(web::post().to(login)))
+        .service(resource("/auth/mfa/verify", "POST").route(web::post().to(verify_mfa)))
         .service(resource("/auth/refresh", "POST").route(web::post().to(refresh)))
         .service(resource("/auth/logout", "POST").route(web::post().to(logout)));
 }
@@ -54,6 +57,33 @@ impl From<SignedIn> for SignedInResponse {
             refresh_token: s.refresh_token.expose().to_string(),
         }
     }
+}
+
+/// A login whose password was right, for an account with two-step
+/// verification on: no tokens yet. Send a code for the challenge to
+/// `POST /auth/mfa/verify`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MfaRequiredResponse {
+    /// Always `true`.
+    pub mfa_required: bool,
+    /// Single use; lives `expires_in` seconds and takes a few codes.
+    pub challenge: String,
+    /// What the second step takes: `totp` (a `code`) or `recovery_code`.
+    #[schema(example = json!(["totp", "recovery_code"]))]
+    pub methods: Vec<String>,
+    /// Seconds the challenge lives.
+    #[schema(example = 300)]
+    pub expires_in: i64,
+}
+
+/// What a login answers: a session, or the MFA step. (The schema of the
+/// answer only: the handler serializes either part directly.)
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(clippy::large_enum_variant)]
+pub enum LoginResponse {
+    SignedIn(SignedInResponse),
+    MfaRequired(MfaRequiredResponse),
 }
 
 /// A refresh token, to rotate (`/auth/refresh`) or to end its session (`/auth/logout`).
@@ -148,15 +178,22 @@ pub(crate) async fn register(
     }
 }
 
-/// Sign in with email and password.
+/// Sign in with email and password. An account with two-step verification
+/// on gets a challenge instead of tokens (`mfa_required`). Failed sign-ins
+/// lock the account for a while (`429 too_many_attempts`, with
+/// `Retry-After`, checked before the password), counted by the address
+/// signed in with whether or not it has an account; a client address that
+/// fails too often is refused (`429 rate_limited`). A right password from
+/// an address outside the account's allowlist is `403 ip_not_allowed`.
 #[utoipa::path(
     post, path = "/api/v1/auth/login", tag = "auth", request_body = Credentials,
     responses(
-        (status = 200, description = "Signed in", body = SignedInResponse),
+        (status = 200, description = "Signed in, or the MFA step is next", body = LoginResponse),
         BadRequest,
         Unauthorized,
         NotFound,
         Forbidden,
+        TooManyRequests,
         BodyErrors,
         ServerErrors,
     )
@@ -166,7 +203,44 @@ pub(crate) async fn login(
     req: HttpRequest,
     ValidJson(credentials): ValidJson<Credentials>,
 ) -> Result<HttpResponse, ApiError> {
-    let signed = state.services.auth.login(credentials, client_meta(&req)).await?;
+    match state.services.auth.login(credentials, client_meta(&req)).await? {
+        LoginOutcome::SignedIn(signed) => Ok(signed_in(StatusCode::OK, *signed)),
+        LoginOutcome::MfaRequired { challenge, expires_in } => {
+            Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(MfaRequiredResponse {
+                mfa_required: true,
+                challenge: challenge.expose().to_string(),
+                methods: MFA_METHODS.iter().map(|m| (*m).to_string()).collect(),
+                expires_in,
+            }))
+        }
+    }
+}
+
+/// The second step of a login with two-step verification on: the
+/// challenge and a code from the authenticator app (`code`) or a recovery
+/// code (`recovery_code`). A code works once; the challenge too, within its
+/// lifetime and a few attempts (`401 invalid_challenge` after: sign in
+/// again). Wrong codes count towards the account's lockout like wrong
+/// passwords. The access token carries `amr: ["pwd", "otp"]`.
+#[utoipa::path(
+    post, path = "/api/v1/auth/mfa/verify", tag = "auth", request_body = MfaVerifyInput,
+    responses(
+        (status = 200, description = "Signed in", body = SignedInResponse),
+        BadRequest,
+        Unauthorized,
+        NotFound,
+        Forbidden,
+        TooManyRequests,
+        BodyErrors,
+        ServerErrors,
+    )
+)]
+pub(crate) async fn verify_mfa(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    ValidJson(input): ValidJson<MfaVerifyInput>,
+) -> Result<HttpResponse, ApiError> {
+    let signed = state.services.auth.verify_mfa(input, client_meta(&req)).await?;
     Ok(signed_in(StatusCode::OK, signed))
 }
 

@@ -108,6 +108,7 @@ async fn refresh_rotates_or_refuses() {
         Ok(RotateOutcome::Rotated {
             session_id: uuid::Uuid::now_v7(),
             subject: SessionSubject::in_default_org(u.clone(), vec![]),
+            amr: vec!["pwd".into()],
         })
     });
     let token = "A".repeat(43);

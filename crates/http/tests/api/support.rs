@@ -55,6 +55,7 @@ pub fn user(email: &str, role: &str) -> User {
         attributes: Default::default(),
         role: Some(role.into()),
         is_superadmin: false,
+        mfa_enabled: false,
         created_at: now(),
         updated_at: now(),
         last_login_at: None,
@@ -202,6 +203,17 @@ impl Mocks {
         sealer.expect_open().returning(|b| Ok(b.to_vec()));
         let stats = self.outbox_stats;
         self.outbox.expect_stats().returning(move |_| Ok(stats));
+        // Sign-ins pass the lockout and the client's failure count unless a
+        // test says otherwise.
+        let mut lockout = roster_domain::ports::MockLockoutStore::new();
+        lockout.expect_claim().returning(|_, _, _| Ok(roster_domain::auth::Claim::Granted));
+        lockout.expect_fail().returning(|_, _, _| Ok(None));
+        lockout.expect_release().returning(|_, _| Ok(()));
+        lockout.expect_clear().returning(|_| Ok(true));
+        self.rate_limits.expect_count().returning(|_, _| Ok(0));
+        let mut mfa_sealer = MockSealer::new();
+        mfa_sealer.expect_seal().returning(|b| Ok(b.to_vec()));
+        mfa_sealer.expect_open().returning(|b| Ok(b.to_vec()));
         let ports = Ports {
             users: Arc::new(self.users),
             sessions: Arc::new(self.sessions),
@@ -216,6 +228,9 @@ impl Mocks {
             push_tokens: Arc::new(self.push_tokens),
             outbox: Arc::new(self.outbox),
             rate_limits: Arc::new(self.rate_limits),
+            lockout: Arc::new(lockout),
+            mfa: Arc::new(roster_domain::ports::MockMfaRepository::new()),
+            mfa_sealer: Arc::new(mfa_sealer),
             images: Arc::new(roster_domain::ports::MockImageRepository::new()),
             blobs: Arc::new(roster_domain::ports::MockBlobStore::new()),
             processor: Arc::new(roster_domain::ports::MockImageProcessor::new()),

@@ -6,6 +6,7 @@
 
 mod common;
 
+mod account_security;
 mod api_keys;
 mod directory;
 mod embedded;

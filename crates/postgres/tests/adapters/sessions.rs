@@ -88,8 +88,10 @@ async fn rotate_then_replay_then_reuse() {
     ctx.sessions.create(&s).await.unwrap();
 
     let r = ctx.sessions.rotate(&rotation(hash(1), hash(2), at(100))).await.unwrap();
-    let RotateOutcome::Rotated { session_id, subject } = r else { panic!("expected Rotated, got {r:?}") };
+    let RotateOutcome::Rotated { session_id, subject, amr } = r else { panic!("expected Rotated, got {r:?}") };
     assert_eq!((session_id, subject.user.id), (s.id, u.id));
+    // The session's authentication methods outlive every rotation.
+    assert_eq!(amr, ["pwd", "otp"]);
 
     // Within the grace window, with the same successor: handed out again.
     let r = ctx.sessions.rotate(&rotation(hash(1), hash(2), at(110))).await.unwrap();
