@@ -206,6 +206,7 @@ pub fn app(
                 .configure(routes::images::configure)
                 .configure(routes::settings::configure)
                 .configure(routes::push_tokens::configure)
+                .configure(routes::sessions::configure)
                 .configure(routes::users::configure)
                 .configure(routes::invitations::configure)
                 .configure(routes::outbox::configure)

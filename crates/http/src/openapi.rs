@@ -16,7 +16,7 @@ use crate::{
     },
     routes::{
         account, api_keys, auth, images, invitations, me, mfa, ops, org_invitations, org_members, orgs, outbox,
-        push_tokens, security, settings, user_list, users,
+        push_tokens, security, sessions, settings, user_list, users,
     },
 };
 
@@ -126,6 +126,8 @@ impl Modify for EdgeAnswers {
         settings::get_user_settings, settings::patch_user_settings,
         push_tokens::register_token, push_tokens::list_my_tokens, push_tokens::delete_token,
         push_tokens::member_tokens,
+        sessions::list_my_sessions, sessions::revoke_my_sessions, sessions::revoke_my_session,
+        sessions::list_user_sessions, sessions::revoke_user_sessions, sessions::revoke_user_session,
         user_list::list_users, users::create_user, user_list::count_users,
         users::get_user, users::patch_user, users::replace_user, users::delete_user,
         users::activate_user, users::deactivate_user, users::ban_user, users::send_password_reset,
@@ -144,7 +146,7 @@ impl Modify for EdgeAnswers {
         ops::jwks, ops::live, ops::ready, ops::metrics, ops::openapi_json, ops::docs,
     ),
     components(
-        schemas(Problem, org_invitations::JoinedResponse, images::PictureSize),
+        schemas(Problem, org_invitations::JoinedResponse, images::PictureSize, sessions::SessionScope),
         responses(BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Gone, RequestTimeout, PayloadTooLarge, UriTooLong, UnsupportedMediaType, UnprocessableEntity, TooManyRequests, HeadersTooLarge, InternalError, ServiceUnavailable),
     ),
     modifiers(&BearerAuth, &Projections, &EdgeAnswers),

@@ -10,6 +10,7 @@ mod principal;
 mod refresh;
 mod refusal;
 pub mod totp;
+mod session_info;
 
 pub use claims::AccessClaims;
 pub use lockout::{Claim, LockoutKey, LockoutPolicy, LockoutState};
@@ -19,3 +20,4 @@ pub use principal::{Actor, Principal, SessionSubject};
 pub use refresh::{RefreshSecret, RefreshToken};
 pub use refusal::Refusal;
 pub use totp::{CodeCheck, MfaChallengeToken, MfaHasher, TotpSecret};
+pub use session_info::{RevokeScope, SessionInfo, MAX_LISTED_SESSIONS};

@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use crate::{
-    auth::{SessionSubject, TokenHash},
+    auth::{SessionInfo, SessionSubject, TokenHash},
     error::RepoError,
 };
 
@@ -79,7 +79,19 @@ pub trait SessionRepository: Send + Sync + 'static {
     /// with the same token (row lock on the presented token).
     async fn rotate(&self, rotation: &Rotation) -> Result<RotateOutcome, RepoError>;
 
-    /// Revokes one session of one user. `false` if it was not live.
+    /// The live sessions (not revoked, not expired at `now`) of `user_id`,
+    /// newest first, at most `limit`, each with its organization's name;
+    /// `current` is left false (the caller knows which is theirs). An
+    /// unknown user has none.
+    async fn list_for_user(
+        &self,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<SessionInfo>, RepoError>;
+
+    /// Revokes one session of one user. `false` if it was not live (unknown,
+    /// another user's, already revoked, or expired at `now`).
     async fn revoke(
         &self,
         session_id: Uuid,

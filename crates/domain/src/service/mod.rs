@@ -41,6 +41,7 @@ mod policy;
 mod push_tokens;
 mod roles;
 mod security;
+mod sessions;
 mod settings;
 mod throttle;
 mod users;
@@ -68,6 +69,7 @@ pub use policy::{AuthPolicy, LoginLimit, MfaPolicy};
 pub use push_tokens::{PushTokenPorts, PushTokenService, RegisteredToken};
 pub use roles::{RolePorts, RoleService};
 pub use security::{SecurityPorts, SecurityService, SecurityView};
+pub use sessions::{SessionPorts, SessionService, REVOKED_BY_ADMIN, REVOKED_BY_USER};
 pub use settings::{SettingsPorts, SettingsService};
 pub use throttle::Throttle;
 pub use users::{UserPorts, UserService};
@@ -140,6 +142,7 @@ pub struct Services {
     pub push_tokens: PushTokenService,
     pub mfa: MfaService,
     pub security: SecurityService,
+    pub sessions: SessionService,
 }
 
 impl Services {
@@ -246,6 +249,11 @@ impl Services {
                 },
                 policy.mfa.clone(),
             ),
+            sessions: SessionService::new(SessionPorts {
+                sessions: sessions.clone(),
+                users: user_service.clone(),
+                clock: clock.clone(),
+            }),
             users: user_service,
             auth: AuthService::new(
                 AuthPorts {

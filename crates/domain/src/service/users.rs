@@ -382,6 +382,14 @@ impl UserService {
         self.load(reach, id).await
     }
 
+    /// The user whose sessions the caller lists or ends through
+    /// `/users/{id}/sessions`: [`Self::account_target`] with
+    /// `sessions:revoke`, oneself included (an administrator may end their
+    /// own sessions there too). Errors: `Forbidden`, `NotFound`, `Unavailable`.
+    pub(super) async fn sessions_of(&self, principal: &Principal, id: Uuid) -> Result<User, Error> {
+        self.account_target(principal, id, Permission::SessionsRevoke, true).await
+    }
+
     /// Reads a user: oneself, or anyone the caller may see with `users:read`
     /// (an organization sees its members).
     pub async fn get(&self, principal: &Principal, id: Uuid) -> Result<User, Error> {

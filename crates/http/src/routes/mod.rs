@@ -16,6 +16,7 @@ pub mod outbox;
 pub mod paging;
 pub mod push_tokens;
 pub mod security;
+pub mod sessions;
 pub mod settings;
 pub mod user_list;
 pub mod users;
