@@ -272,3 +272,64 @@ async fn a_session_in_an_organization_carries_that_role_and_ends_with_the_member
     assert!(ctx.sessions.subject(s2.id, u.id, at(5)).await.unwrap().is_none());
     assert_eq!(ctx.sessions.rotate(&rotation(hash(3), hash(4), at(5))).await.unwrap(), RotateOutcome::Invalid);
 }
+
+#[tokio::test]
+async fn listing_shows_the_live_sessions_newest_first_with_their_organizations() {
+    let ctx = setup().await;
+    let u = member(&ctx, "lister@example.com", None, at(0)).await;
+    let other = member(&ctx, "someone-else@example.com", None, at(0)).await;
+    let acme = common::org(&ctx, "acme", Some(u.id)).await;
+    let first = new_session(u.id, 1, at(0));
+    let mut in_acme = new_session(u.id, 2, at(10));
+    in_acme.org_id = acme.id;
+    in_acme.user_agent = Some("Firefox".to_owned());
+    in_acme.ip = Some("198.51.100.4".to_owned());
+    let newest = new_session(u.id, 3, at(20));
+    let revoked = new_session(u.id, 4, at(30));
+    let mut expired = new_session(u.id, 5, at(40));
+    expired.expires_at = at(50);
+    let theirs = new_session(other.id, 6, at(60));
+    for s in [&first, &in_acme, &newest, &revoked, &expired, &theirs] {
+        ctx.sessions.create(s).await.unwrap();
+    }
+    assert!(ctx.sessions.revoke(revoked.id, u.id, "logout", at(31)).await.unwrap());
+    // A rotation is a use; the MFA flow writes other methods.
+    let r = ctx.sessions.rotate(&rotation(hash(1), hash(7), at(90))).await.unwrap();
+    assert!(matches!(r, RotateOutcome::Rotated { .. }), "{r:?}");
+    let mut c = ctx.pool.get().await.unwrap();
+    diesel::update(sessions::table.find(newest.id))
+        .set(sessions::amr.eq(vec!["pwd".to_owned(), "otp".to_owned()]))
+        .execute(&mut c)
+        .await
+        .unwrap();
+
+    let listed = ctx.sessions.list_for_user(u.id, at(100), 100).await.unwrap();
+    assert_eq!(listed.iter().map(|s| s.id).collect::<Vec<_>>(), [newest.id, in_acme.id, first.id]);
+    let acme_row = &listed[1];
+    assert_eq!((acme_row.org_id, acme_row.org_name.as_str()), (acme.id, "ACME"));
+    assert_eq!((acme_row.ip.as_deref(), acme_row.user_agent.as_deref()), (Some("198.51.100.4"), Some("Firefox")));
+    assert_eq!((acme_row.created_at, acme_row.last_used_at, acme_row.expires_at), (at(10), at(10), at(10 + 3600)));
+    assert_eq!(acme_row.amr, ["pwd"], "the column's default");
+    assert_eq!(listed[0].amr, ["pwd", "otp"]);
+    assert_eq!(listed[0].org_id, roster_domain::DEFAULT_ORG_ID);
+    assert_eq!((listed[2].created_at, listed[2].last_used_at), (at(0), at(90)), "rotated at 90");
+    assert!(listed.iter().all(|s| !s.current), "the store does not know the caller");
+
+    // The cap keeps the newest.
+    let capped = ctx.sessions.list_for_user(u.id, at(100), 2).await.unwrap();
+    assert_eq!(capped.iter().map(|s| s.id).collect::<Vec<_>>(), [newest.id, in_acme.id]);
+    // Expiry is judged at `now`.
+    assert_eq!(ctx.sessions.list_for_user(u.id, at(45), 100).await.unwrap().len(), 4);
+    assert!(ctx.sessions.list_for_user(Uuid::now_v7(), at(100), 100).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_expired_session_is_not_revoked_again() {
+    let ctx = setup().await;
+    let u = member(&ctx, "expiring@example.com", None, at(0)).await;
+    let s = new_session(u.id, 1, at(0));
+    ctx.sessions.create(&s).await.unwrap();
+    assert!(!ctx.sessions.revoke(s.id, u.id, "revoked_by_user", s.expires_at).await.unwrap());
+    assert_eq!(revoked_reason(&ctx, s.id).await, None);
+    assert!(ctx.sessions.revoke(s.id, u.id, "revoked_by_user", s.expires_at - Duration::seconds(1)).await.unwrap());
+}
