@@ -9,7 +9,7 @@ an organization's sub-resources get past `404`. An operation that destroys
 or disables what it names (DELETE, ban, deactivate, revoke) gets a fixture of
 its own, so that it cannot take the shared ones away from the operations
 that run after it. The superadmin is never a target, and `POST /auth/logout`
-ends a throwaway session instead of the superadmin's.
+and `DELETE /me/sessions` end a throwaway session instead of the superadmin's.
 """
 
 import json
@@ -204,6 +204,9 @@ for method, path in [("DELETE", U), ("POST", U + "/deactivate"), ("POST", U + "/
     operation(f"{method} {path}", **{"path.id": doomed_user})
 for method in ["GET", "PUT", "DELETE"]:
     operation(f"{method} {U}/avatar", **{"path.id": target_user})
+# The target never signs in: it has no sessions to lose (a generated `sid` is `404`).
+for method, path in [("GET", U + "/sessions"), ("DELETE", U + "/sessions"), ("DELETE", U + "/sessions/{sid}")]:
+    operation(f"{method} {path}", **{"path.id": target_user})
 # `null` is the default picture (no other image exists in this run).
 operation("GET /api/v1/images/{id}", **{"path.id": "null"})
 operation("DELETE /api/v1/invitations/{id}", **{"path.id": doomed_platform_invitation["id"]})
@@ -231,9 +234,14 @@ enabled = false
         f.write("\n".join(table(name, operations.get(name, {})) for name in names))
 
 
-# The main run: every operation but logout, as the superadmin.
-write(OUT, token, sorted(name for name in operations if name != "POST /api/v1/auth/logout"))
-# Logout ends the session of its bearer token: it gets a run of its own, as a
-# throwaway account, so that the superadmin's token lasts the whole main run.
-write(OUT.replace(".toml", "-logout.toml"), throwaway_token, ["POST /api/v1/auth/logout"])
+# What ends the session of its bearer token: logout, and ending one's own
+# sessions (`scope=all`).
+SESSION_ENDING = ["POST /api/v1/auth/logout", "DELETE /api/v1/me/sessions"]
+for name in SESSION_ENDING:
+    operation(name)
+# The main run: every operation but those, as the superadmin.
+write(OUT, token, sorted(name for name in operations if name not in SESSION_ENDING))
+# They get a run of their own, as a throwaway account, so that the
+# superadmin's token lasts the whole main run.
+write(OUT.replace(".toml", "-logout.toml"), throwaway_token, SESSION_ENDING)
 print(f"fixtures: organization {org_id}; {len(operations)} operations configured")

@@ -31,6 +31,7 @@ mod outbox;
 mod pictures;
 mod push_tokens;
 mod refresh;
+mod sessions;
 mod settings;
 mod tenants;
 mod tokens;

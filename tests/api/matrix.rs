@@ -42,8 +42,9 @@
 //! (another tenant's resources do not exist for the caller). Rows on a user
 //! (`/users/{id}…`, `/orgs/{id}/members/{user}…`) come twice: on the caller
 //! themselves and on another user. Destructive calls (deletes, deactivate,
-//! ban, logout) each get a fresh target, or a fresh session, so that no call
-//! decides another's outcome. Every answer's status must also be one the
+//! ban, logout, ending sessions) each get a fresh target, or a fresh
+//! session, so that no call decides another's outcome; after a row that ends
+//! every session of its callers' users, the actors sign in again. Every answer's status must also be one the
 //! operation's OpenAPI entry lists ([`crate::documented`]). Every mismatch is
 //! listed before the test fails.
 
@@ -58,7 +59,7 @@ use serde_json::Value;
 
 use table::{Actor, Expect, Row, Target, ACTORS, MATRIX, UNDOCUMENTED_PUBLIC};
 use tenants::{TENANT_ACTORS, TENANT_MATRIX};
-use world::World;
+use world::{Caller, World};
 
 const HTTP_METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
@@ -97,6 +98,22 @@ fn coverage(documented: &BTreeSet<(String, String)>) -> Vec<String> {
         .difference(documented)
         .map(|(m, p)| format!("{m} {p} has a row in the tenants' matrix but is not in the OpenAPI document"));
     missing.chain(stale).chain(missing_tenant).chain(stale_tenant).collect()
+}
+
+/// Whether the call ends the bearer's session (or, with it, every session
+/// of its user), so that the caller spends a fresh one.
+fn spends_session(row: &Row) -> bool {
+    row.path == "/api/v1/auth/logout"
+        || (row.method == "DELETE" && row.path.starts_with("/api/v1/me/sessions"))
+        || (row.method == "DELETE" && row.path.starts_with("/api/v1/users/{id}/sessions") && row.target == Target::Own)
+}
+
+/// Whether the call ends every other session of the caller's user too —
+/// the actors' own, which they sign in again for after the row.
+fn ends_every_session(row: &Row) -> bool {
+    row.method == "DELETE"
+        && (row.path == "/api/v1/me/sessions"
+            || (row.path == "/api/v1/users/{id}/sessions" && row.target == Target::Own))
 }
 
 fn passes(expect: Expect, status: StatusCode) -> bool {
@@ -142,7 +159,7 @@ async fn mismatch(route: &str, who: String, expect: Expect, url: &str, r: reqwes
 #[tokio::test]
 async fn every_documented_operation_answers_every_actor_as_the_matrix_says() {
     let started = Instant::now();
-    let world = World::build().await;
+    let mut world = World::build().await;
     let r = world.app.get("/api/v1/openapi.json", None).await;
     assert_eq!(r.status(), StatusCode::OK);
     let doc: Value = r.json().await.unwrap();
@@ -167,14 +184,15 @@ async fn every_documented_operation_answers_every_actor_as_the_matrix_says() {
                     Some(e) if actor == Actor::Admin && caller.org.is_some() => e,
                     _ => expect,
                 };
-                // Logging out ends the bearer's session: spend a fresh one.
-                let session = if row.path == "/api/v1/auth/logout" {
-                    world.relogin(&caller).await
+                // Logging out, or ending one's own sessions, ends the
+                // bearer's session: spend a fresh one.
+                let caller = if spends_session(row) {
+                    Caller { session: world.relogin(&caller).await, ..caller }
                 } else {
-                    caller.session.clone()
+                    caller
                 };
                 let (url, body) = world.request(row, &caller).await;
-                let token = caller.key.as_deref().or(session.as_ref().map(|s| s.access.as_str()));
+                let token = caller.token();
                 let r = world.call(row.method, &url, token, body).await;
                 requests += 1;
                 let method = reqwest::Method::from_bytes(row.method.as_bytes()).unwrap();
@@ -186,6 +204,10 @@ async fn every_documented_operation_answers_every_actor_as_the_matrix_says() {
                     failures.push(mismatch(&route, who, expect, &url, r).await);
                 }
             }
+        }
+        // Every session of the callers' users ended: the actors sign in again.
+        if ends_every_session(row) {
+            world.renew_sessions().await;
         }
     }
     // The tenants' side of `/users`.

@@ -213,7 +213,8 @@ async fn subject(
 }
 
 /// A listed session, as read.
-type InfoRow = (Uuid, DateTime<Utc>, DateTime<Utc>, DateTime<Utc>, Option<String>, Option<String>, Uuid, String, Vec<String>);
+type InfoRow =
+    (Uuid, DateTime<Utc>, DateTime<Utc>, DateTime<Utc>, Option<String>, Option<String>, Uuid, String, Vec<String>);
 
 /// The live sessions of `user_id`, newest first, at most `limit`, with
 /// their organizations' names: one query on the partial index of live

@@ -141,6 +141,11 @@ pub const MATRIX: &[Row] = &[
     r("POST",   "/api/v1/me/push-tokens",                        Nobody, r#"{"token": "ExponentPushToken[{slug}]", "provider": "expo"}"#, [U, A, A, A, A, F, F]),
     // Each caller deletes a token of their own, registered for the call.
     r("DELETE", "/api/v1/me/push-tokens/{id}",                   Nobody, "",                                                 [U, A, A, A, A, F, F]),
+    // One's own sessions. Ending them spends fresh sessions of the callers;
+    // `scope=others` ends the actors' other sessions too, renewed after the row.
+    r("GET",    "/api/v1/me/sessions",                           Nobody, "",                                                 [U, A, A, A, A, F, F]),
+    q("DELETE", "/api/v1/me/sessions", "?scope=others",                                                                     [U, A, A, A, A, F, F]),
+    r("DELETE", "/api/v1/me/sessions/{id}",                      Nobody, "",                                                 [U, A, A, A, A, F, F]),
     // Host services: `push_tokens:read` in the caller's organization, which
     // owners (and so the superadmin) hold, and admins and members do not.
     q("GET",    "/api/v1/push-tokens", "?email=nobody@example.com",                                                          [U, F, F, F, A, A, F]),
@@ -183,6 +188,15 @@ pub const MATRIX: &[Row] = &[
     r("PATCH",  "/api/v1/users/{id}/settings",                   Own,    "{}",                                               [U, A, A, A, A, X, X]),
     r("PATCH",  "/api/v1/users/{id}/settings",                   Other,  r#"{"app": {"matrix": true}}"#,                     [U, F, A, F, A, A, F]),
 
+    // A user's sessions: `sessions:revoke` where the caller acts, on
+    // themselves too. Ending all of one's own (a fresh session of each
+    // caller's) ends the actors' other sessions, renewed after the row.
+    r("GET",    "/api/v1/users/{id}/sessions",                   Own,    "",                                                 [U, F, A, F, A, X, X]),
+    r("GET",    "/api/v1/users/{id}/sessions",                   Other,  "",                                                 [U, F, A, F, A, A, F]),
+    r("DELETE", "/api/v1/users/{id}/sessions",                   Own,    "",                                                 [U, F, A, F, A, X, X]),
+    r("DELETE", "/api/v1/users/{id}/sessions",                   Other,  "",                                                 [U, F, A, F, A, A, F]),
+    r("DELETE", "/api/v1/users/{id}/sessions/{sid}",             Own,    "",                                                 [U, F, A, F, A, X, X]),
+    r("DELETE", "/api/v1/users/{id}/sessions/{sid}",             Other,  "",                                                 [U, F, A, F, A, A, F]),
     r("GET",    "/api/v1/invitations",                           Nobody, "",                                                 [U, F, A, F, A, A, F]),
     r("POST",   "/api/v1/invitations",                           Nobody, r#"{"email": "{email}"}"#,                          [U, F, A, F, A, A, F]),
     r("DELETE", "/api/v1/invitations/{id}",                      Nobody, "",                                                 [U, F, A, F, A, A, F]),

@@ -148,4 +148,17 @@ pub const TENANT_MATRIX: &[TenantRow] = &[
     t("PATCH",  "/api/v1/users/{id}/settings",          Unmanaged, r#"{"app": {"tenant": true}}"#,                               [F, F, F, F, H]),
     t("PATCH",  "/api/v1/users/{id}/settings",          OfB,       r#"{"app": {"tenant": true}}"#,                               [H, H, H, F, A]),
     t("PATCH",  "/api/v1/users/{id}/settings",          Platform,  r#"{"app": {"tenant": true}}"#,                               [H, H, H, F, H]),
+    // Sessions: `sessions:revoke` (not in `users:*`), on the accounts the organization manages.
+    t("GET",    "/api/v1/users/{id}/sessions",          Managed,   "",                                                           [A, F, F, F, H]),
+    t("GET",    "/api/v1/users/{id}/sessions",          Unmanaged, "",                                                           [F, F, F, F, H]),
+    t("GET",    "/api/v1/users/{id}/sessions",          OfB,       "",                                                           [H, F, F, F, A]),
+    t("GET",    "/api/v1/users/{id}/sessions",          Platform,  "",                                                           [H, F, F, F, H]),
+    t("DELETE", "/api/v1/users/{id}/sessions",          Managed,   "",                                                           [A, F, F, F, H]),
+    t("DELETE", "/api/v1/users/{id}/sessions",          Unmanaged, "",                                                           [F, F, F, F, H]),
+    t("DELETE", "/api/v1/users/{id}/sessions",          OfB,       "",                                                           [H, F, F, F, A]),
+    t("DELETE", "/api/v1/users/{id}/sessions",          Platform,  "",                                                           [H, F, F, F, H]),
+    t("DELETE", "/api/v1/users/{id}/sessions/{sid}",    Managed,   "",                                                           [A, F, F, F, H]),
+    t("DELETE", "/api/v1/users/{id}/sessions/{sid}",    Unmanaged, "",                                                           [F, F, F, F, H]),
+    t("DELETE", "/api/v1/users/{id}/sessions/{sid}",    OfB,       "",                                                           [H, F, F, F, A]),
+    t("DELETE", "/api/v1/users/{id}/sessions/{sid}",    Platform,  "",                                                           [H, F, F, F, H]),
 ];

@@ -83,6 +83,11 @@ fn id_of(v: &Value) -> String {
     v["id"].as_str().unwrap().to_string()
 }
 
+/// The id of a session (its access token's `sid`).
+fn session_id(s: &Session) -> String {
+    claims(&s.access)["sid"].as_str().unwrap().to_string()
+}
+
 fn fresh() -> String {
     uuid::Uuid::now_v7().simple().to_string()
 }
@@ -182,6 +187,20 @@ impl World {
         }
     }
 
+    /// New sessions for every actor, after a row that ended every session
+    /// of its callers' users.
+    pub async fn renew_sessions(&mut self) {
+        let root = self.login(&self.root, None).await;
+        let member = self.login(&self.member, None).await;
+        let member_in_a = self.login(&self.member, Some(&self.org_a)).await;
+        let admin = self.login(&self.admin, None).await;
+        let admin_in_a = self.login(&self.admin, Some(&self.org_a)).await;
+        let foreign = self.login(&self.foreign, None).await;
+        let foreign_in_b = self.login(&self.foreign, Some(&self.org_b)).await;
+        (self.root, self.member, self.member_in_a, self.admin) = (root, member, member_in_a, admin);
+        (self.admin_in_a, self.foreign, self.foreign_in_b) = (admin_in_a, foreign, foreign_in_b);
+    }
+
     /// A new session of the same user in the same organization.
     pub async fn relogin(&self, caller: &Caller) -> Option<Session> {
         match &caller.session {
@@ -215,7 +234,19 @@ impl World {
                 Target::Nobody => panic!("{} {} needs a target", row.method, row.path),
             };
             path = path.replace("{id}", &id);
+            if path.contains("{sid}") {
+                // A session of the target's: the caller's own (fresh), or a new one of the other user's.
+                let sid = match row.target {
+                    Target::Own => session_id(me),
+                    _ => session_id(&self.app.login_ok(&email).await),
+                };
+                path = path.replace("{sid}", &sid);
+            }
             target_email = email;
+        } else if path == "/api/v1/me/sessions/{id}" {
+            // The caller's own (fresh) session; a key has none.
+            let id = caller.session.as_ref().map_or_else(|| uuid::Uuid::now_v7().to_string(), session_id);
+            path = path.replace("{id}", &id);
         } else if path == "/api/v1/images/{id}" {
             path = path.replace("{id}", "null");
         } else if path.starts_with("/api/v1/me/push-tokens/{id}") {
@@ -404,7 +435,10 @@ impl World {
             (Whom::Platform, false) => self.platform_user.clone(),
             (Whom::Platform, true) => self.fresh_user().await,
         };
-        let path = row.path.replace("{id}", &id);
+        let mut path = row.path.replace("{id}", &id);
+        if path.contains("{sid}") {
+            path = path.replace("{sid}", &session_id(&self.app.login_ok(&email).await));
+        }
         assert!(!path.contains('{'), "the tenants' matrix cannot fill in {path}");
         let body = row.body.map(|b| {
             let b = b.replace("{email}", &unique_email("tenant")).replace("{target_email}", &email);

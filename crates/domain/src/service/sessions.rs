@@ -87,7 +87,8 @@ impl SessionService {
             Some(Some(scope)) => scope,
             given => {
                 let mut errors = ValidationErrors::new();
-                let message = if given.is_none() { "is required: `others` or `all`" } else { "must be `others` or `all`" };
+                let message =
+                    if given.is_none() { "is required: `others` or `all`" } else { "must be `others` or `all`" };
                 errors.add("scope", message);
                 return Err(Error::InvalidQuery(errors));
             }

@@ -206,10 +206,7 @@ async fn a_tenant_ends_only_the_sessions_of_accounts_it_manages() {
         .returning(|_, _, _, _| Ok(1));
     let s = m.services(AuthPolicy::default());
     assert_eq!(s.sessions.revoke_all_of(&admin, managed.id).await.unwrap(), 1);
-    assert!(matches!(
-        s.sessions.revoke_all_of(&admin, unmanaged.id).await,
-        Err(Error::Forbidden(Refusal::NotManaged))
-    ));
+    assert!(matches!(s.sessions.revoke_all_of(&admin, unmanaged.id).await, Err(Error::Forbidden(Refusal::NotManaged))));
     // Someone who is no member of the organization does not exist for it.
     assert!(matches!(s.sessions.revoke_all_of(&admin, Uuid::now_v7()).await, Err(Error::NotFound("user"))));
 }
