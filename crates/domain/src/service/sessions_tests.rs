@@ -193,7 +193,7 @@ async fn a_tenant_ends_only_the_sessions_of_accounts_it_manages() {
     managed.managed_by = Some(org);
     let unmanaged = user("platform@example.com", "member");
     let mut m = Mocks::new();
-    let known = vec![managed.clone(), unmanaged.clone()];
+    let known = [managed.clone(), unmanaged.clone()];
     m.users
         .expect_get_in()
         .with(eq(org), always())
