@@ -9,9 +9,11 @@ an organization's sub-resources get past `404`. An operation that destroys
 or disables what it names (DELETE, ban, deactivate, revoke) gets a fixture of
 its own, so that it cannot take the shared ones away from the operations
 that run after it. The superadmin is never a target, and `POST /auth/logout`
-and `DELETE /me/sessions` end a throwaway session instead of the superadmin's.
+and `DELETE /me/sessions[/{id}]` end a throwaway session instead of the
+superadmin's.
 """
 
+import base64
 import json
 import os
 import sys
@@ -81,6 +83,11 @@ platform_invitation = call("POST", "/invitations", {"email": "platform-invitee@c
 doomed_platform_invitation = call("POST", "/invitations", {"email": "platform-doomed@contract.example.com"})
 throwaway = user("throwaway")
 throwaway_token = login("throwaway@contract.example.com", password)
+# Whose sessions `DELETE /me/sessions[/{id}]` end: a second session of theirs is the pinned `{id}`.
+user("sessions")
+sessions_token = login("sessions@contract.example.com", password)
+spare_token = login("sessions@contract.example.com", password)
+spare_session = json.loads(base64.urlsafe_b64decode(spare_token.split(".")[1] + "=="))["sid"]
 outbox = call("GET", "/outbox")["data"]
 message = outbox[0]["id"] if outbox else "00000000-0000-7000-8000-000000000000"
 
@@ -235,13 +242,14 @@ enabled = false
 
 
 # What ends the session of its bearer token: logout, and ending one's own
-# sessions (`scope=all`).
-SESSION_ENDING = ["POST /api/v1/auth/logout", "DELETE /api/v1/me/sessions"]
-for name in SESSION_ENDING:
-    operation(name)
+# sessions (`scope=all`, or by an id that schemathesis takes from the
+# answers of `GET /me/sessions`). .ci/schemathesis.sh names them too.
+ENDING_SESSIONS = ["DELETE /api/v1/me/sessions", "DELETE /api/v1/me/sessions/{id}"]
+operation("DELETE /api/v1/me/sessions/{id}", **{"path.id": spare_session})
 # The main run: every operation but those, as the superadmin.
-write(OUT, token, sorted(name for name in operations if name not in SESSION_ENDING))
-# They get a run of their own, as a throwaway account, so that the
+write(OUT, token, sorted(name for name in operations if name not in ["POST /api/v1/auth/logout"] + ENDING_SESSIONS))
+# They get runs of their own, each as a throwaway account, so that the
 # superadmin's token lasts the whole main run.
-write(OUT.replace(".toml", "-logout.toml"), throwaway_token, SESSION_ENDING)
+write(OUT.replace(".toml", "-logout.toml"), throwaway_token, ["POST /api/v1/auth/logout"])
+write(OUT.replace(".toml", "-sessions.toml"), sessions_token, ["DELETE /api/v1/me/sessions/{id}"])
 print(f"fixtures: organization {org_id}; {len(operations)} operations configured")
