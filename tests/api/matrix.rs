@@ -44,9 +44,9 @@
 //! themselves and on another user. Destructive calls (deletes, deactivate,
 //! ban, logout, ending sessions) each get a fresh target, or a fresh
 //! session, so that no call decides another's outcome; after a row that ends
-//! every session of its callers' users, the actors sign in again. Every answer's status must also be one the
-//! operation's OpenAPI entry lists ([`crate::documented`]). Every mismatch is
-//! listed before the test fails.
+//! every session of its callers' users, the actors sign in again. Every
+//! answer's status must also be one the operation's OpenAPI entry lists
+//! ([`crate::documented`]). Every mismatch is listed before the test fails.
 
 mod table;
 mod tenants;
