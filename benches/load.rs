@@ -113,6 +113,11 @@ where
         .collect()
 }
 
+/// How many login loops keep every hashing worker busy.
+fn login_loops(cores: usize) -> usize {
+    cores * 2 + 2
+}
+
 /// Runs `2 × cores + 2` login loops (and, with a token, 4 `GET /me` loops) for
 /// `seconds`; returns logins/s, `GET /me`/s and the sorted `GET /me` latencies.
 async fn login_phase(
@@ -127,10 +132,12 @@ async fn login_phase(
     let me_ok = Arc::new(AtomicU64::new(0));
     let latencies = Arc::new(Mutex::new(Vec::<Duration>::new()));
     let (c, b) = (client.clone(), base.to_string());
-    let mut tasks = spawn_loops(cores * 2 + 2, stop.clone(), logins.clone(), move |_| {
+    // One account per loop: lockout lets at most 5 attempts on one account
+    // be under way at once (a slot each), and real sign-ins are of many accounts.
+    let mut tasks = spawn_loops(login_loops(cores), stop.clone(), logins.clone(), move |i| {
         let (c, b) = (c.clone(), b.clone());
         async move {
-            post(&c, format!("{b}/api/v1/auth/login"), json!({"email": "bench@example.com", "password": PASSWORD}))
+            post(&c, format!("{b}/api/v1/auth/login"), json!({"email": format!("bench-{i}@example.com"), "password": PASSWORD}))
                 .await
                 .status()
                 .is_success()
@@ -234,17 +241,29 @@ fn main() {
         assert!(r.status().is_success(), "register: {}", r.status());
         let me_token = r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string();
 
+        for i in 0..login_loops(cores) {
+            let r = post(&client, format!("{base}/api/v1/auth/register"), json!({"email": format!("bench-{i}@example.com"), "password": PASSWORD})).await;
+            assert!(r.status().is_success(), "register: {}", r.status());
+        }
+
         // Phase 0: does a failed login say whether the email exists? Compare
-        // the medians of wrong-password and unknown-email attempts, interleaved.
+        // the medians of wrong-password and unknown-email attempts, interleaved
+        // (4 per address, under the lockout's 5; a success clears the count).
         let mut wrong = Vec::new();
         let mut unknown = Vec::new();
-        for i in 0..10 {
-            for (email, into) in [("bench@example.com", &mut wrong), ("nobody@example.com", &mut unknown)] {
+        for i in 0..12 {
+            let known = format!("bench-{}@example.com", i % 3);
+            let nobody = format!("nobody-{}@example.com", i % 3);
+            for (email, into) in [(known.as_str(), &mut wrong), (nobody.as_str(), &mut unknown)] {
                 let t = Instant::now();
                 let r = post(&client, format!("{base}/api/v1/auth/login"), json!({"email": email, "password": format!("wrong {i}")})).await;
                 assert_eq!(r.status().as_u16(), 401);
                 into.push(t.elapsed());
             }
+        }
+        for i in 0..3 {
+            let r = post(&client, format!("{base}/api/v1/auth/login"), json!({"email": format!("bench-{i}@example.com"), "password": PASSWORD})).await;
+            assert!(r.status().is_success(), "login after the failures: {}", r.status());
         }
         wrong.sort();
         unknown.sort();
@@ -302,6 +321,55 @@ fn main() {
         let (org_session_rate, org_session) = get_phase(&client, org.clone(), &root_token, seconds.div_ceil(2)).await;
         let (org_key_rate, org_key) = get_phase(&client, org, &key, seconds.div_ceil(2)).await;
 
+        // Phase 5: the MFA step of login. Users with an authenticator, and
+        // challenges made beforehand (each login is a bcrypt hash); then each
+        // challenge redeemed with a recovery code (a TOTP code works once per
+        // step, a recovery code once), 8 at a time.
+        let (mfa_users, per_user) = (12, 10);
+        let mut pending = Vec::new();
+        for u in 0..mfa_users {
+            let email = format!("mfa-{u}@example.com");
+            let r = post(&client, format!("{base}/api/v1/auth/register"), json!({"email": email, "password": PASSWORD})).await;
+            let token = r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string();
+            let r = client.post(format!("{base}/api/v1/me/mfa/totp")).bearer_auth(&token).json(&json!({"current_password": PASSWORD})).send().await.unwrap();
+            let secret = roster_domain::auth::TotpSecret::from_base32(r.json::<Value>().await.unwrap()["secret"].as_str().unwrap()).unwrap();
+            let step = roster_domain::auth::totp::step_at(chrono::Utc::now().timestamp());
+            let r = client.post(format!("{base}/api/v1/me/mfa/totp/confirm")).bearer_auth(&token).json(&json!({"code": secret.code(step).unwrap()})).send().await.unwrap();
+            assert!(r.status().is_success(), "confirm: {}", r.status());
+            let codes = r.json::<Value>().await.unwrap()["recovery_codes"].clone();
+            for c in 0..per_user {
+                let r = post(&client, format!("{base}/api/v1/auth/login"), json!({"email": email, "password": PASSWORD})).await;
+                let challenge = r.json::<Value>().await.unwrap()["challenge"].as_str().unwrap().to_string();
+                pending.push(json!({"challenge": challenge, "recovery_code": codes[c]}));
+            }
+        }
+        let pending = Arc::new(Mutex::new(pending));
+        let verified = Arc::new(AtomicU64::new(0));
+        let verify_lat = Arc::new(Mutex::new(Vec::new()));
+        let t0 = Instant::now();
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let (c, b, pending, verified, lat) = (client.clone(), base.clone(), pending.clone(), verified.clone(), verify_lat.clone());
+                tokio::spawn(async move {
+                    loop {
+                        let Some(body) = pending.lock().unwrap().pop() else { break };
+                        let t = Instant::now();
+                        if post(&c, format!("{b}/api/v1/auth/mfa/verify"), body).await.status().is_success() {
+                            verified.fetch_add(1, Ordering::Relaxed);
+                        }
+                        lat.lock().unwrap().push(t.elapsed());
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            let _ = t.await;
+        }
+        let verify_rate = verified.load(Ordering::Relaxed) as f64 / t0.elapsed().as_secs_f64();
+        assert_eq!(verified.load(Ordering::Relaxed), (mfa_users * per_user) as u64, "every challenge signs in");
+        let mut verify_lat = verify_lat.lock().unwrap().clone();
+        verify_lat.sort();
+
         let (rss, hwm) = rss_kib(pid);
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         println!("roster load benchmark — {cores} cores, bcrypt cost {cost}, {seconds} s phases (server ready after {:.1} s)", ready_after.as_secs_f64());
@@ -314,6 +382,7 @@ fn main() {
         println!("  GET /me alone              {me_alone_rate:>9.0} /s   p50 {:.2} ms  p99 {:.2} ms", ms(percentile(&alone, 0.5)), ms(percentile(&alone, 0.99)));
         println!("  GET /orgs/{{id}}, session    {org_session_rate:>9.0} /s   p50 {:.2} ms  p99 {:.2} ms", ms(percentile(&org_session, 0.5)), ms(percentile(&org_session, 0.99)));
         println!("  GET /orgs/{{id}}, API key    {org_key_rate:>9.0} /s   p50 {:.2} ms  p99 {:.2} ms", ms(percentile(&org_key, 0.5)), ms(percentile(&org_key, 0.99)));
+        println!("  MFA verify                 {verify_rate:>9.0} /s   p50 {:.2} ms  p99 {:.2} ms ({} challenges, recovery codes, 8 concurrent)", ms(percentile(&verify_lat, 0.5)), ms(percentile(&verify_lat, 0.99)), mfa_users * per_user);
         println!("  server RSS                 {:>9.1} MiB now, {:.1} MiB peak (target < 64 MiB; the embedded PostgreSQL is separate processes)", rss as f64 / 1024.0, hwm as f64 / 1024.0);
         drop(server);
     });

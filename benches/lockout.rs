@@ -10,7 +10,10 @@
 //!
 //! Run with `just bench-lockout` (`-- --attempts N --concurrency C`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "support/mod.rs"]
+#[allow(dead_code)] // the server's memory is not measured here
 mod support;
 
 use std::time::{Duration, Instant};
