@@ -137,10 +137,14 @@ async fn login_phase(
     let mut tasks = spawn_loops(login_loops(cores), stop.clone(), logins.clone(), move |i| {
         let (c, b) = (c.clone(), b.clone());
         async move {
-            post(&c, format!("{b}/api/v1/auth/login"), json!({"email": format!("bench-{i}@example.com"), "password": PASSWORD}))
-                .await
-                .status()
-                .is_success()
+            post(
+                &c,
+                format!("{b}/api/v1/auth/login"),
+                json!({"email": format!("bench-{i}@example.com"), "password": PASSWORD}),
+            )
+            .await
+            .status()
+            .is_success()
         }
     });
     if let Some(token) = me_token {

@@ -9,6 +9,7 @@
 //! is `Unavailable`, never "not found".
 
 mod accounts;
+mod allowed_ips;
 mod api_keys;
 mod blobs;
 mod clock;
@@ -32,6 +33,7 @@ mod signer;
 mod users;
 
 pub use accounts::*;
+pub use allowed_ips::*;
 pub use api_keys::*;
 pub use blobs::*;
 pub use clock::*;

@@ -9,8 +9,8 @@ mod permission;
 mod principal;
 mod refresh;
 mod refusal;
-pub mod totp;
 mod session_info;
+pub mod totp;
 
 pub use claims::AccessClaims;
 pub use lockout::{Claim, LockoutKey, LockoutPolicy, LockoutState};
@@ -19,5 +19,5 @@ pub use permission::{Permission, PermissionName};
 pub use principal::{Actor, Principal, SessionSubject};
 pub use refresh::{RefreshSecret, RefreshToken};
 pub use refusal::Refusal;
-pub use totp::{CodeCheck, MfaChallengeToken, MfaHasher, TotpSecret};
 pub use session_info::{RevokeScope, SessionInfo, MAX_LISTED_SESSIONS};
+pub use totp::{CodeCheck, MfaChallengeToken, MfaHasher, TotpSecret};

@@ -208,6 +208,7 @@ impl AuthService {
             email_verified: None,
             settings: None,
             push_token: None,
+            block_unknown_ips: None,
         }
         .validate(&self.policy.password, now.date_naive())?;
         let Some(password) = &new.password else {

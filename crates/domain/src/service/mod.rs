@@ -20,6 +20,7 @@
 //! the services; the binary builds `Ports`, unit tests build it from mocks.
 
 mod accounts;
+mod allowed_ips;
 mod api_keys;
 mod auth;
 mod directory;
@@ -47,6 +48,7 @@ mod throttle;
 mod users;
 
 pub use accounts::{AcceptInvitationInput, AccountPorts, AccountService, ChangeEmailInput, ResetPasswordInput};
+pub use allowed_ips::{BulkReport, IpAllowlistPorts, IpAllowlistService, RefusedTarget};
 pub use api_keys::{ApiKeyPorts, ApiKeyService};
 pub use auth::{
     AuthPorts, AuthService, Credentials, LoginOutcome, MfaVerifyInput, RegisterInput, Registered, MFA_METHODS,
@@ -79,10 +81,10 @@ use std::sync::Arc;
 use crate::{
     auth::{MfaHasher, Permission, Principal, RefreshSecret, Refusal},
     ports::{
-        AccountRepository, ApiKeyRepository, BlobStore, Clock, ImageProcessor, ImageRepository, LocationRepository,
-        LockoutStore, MailComposer, Mailer, MemberRepository, MfaRepository, OrgInvitationRepository,
-        OrganizationRepository, OutboxRepository, PasswordHasher, PushTokenRepository, RateLimitStore, RoleRepository,
-        Sealer, SessionRepository, SettingsRepository, TokenSigner, UserRepository,
+        AccountRepository, AllowedIpRepository, ApiKeyRepository, BlobStore, Clock, ImageProcessor, ImageRepository,
+        LocationRepository, LockoutStore, MailComposer, Mailer, MemberRepository, MfaRepository,
+        OrgInvitationRepository, OrganizationRepository, OutboxRepository, PasswordHasher, PushTokenRepository,
+        RateLimitStore, RoleRepository, Sealer, SessionRepository, SettingsRepository, TokenSigner, UserRepository,
     },
     user::CursorCodec,
     Error, ValidationErrors,
@@ -102,6 +104,8 @@ pub struct Ports {
     pub org_invitations: Arc<dyn OrgInvitationRepository>,
     pub settings: Arc<dyn SettingsRepository>,
     pub push_tokens: Arc<dyn PushTokenRepository>,
+    /// Users' IP allowlists and whether they are enforced.
+    pub allowed_ips: Arc<dyn AllowedIpRepository>,
     pub outbox: Arc<dyn OutboxRepository>,
     pub rate_limits: Arc<dyn RateLimitStore>,
     /// Failed sign-ins per address.
@@ -143,6 +147,7 @@ pub struct Services {
     pub mfa: MfaService,
     pub security: SecurityService,
     pub sessions: SessionService,
+    pub allowed_ips: IpAllowlistService,
 }
 
 impl Services {
@@ -162,6 +167,7 @@ impl Services {
             org_invitations,
             settings,
             push_tokens,
+            allowed_ips,
             outbox,
             rate_limits,
             lockout,
@@ -230,6 +236,11 @@ impl Services {
                 clock: clock.clone(),
             }),
             push_tokens: PushTokenService::new(PushTokenPorts { push_tokens, clock: clock.clone() }),
+            allowed_ips: IpAllowlistService::new(IpAllowlistPorts {
+                allowed_ips,
+                users: user_service.clone(),
+                clock: clock.clone(),
+            }),
             security: SecurityService::new(SecurityPorts {
                 users: users.clone(),
                 mfa: mfa.clone(),

@@ -390,6 +390,23 @@ impl UserService {
         self.account_target(principal, id, Permission::SessionsRevoke, true).await
     }
 
+    /// The user whose IP policy (allowlist, `block_unknown_ips`) the caller
+    /// changes. It is an administrator's policy over the account, so it
+    /// takes `users:write` where the caller acts even for oneself (a member
+    /// does not lift their own restriction), with the rules of any account
+    /// edit ([`Self::account_target`]: owners, superadmins, an
+    /// organization's own accounts). Errors: `Forbidden`, `NotFound`,
+    /// `Unavailable`.
+    pub(super) async fn policy_target(&self, principal: &Principal, id: Uuid) -> Result<User, Error> {
+        self.account_target(principal, id, Permission::UsersWrite, true).await
+    }
+
+    /// Refused unless the caller holds `users:write` where it acts (what
+    /// every [`Self::policy_target`] needs, asked once before a bulk change).
+    pub(super) fn may_write_users(principal: &Principal) -> Result<(), Error> {
+        require_here(principal, Permission::UsersWrite)
+    }
+
     /// Reads a user: oneself, or anyone the caller may see with `users:read`
     /// (an organization sees its members).
     pub async fn get(&self, principal: &Principal, id: Uuid) -> Result<User, Error> {

@@ -1,5 +1,6 @@
 //! The user entity and the inputs that create and change it.
 
+mod allowed_ip;
 mod cursor;
 pub mod filter;
 mod input;
@@ -9,6 +10,10 @@ mod push_token;
 mod query;
 mod settings;
 
+pub use allowed_ip::{
+    allows, display_ip, AllowedIp, AllowedIpInput, AllowedNet, BulkAllowedIpInput, BulkSecurityInput, BulkTargets,
+    IpCheck, IpPolicy, SecurityPatch, MAX_ALLOWED_IPS, MAX_BULK_TARGETS, MAX_CIDR_INPUT,
+};
 pub use cursor::CursorCodec;
 pub use input::{
     MePatch, MembershipEdit, NewMembership, NewUser, NewUserExtras, NewUserInput, NewUserRecord, UserChanges,

@@ -84,6 +84,11 @@ pub struct NewUserInput {
     /// `expoPushToken` is `{"token": "ExponentPushToken[…]", "provider": "expo"}`).
     #[serde(default)]
     pub push_token: Option<PushTokenInput>,
+    /// Refuse correct sign-ins from addresses outside the user's IP
+    /// allowlist (seed 000's `blockAnonymousIPAddress`; off by default).
+    /// The list is kept under `/users/{id}/allowed-ips`.
+    #[serde(default)]
+    pub block_unknown_ips: Option<bool>,
 }
 
 impl std::fmt::Debug for NewUserInput {
@@ -116,11 +121,13 @@ pub struct NewUser {
 }
 
 /// What a new account may start with besides its fields: settings (whose
-/// default location the use case still checks) and a device's push token.
+/// default location the use case still checks), a device's push token and
+/// whether sign-ins from addresses outside its IP allowlist are refused.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NewUserExtras {
     pub settings: Option<CheckedSettings>,
     pub push_token: Option<NewPushToken>,
+    pub block_unknown_ips: bool,
 }
 
 /// Where a new account belongs, and so who manages it.
@@ -216,7 +223,8 @@ impl NewUserInput {
             self.profile.unwrap_or_default(),
             self.attributes,
         );
-        let mut extras = NewUserExtras::default();
+        let mut extras =
+            NewUserExtras { block_unknown_ips: self.block_unknown_ips.unwrap_or(false), ..NewUserExtras::default() };
         if let Some(patch) = self.settings {
             let patch = known_part(patch, "settings.", &mut errors);
             let mut document = serde_json::Map::new();
