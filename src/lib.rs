@@ -26,9 +26,9 @@ use roster_postgres::{
     embedded::{EmbeddedOptions, EmbeddedPostgres},
     pool::{build_pool, ping, pool_status, PgPool, PoolConfig},
     signing_keys::PgSigningKeyStore,
-    PgAccountRepository, PgApiKeyRepository, PgImageRepository, PgLocationRepository, PgLockout, PgMemberRepository,
-    PgMfaRepository, PgOrgInvitationRepository, PgOrgRepository, PgOutboxRepository, PgPushTokenRepository,
-    PgRateLimits, PgRoleRepository, PgSessionRepository, PgSettingsRepository, PgUserRepository,
+    PgAccountRepository, PgAllowedIpRepository, PgApiKeyRepository, PgImageRepository, PgLocationRepository, PgLockout,
+    PgMemberRepository, PgMfaRepository, PgOrgInvitationRepository, PgOrgRepository, PgOutboxRepository,
+    PgPushTokenRepository, PgRateLimits, PgRoleRepository, PgSessionRepository, PgSettingsRepository, PgUserRepository,
 };
 use roster_smtp::{Composer, ComposerConfig, LinkTemplates, MailerConfig};
 
@@ -268,6 +268,7 @@ impl Roster {
             org_invitations: Arc::new(PgOrgInvitationRepository::new(pool.clone())),
             settings: Arc::new(PgSettingsRepository::new(pool.clone())),
             push_tokens: Arc::new(PgPushTokenRepository::new(pool.clone())),
+            allowed_ips: Arc::new(PgAllowedIpRepository::new(pool.clone())),
             outbox: Arc::new(PgOutboxRepository::new(pool.clone())),
             rate_limits: Arc::new(PgRateLimits::new(pool.clone())),
             lockout: Arc::new(PgLockout::new(pool.clone())),

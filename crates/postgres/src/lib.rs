@@ -19,6 +19,7 @@ pub mod migrate;
 pub mod pool;
 
 pub mod accounts;
+mod allowed_ips;
 mod api_keys;
 mod db;
 mod effects;
@@ -46,6 +47,7 @@ pub mod users;
 mod users_query;
 
 pub use accounts::PgAccountRepository;
+pub use allowed_ips::PgAllowedIpRepository;
 pub use api_keys::PgApiKeyRepository;
 pub use embedded::{EmbeddedError, EmbeddedOptions, EmbeddedPostgres};
 pub use images::PgImageRepository;

@@ -67,6 +67,7 @@ struct NewUserRow<'a> {
     updated_at: DateTime<Utc>,
     managed_by: Uuid,
     settings: serde_json::Value,
+    block_unknown_ips: bool,
 }
 
 /// Changes to a user: `None` leaves a column alone, `Some(None)` sets NULL.
@@ -268,6 +269,7 @@ pub(crate) async fn insert_user(conn: &mut AsyncPgConnection, u: &NewUserRecord)
         updated_at: u.now,
         managed_by: u.membership.managed_by(),
         settings: serde_json::Value::Object(u.extras.settings.as_ref().map(|c| c.document.clone()).unwrap_or_default()),
+        block_unknown_ips: u.extras.block_unknown_ips,
     };
     let inserted: UserRow =
         diesel::insert_into(users::table).values(&row).returning(UserRow::as_returning()).get_result(conn).await?;

@@ -7,6 +7,7 @@
 mod common;
 
 mod account_security;
+mod allowed_ips;
 mod api_keys;
 mod directory;
 mod embedded;
