@@ -9,6 +9,7 @@ mod documented;
 mod helpers;
 
 mod account_users;
+mod allowed_ips;
 mod api_keys;
 mod auth;
 mod avatars;

@@ -169,8 +169,11 @@ async fn every_documented_operation_answers_every_actor_as_the_matrix_says() {
     // Rows the document does not know were reported above.
     for row in MATRIX.iter().filter(|r| operations.contains(&(r.method.to_string(), r.path.to_string()))) {
         let org_route = row.path.starts_with("/api/v1/orgs") || row.path == "/api/v1/permissions";
-        // Like `/users`, host reads of push tokens answer in the caller's organization.
-        let users_route = row.path.starts_with("/api/v1/users") || row.path == "/api/v1/push-tokens";
+        // Like `/users`, host reads of push tokens and the bulk allowlist
+        // forms answer in the caller's organization.
+        let users_route = row.path.starts_with("/api/v1/users")
+            || row.path == "/api/v1/push-tokens"
+            || row.path.starts_with("/api/v1/allowed-ips");
         let route = route_name(row);
         for (&actor, expect) in ACTORS.iter().zip(row.expect) {
             cases += 1;

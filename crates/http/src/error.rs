@@ -13,6 +13,8 @@
 mod parts;
 mod responses;
 
+pub(crate) use parts::refusal_reason;
+
 pub use responses::{
     BadRequest, BodyErrors, Conflict, Forbidden, Gone, HeadersTooLarge, InternalError, NotFound, PayloadTooLarge,
     RequestTimeout, ServerErrors, ServiceUnavailable, TooManyRequests, Unauthorized, UnprocessableEntity,

@@ -207,6 +207,7 @@ pub fn app(
                 .configure(routes::settings::configure)
                 .configure(routes::push_tokens::configure)
                 .configure(routes::sessions::configure)
+                .configure(routes::allowed_ips::configure)
                 .configure(routes::users::configure)
                 .configure(routes::invitations::configure)
                 .configure(routes::outbox::configure)

@@ -15,8 +15,8 @@ use crate::{
         UriTooLong, EDGE_ANSWERS,
     },
     routes::{
-        account, api_keys, auth, images, invitations, me, mfa, ops, org_invitations, org_members, orgs, outbox,
-        push_tokens, security, sessions, settings, user_list, users,
+        account, allowed_ips, api_keys, auth, images, invitations, me, mfa, ops, org_invitations, org_members, orgs,
+        outbox, push_tokens, security, sessions, settings, user_list, users,
     },
 };
 
@@ -128,6 +128,9 @@ impl Modify for EdgeAnswers {
         push_tokens::member_tokens,
         sessions::list_my_sessions, sessions::revoke_my_sessions, sessions::revoke_my_session,
         sessions::list_user_sessions, sessions::revoke_user_sessions, sessions::revoke_user_session,
+        allowed_ips::list_allowed_ips, allowed_ips::add_allowed_ip, allowed_ips::remove_allowed_ip,
+        allowed_ips::patch_security, allowed_ips::bulk_security, allowed_ips::bulk_add, allowed_ips::bulk_remove,
+        allowed_ips::my_ip,
         user_list::list_users, users::create_user, user_list::count_users,
         users::get_user, users::patch_user, users::replace_user, users::delete_user,
         users::activate_user, users::deactivate_user, users::ban_user, users::send_password_reset,

@@ -149,6 +149,8 @@ pub const MATRIX: &[Row] = &[
     // Host services: `push_tokens:read` in the caller's organization, which
     // owners (and so the superadmin) hold, and admins and members do not.
     q("GET",    "/api/v1/push-tokens", "?email=nobody@example.com",                                                          [U, F, F, F, A, A, F]),
+    // The address Roster sees, and whether the caller may sign in from it.
+    r("GET",    "/api/v1/me/ip",                                 Nobody, "",                                                 [U, A, A, A, A, F, F]),
 
     // The platform's users: default-organization permissions. A foreign
     // organization's owner is a plain member of the default organization.
@@ -187,6 +189,20 @@ pub const MATRIX: &[Row] = &[
     r("GET",    "/api/v1/users/{id}/settings",                   Other,  "",                                                 [U, F, A, F, A, A, F]),
     r("PATCH",  "/api/v1/users/{id}/settings",                   Own,    "{}",                                               [U, A, A, A, A, X, X]),
     r("PATCH",  "/api/v1/users/{id}/settings",                   Other,  r#"{"app": {"matrix": true}}"#,                     [U, F, A, F, A, A, F]),
+    // IP allowlists: read as GET /users/{id}; changed with `users:write`,
+    // one's own too (it is an administrator's policy, not the user's).
+    r("GET",    "/api/v1/users/{id}/allowed-ips",                Own,    "",                                                 [U, A, A, A, A, X, X]),
+    r("GET",    "/api/v1/users/{id}/allowed-ips",                Other,  "",                                                 [U, F, A, F, A, A, F]),
+    r("POST",   "/api/v1/users/{id}/allowed-ips",                Own,    r#"{"cidr": "192.0.2.7"}"#,                         [U, F, A, F, A, X, X]),
+    r("POST",   "/api/v1/users/{id}/allowed-ips",                Other,  r#"{"cidr": "192.0.2.7"}"#,                         [U, F, A, F, A, A, F]),
+    r("DELETE", "/api/v1/users/{id}/allowed-ips/{entry}",        Own,    "",                                                 [U, F, A, F, A, X, X]),
+    r("DELETE", "/api/v1/users/{id}/allowed-ips/{entry}",        Other,  "",                                                 [U, F, A, F, A, A, F]),
+    r("PATCH",  "/api/v1/users/{id}/security",                   Own,    r#"{"block_unknown_ips": false}"#,                  [U, F, A, F, A, X, X]),
+    r("PATCH",  "/api/v1/users/{id}/security",                   Other,  r#"{"block_unknown_ips": false}"#,                  [U, F, A, F, A, A, F]),
+    // The bulk forms: `users:write` where the caller acts, then per user (a report).
+    r("POST",   "/api/v1/users/security",                        Nobody, r#"{"emails": ["nobody@example.com"], "block_unknown_ips": false}"#, [U, F, A, F, A, A, F]),
+    r("POST",   "/api/v1/allowed-ips",                           Nobody, r#"{"cidr": "192.0.2.7", "emails": ["nobody@example.com"]}"#, [U, F, A, F, A, A, F]),
+    r("POST",   "/api/v1/allowed-ips/remove",                    Nobody, r#"{"cidr": "192.0.2.7", "emails": ["nobody@example.com"]}"#, [U, F, A, F, A, A, F]),
 
     // A user's sessions: `sessions:revoke` where the caller acts, on
     // themselves too. Ending all of one's own (a fresh session of each

@@ -243,6 +243,9 @@ impl World {
                 path = path.replace("{sid}", &sid);
             }
             target_email = email;
+            if path.contains("{entry}") {
+                path = path.replace("{entry}", &self.fresh_allowed_ip(&id).await);
+            }
         } else if path == "/api/v1/me/sessions/{id}" {
             // The caller's own (fresh) session; a key has none.
             let id = caller.session.as_ref().map_or_else(|| uuid::Uuid::now_v7().to_string(), session_id);
@@ -390,6 +393,14 @@ impl World {
         id_of(&r.json().await.unwrap())
     }
 
+    /// An entry (a fresh IPv6 address) of user `id`'s IP allowlist, added by the superadmin.
+    async fn fresh_allowed_ip(&self, id: &str) -> String {
+        let hex = fresh();
+        let groups: Vec<&str> = (0..8).map(|i| &hex[i * 4..i * 4 + 4]).collect();
+        let body = json!({"cidr": groups.join(":")});
+        id_of(&self.root_post(&format!("/api/v1/users/{id}/allowed-ips"), body).await)
+    }
+
     async fn fresh_invitation(&self) -> String {
         id_of(&self.root_post("/api/v1/invitations", json!({"email": unique_email("invitee")})).await)
     }
@@ -438,6 +449,9 @@ impl World {
         let mut path = row.path.replace("{id}", &id);
         if path.contains("{sid}") {
             path = path.replace("{sid}", &session_id(&self.app.login_ok(&email).await));
+        }
+        if path.contains("{entry}") {
+            path = path.replace("{entry}", &self.fresh_allowed_ip(&id).await);
         }
         assert!(!path.contains('{'), "the tenants' matrix cannot fill in {path}");
         let body = row.body.map(|b| {

@@ -297,7 +297,7 @@ fn internal() -> Parts {
 }
 
 /// The `reason` and detail of a `403 forbidden`.
-fn refusal_reason(refusal: Refusal) -> (Reason, String) {
+pub(crate) fn refusal_reason(refusal: Refusal) -> (Reason, String) {
     let (reason, detail) = match refusal {
         Refusal::MissingPermission(p) => {
             return (Reason::MissingPermission, format!("This requires the `{p}` permission."))

@@ -2,6 +2,7 @@
 //! [`resource`], whose default service answers `405` with an `Allow` header.
 
 pub mod account;
+pub mod allowed_ips;
 pub mod api_keys;
 pub mod auth;
 pub mod images;
