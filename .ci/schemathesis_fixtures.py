@@ -81,6 +81,8 @@ target_user = user("target")
 doomed_user = user("doomed")
 platform_invitation = call("POST", "/invitations", {"email": "platform-invitee@contract.example.com"})
 doomed_platform_invitation = call("POST", "/invitations", {"email": "platform-doomed@contract.example.com"})
+# An entry of the target's IP allowlist for the DELETE to take away.
+doomed_allowed_ip = call("POST", f"/users/{target_user}/allowed-ips", {"cidr": "192.0.2.1"})
 throwaway = user("throwaway")
 throwaway_token = login("throwaway@contract.example.com", password)
 # Whose sessions `DELETE /me/sessions[/{id}]` end: a second session of theirs is the pinned `{id}`.
@@ -140,6 +142,12 @@ EXCLUDED = {
     "POST /api/v1/me/push-tokens": (POSITIVE, "the token's format depends on `provider` (Expo, FCM, APNs, an https "
                                     "Web Push endpoint)"),
     "GET /api/v1/push-tokens": (POSITIVE, "exactly one of `user_id` and `email` must be given"),
+    "POST /api/v1/users/{id}/allowed-ips": (POSITIVE, "`cidr` must be an IPv4 or IPv6 address or CIDR range: "
+                                            "JSON Schema has formats for addresses, none for ranges"),
+    "POST /api/v1/users/security": (POSITIVE, "exactly one of `user_ids` and `emails` must be given"),
+    "POST /api/v1/allowed-ips": (POSITIVE, "exactly one of `user_ids` and `emails` must be given, and `cidr` must "
+                                 "be an address or CIDR range"),
+    "POST /api/v1/allowed-ips/remove": (POSITIVE, "as POST /allowed-ips"),
 }
 # A link token must be one the server mailed: a well-formed unknown one is
 # `400 link_token_invalid` (or `410` once used). Still checked, with those allowed.
@@ -214,6 +222,9 @@ for method in ["GET", "PUT", "DELETE"]:
 # The target never signs in: it has no sessions to lose (a generated `sid` is `404`).
 for method, path in [("GET", U + "/sessions"), ("DELETE", U + "/sessions"), ("DELETE", U + "/sessions/{sid}")]:
     operation(f"{method} {path}", **{"path.id": target_user})
+for method, path in [("GET", U + "/allowed-ips"), ("POST", U + "/allowed-ips"), ("PATCH", U + "/security")]:
+    operation(f"{method} {path}", **{"path.id": target_user})
+operation(f"DELETE {U}/allowed-ips/{{entry}}", **{"path.id": target_user, "path.entry": doomed_allowed_ip["id"]})
 # `null` is the default picture (no other image exists in this run).
 operation("GET /api/v1/images/{id}", **{"path.id": "null"})
 operation("DELETE /api/v1/invitations/{id}", **{"path.id": doomed_platform_invitation["id"]})

@@ -223,6 +223,17 @@ mod tests {
 
         let schemas = &doc["components"]["schemas"];
         assert_eq!(schemas["Email"]["maxLength"], limits::EMAIL_MAX);
+        let cidr = &schemas["AllowedIpInput"]["properties"]["cidr"];
+        assert_eq!(cidr["maxLength"], roster_domain::user::MAX_CIDR_INPUT);
+        assert_eq!(
+            schemas["BulkAllowedIpInput"]["properties"]["cidr"]["maxLength"],
+            roster_domain::user::MAX_CIDR_INPUT
+        );
+        let emails = &schemas["BulkSecurityInput"]["properties"]["emails"];
+        assert_eq!(emails["maxItems"], roster_domain::user::MAX_BULK_TARGETS, "{emails}");
+        let ids = &schemas["BulkAllowedIpInput"]["properties"]["user_ids"];
+        assert_eq!(ids["maxItems"], roster_domain::user::MAX_BULK_TARGETS, "{ids}");
+        assert!(schemas["IpPolicy"]["properties"]["items"].is_object(), "{}", schemas["IpPolicy"]);
         assert_eq!(schemas["Email"]["format"], "email");
         let org = &schemas["NewOrgInput"]["properties"];
         assert_eq!(org["slug"]["maxLength"], limits::IDENTIFIER_MAX);
