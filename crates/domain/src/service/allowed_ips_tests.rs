@@ -177,7 +177,7 @@ async fn an_organization_changes_only_the_accounts_it_manages_and_sees_only_its_
     let managed = member_of(org, org);
     let shared = member_of(org, crate::DEFAULT_ORG_ID);
     let mut m = Mocks::new();
-    let known = vec![managed.clone(), shared.clone()];
+    let known = [managed.clone(), shared.clone()];
     m.users.expect_get_in().returning(move |o, id| Ok(known.iter().find(|u| o == org && u.id == id).cloned()));
     m.allowed_ips
         .expect_add_allowed_ip()
@@ -199,11 +199,8 @@ async fn a_bulk_toggle_by_email_reports_unknown_and_refused_users_and_writes_the
     let owner = user("owner@example.com", "owner");
     let mut m = Mocks::new();
     directory(&mut m, vec![a.clone(), b.clone(), owner.clone()]);
-    let found = vec![
-        ("a@example.com".to_string(), a.id),
-        ("b@example.com".into(), b.id),
-        ("owner@example.com".into(), owner.id),
-    ];
+    let found =
+        [("a@example.com".to_string(), a.id), ("b@example.com".into(), b.id), ("owner@example.com".into(), owner.id)];
     m.allowed_ips
         .expect_user_ids_by_email()
         .times(1)
