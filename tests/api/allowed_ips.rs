@@ -226,14 +226,15 @@ async fn the_bulk_forms_take_seed_000s_lists_of_emails_and_report_per_user() {
         assert!(cidrs(&policy).is_empty());
     }
 
-    // Exactly one list, not empty, every address valid, at most 1000.
+    // Exactly one list, not empty, every address valid, at most 1000 ids or 200 addresses.
     for bad in [
         json!({"cidr": "10.0.0.4", "emails": [ada.email], "user_ids": [ada.id]}),
         json!({"cidr": "10.0.0.4"}),
         json!({"cidr": "10.0.0.4", "emails": []}),
         json!({"cidr": "10.0.0.4", "emails": ["not an address"]}),
         json!({"cidr": "10.0.0.4", "user_ids": ["not-a-uuid"]}),
-        json!({"cidr": "10.0.0.4", "emails": vec![ada.email.clone(); 1001]}),
+        json!({"cidr": "10.0.0.4", "emails": (0..=200).map(|i| format!("u{i}@example.com")).collect::<Vec<_>>()}),
+        json!({"cidr": "10.0.0.4", "user_ids": vec![ada.id.clone(); 1001]}),
         json!({"cidr": "10.0.0.400", "emails": [ada.email]}),
     ] {
         let r = app.post("/api/v1/allowed-ips", Some(&admin.access), bad.clone()).await;

@@ -230,7 +230,7 @@ mod tests {
             roster_domain::user::MAX_CIDR_INPUT
         );
         let emails = &schemas["BulkSecurityInput"]["properties"]["emails"];
-        assert_eq!(emails["maxItems"], roster_domain::user::MAX_BULK_TARGETS, "{emails}");
+        assert_eq!(emails["maxItems"], roster_domain::user::MAX_BULK_EMAILS, "{emails}");
         let ids = &schemas["BulkAllowedIpInput"]["properties"]["user_ids"];
         assert_eq!(ids["maxItems"], roster_domain::user::MAX_BULK_TARGETS, "{ids}");
         assert!(schemas["IpPolicy"]["properties"]["items"].is_object(), "{}", schemas["IpPolicy"]);

@@ -12,7 +12,7 @@ mod settings;
 
 pub use allowed_ip::{
     allows, display_ip, AllowedIp, AllowedIpInput, AllowedNet, BulkAllowedIpInput, BulkSecurityInput, BulkTargets,
-    IpCheck, IpPolicy, SecurityPatch, MAX_ALLOWED_IPS, MAX_BULK_TARGETS, MAX_CIDR_INPUT,
+    IpCheck, IpPolicy, SecurityPatch, MAX_ALLOWED_IPS, MAX_BULK_EMAILS, MAX_BULK_TARGETS, MAX_CIDR_INPUT,
 };
 pub use cursor::CursorCodec;
 pub use input::{

@@ -192,7 +192,7 @@ pub(crate) async fn patch_security(
 }
 
 /// Turn `block_unknown_ips` on or off for many users at once, named by
-/// `user_ids` or `emails` (exactly one; 1 to 1000). Needs `users:write`
+/// `user_ids` (1 to 1000) or `emails` (1 to 200), exactly one. Needs `users:write`
 /// where the caller acts (else `403`); each user is then asked as
 /// `PATCH /users/{id}/security` asks: those the caller's organization does
 /// not see (or that do not exist) are listed in `not_found`, those it may
@@ -222,8 +222,8 @@ pub(crate) async fn bulk_security(
 }
 
 /// Add an address or range to many users' allowlists at once (seed 000's
-/// `add-ip` with `emails`), named by `user_ids` or `emails` (exactly one;
-/// 1 to 1000); authorized and reported per user as `POST /users/security`
+/// `add-ip` with `emails`), named by `user_ids` (1 to 1000) or `emails`
+/// (1 to 200), exactly one; authorized and reported per user as `POST /users/security`
 /// is. The additions are one transaction: if one would overfill a list
 /// (100 entries), nothing is added and the answer is `422` naming those
 /// users. A list that has the entry keeps it.
