@@ -222,7 +222,8 @@ for method in ["GET", "PUT", "DELETE"]:
 # The target never signs in: it has no sessions to lose (a generated `sid` is `404`).
 for method, path in [("GET", U + "/sessions"), ("DELETE", U + "/sessions"), ("DELETE", U + "/sessions/{sid}")]:
     operation(f"{method} {path}", **{"path.id": target_user})
-for method, path in [("GET", U + "/allowed-ips"), ("POST", U + "/allowed-ips"), ("PATCH", U + "/security")]:
+for method, path in [("GET", U + "/allowed-ips"), ("POST", U + "/allowed-ips"), ("PATCH", U + "/security"),
+                     ("GET", U + "/settings"), ("PATCH", U + "/settings")]:
     operation(f"{method} {path}", **{"path.id": target_user})
 operation(f"DELETE {U}/allowed-ips/{{entry}}", **{"path.id": target_user, "path.entry": doomed_allowed_ip["id"]})
 # `null` is the default picture (no other image exists in this run).
