@@ -315,3 +315,61 @@ async fn an_organization_sets_the_policy_of_the_accounts_it_manages() {
         assert_eq!(policy["block_unknown_ips"], blocked, "{id}");
     }
 }
+
+/// A login sent through the trusted proxy, which says the client is `from`.
+async fn login_from(app: &TestApp, email: &str, password: &str, from: &str) -> reqwest::Response {
+    let r = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("x-forwarded-for", from)
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    crate::documented::check(&Method::POST, "/api/v1/auth/login", r.status()).unwrap();
+    r
+}
+
+#[tokio::test]
+async fn the_allowlist_refuses_a_right_login_from_elsewhere_and_tells_the_owner() {
+    let app = TestApp::spawn_with(|c| c.http.trusted_proxies = vec!["127.0.0.1".into()]).await;
+    let admin = app.admin().await;
+    let email = unique_email("listed");
+    let body = json!({"email": email, "password": PASSWORD, "email_verified": true, "block_unknown_ips": true});
+    let user = created(app.post("/api/v1/users", Some(&admin.access), body).await).await;
+    let id = user["id"].as_str().unwrap();
+    created(add(&app, &admin.access, id, "198.51.100.0/24").await).await;
+
+    // From inside the range: signed in.
+    let ok = body_of(login_from(&app, &email, PASSWORD, "198.51.100.23").await, StatusCode::OK).await;
+    let token = ok["access_token"].as_str().unwrap().to_string();
+    assert_eq!(my_ip(&app, &token, Some("198.51.100.23")).await, json!({"ip": "198.51.100.23", "allowed": true}));
+    // From elsewhere, the right password: 403, and a notice naming the address.
+    problem(login_from(&app, &email, PASSWORD, "203.0.113.9").await, StatusCode::FORBIDDEN, "ip_not_allowed").await;
+    let notice = app.letter_to(&email, "203.0.113.9").await;
+    assert!(notice.subject.unwrap().contains("blocked"));
+    // A wrong password from there is an ordinary 401: the list is no password oracle.
+    let r = login_from(&app, &email, "wrong password", "203.0.113.9").await;
+    problem(r, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+    // Refused right passwords are no failures: four of them do not lock the account.
+    for _ in 0..4 {
+        problem(login_from(&app, &email, PASSWORD, "203.0.113.9").await, StatusCode::FORBIDDEN, "ip_not_allowed").await;
+    }
+    body_of(login_from(&app, &email, PASSWORD, "198.51.100.24").await, StatusCode::OK).await;
+    let security = body_of(app.get("/api/v1/me/security", Some(&token)).await, StatusCode::OK).await;
+    assert_eq!(security["block_unknown_ips"], true);
+    assert_eq!(security["allowed_ips"][0]["cidr"], "198.51.100.0/24");
+    assert_eq!(security["last_login_ip"], "198.51.100.24");
+
+    // Blocking off: the list blocks nothing.
+    let r = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{id}/security"),
+            Some(&admin.access),
+            Some(json!({"block_unknown_ips": false})),
+        )
+        .await;
+    body_of(r, StatusCode::OK).await;
+    body_of(login_from(&app, &email, PASSWORD, "203.0.113.9").await, StatusCode::OK).await;
+}

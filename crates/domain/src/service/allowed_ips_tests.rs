@@ -34,6 +34,7 @@ async fn a_member_reads_their_own_policy_but_not_anothers() {
     directory(&mut m, vec![me.clone(), other.clone()]);
     let policy = IpPolicy { block_unknown_ips: true, entries: vec![entry("192.0.2.0/24")] };
     let answer = policy.clone();
+    m.ip_policy_defaults = false;
     m.allowed_ips.expect_ip_policy().with(eq(me.id)).returning(move |_| Ok(Some(answer.clone())));
     let s = m.services(AuthPolicy::default());
     assert_eq!(s.allowed_ips.policy(&p, me.id).await.unwrap(), policy);
@@ -142,6 +143,7 @@ async fn an_administrator_toggles_blocking_and_gets_the_policy() {
         .withf(move |users, block, _| users == [id] && *block)
         .times(1)
         .returning(|users, _, _| Ok(users.to_vec()));
+    m.ip_policy_defaults = false;
     m.allowed_ips.expect_ip_policy().returning(|_| Ok(Some(IpPolicy { block_unknown_ips: true, entries: vec![] })));
     let s = m.services(AuthPolicy::default());
     let policy = s.allowed_ips.set_blocking(&admin(), id, SecurityPatch { block_unknown_ips: true }).await.unwrap();
@@ -291,6 +293,7 @@ async fn my_ip_says_whether_the_caller_may_sign_in_from_it() {
     let me = user("me@example.com", "member");
     let p = principal(me.clone(), vec![]);
     let mut m = Mocks::new();
+    m.ip_policy_defaults = false;
     m.allowed_ips
         .expect_ip_policy()
         .with(eq(me.id))

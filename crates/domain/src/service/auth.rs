@@ -12,8 +12,8 @@ use crate::{
     mail::{Effects, LetterBody},
     org::ApiKeySecret,
     ports::{
-        ApiKeyRepository, Clock, MfaRepository, NewChallenge, PasswordHasher, RotateOutcome, Rotation,
-        SessionRepository, TokenSigner, UserRepository,
+        AllowedIpRepository, ApiKeyRepository, Clock, MfaRepository, NewChallenge, PasswordHasher, RotateOutcome,
+        Rotation, SessionRepository, TokenSigner, UserRepository,
     },
     user::{BuiltinRole, MePatch, NewMembership, NewUserInput, NewUserRecord, User},
     values::{Email, Password},
@@ -158,8 +158,11 @@ pub struct AuthPorts {
     pub mfa: Arc<dyn MfaRepository>,
     /// One-time and recovery codes.
     pub second: SecondFactor,
-    /// Security notices (account locked, recovery code used, code reused).
+    /// Security notices (account locked, recovery code used, code reused,
+    /// sign-in blocked).
     pub notices: Notices,
+    /// Where each account may sign in from.
+    pub allowed_ips: Arc<dyn AllowedIpRepository>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -392,8 +395,9 @@ impl AuthService {
         }
     }
 
-    /// The last step of a sign-in whose credentials are right: the address
-    /// allowlist, the lockout counter cleared, the organization landed in,
+    /// The last step of a sign-in whose credentials are right (password,
+    /// and code when MFA is on): the address allowlist (`IpNotAllowed` and a
+    /// notice outside it), the lockout counter cleared, the organization landed in,
     /// the session opened with `amr`.
     async fn sign_in(
         &self,
@@ -403,6 +407,18 @@ impl AuthService {
         meta: ClientMeta,
         amr: &[&str],
     ) -> Result<SignedIn, Error> {
+        let user = &subject.user;
+        let policy = self.ports.allowed_ips.ip_policy(user.id).await?;
+        if !policy.is_none_or(|p| p.allows(meta.ip.as_deref())) {
+            // Right credentials, wrong place: no failure, but no session,
+            // and the owner is told where from. (A wrong password from there
+            // got the ordinary 401 before this: no oracle.)
+            self.ports.lockout.release(key).await?;
+            let ip = meta.ip.as_deref().map_or_else(|| "unknown".to_string(), crate::user::display_ip);
+            tracing::warn!(user_id = %user.id, %ip, "sign-in from an address outside the allowlist refused");
+            self.ports.notices.send(user, LetterBody::LoginBlocked { ip }).await;
+            return Err(Error::IpNotAllowed);
+        }
         self.ports.lockout.clear(key).await?;
         let subject = match org {
             Some(org) => self.ports.issuer.subject_in(subject, org).await?,

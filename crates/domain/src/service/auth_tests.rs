@@ -599,3 +599,46 @@ async fn a_dead_challenge_and_a_missing_factor_are_refused_without_counting() {
     let neither = MfaVerifyInput { code: None, ..verify_input("") };
     assert!(matches!(s.auth.verify_mfa(neither, ClientMeta::default()).await, Err(Error::Validation(_))));
 }
+
+#[tokio::test]
+async fn a_right_password_from_outside_the_allowlist_is_refused_released_and_mailed() {
+    let mut m = Mocks::new();
+    m.lockout_defaults = false;
+    m.ip_policy_defaults = false;
+    m.lockout.expect_claim().returning(|_, _, _| Ok(crate::auth::Claim::Granted));
+    m.lockout.expect_release().times(1).returning(|_, _| Ok(()));
+    m.lockout.expect_clear().never();
+    m.lockout.expect_fail().never();
+    m.users.expect_find_login().returning(|_| Ok(Some(record(UserStatus::Active))));
+    m.hasher.expect_verify().returning(|_, _| Ok(true));
+    m.allowed_ips.expect_ip_policy().returning(|_| {
+        let net = crate::user::AllowedNet::parse("198.51.100.0/24").unwrap();
+        let entry = crate::user::AllowedIp { id: Uuid::now_v7(), cidr: net, created_at: now() };
+        Ok(Some(crate::user::IpPolicy { block_unknown_ips: true, entries: vec![entry] }))
+    });
+    m.sessions.expect_create().never();
+    m.rate_limits.expect_count().returning(|_, _| Ok(0));
+    m.rate_limits.expect_hit().never();
+    m.accounts
+        .expect_issue()
+        .withf(|e| e.mails[0].template == MailTemplate::LoginBlocked)
+        .times(1)
+        .returning(|_| Ok(()));
+    let s = m.services(AuthPolicy::default());
+    // meta() comes from 192.0.2.7, outside 198.51.100.0/24.
+    let err = s.auth.login(creds("ada@example.com", "right"), meta()).await.unwrap_err();
+    assert!(matches!(err, Error::IpNotAllowed), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_wrong_password_from_outside_the_allowlist_is_an_ordinary_failure() {
+    let mut m = Mocks::new();
+    m.ip_policy_defaults = false;
+    m.allowed_ips.expect_ip_policy().never();
+    m.users.expect_find_login().returning(|_| Ok(Some(record(UserStatus::Active))));
+    m.hasher.expect_verify().returning(|_, _| Ok(false));
+    m.unlimited_failures();
+    let s = m.services(AuthPolicy::default());
+    let err = s.auth.login(creds("ada@example.com", "wrong"), meta()).await.unwrap_err();
+    assert!(matches!(err, Error::InvalidCredentials), "{err:?}");
+}

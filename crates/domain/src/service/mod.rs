@@ -237,12 +237,13 @@ impl Services {
             }),
             push_tokens: PushTokenService::new(PushTokenPorts { push_tokens, clock: clock.clone() }),
             allowed_ips: IpAllowlistService::new(IpAllowlistPorts {
-                allowed_ips,
+                allowed_ips: allowed_ips.clone(),
                 users: user_service.clone(),
                 clock: clock.clone(),
             }),
             security: SecurityService::new(SecurityPorts {
                 users: users.clone(),
+                allowed_ips: allowed_ips.clone(),
                 mfa: mfa.clone(),
                 lockout: lockout.clone(),
                 accounts: user_service.clone(),
@@ -281,6 +282,7 @@ impl Services {
                     mfa: mfa.clone(),
                     second,
                     notices,
+                    allowed_ips: allowed_ips.clone(),
                     clock: clock.clone(),
                 },
                 policy.clone(),

@@ -11,8 +11,8 @@ use uuid::Uuid;
 use crate::{
     auth::{LockoutKey, Permission, Principal},
     error::Error,
-    ports::{Clock, MfaRepository, UserRepository},
-    user::User,
+    ports::{AllowedIpRepository, Clock, MfaRepository, UserRepository},
+    user::{AllowedIp, User},
 };
 
 use super::{guard::Lockout, UserService};
@@ -21,6 +21,8 @@ use super::{guard::Lockout, UserService};
 #[derive(Clone)]
 pub struct SecurityPorts {
     pub users: Arc<dyn UserRepository>,
+    /// The account's IP policy.
+    pub allowed_ips: Arc<dyn AllowedIpRepository>,
     pub mfa: Arc<dyn MfaRepository>,
     pub lockout: Lockout,
     /// Who may see and unlock whom.
@@ -43,6 +45,11 @@ pub struct SecurityView {
     pub last_login_at: Option<DateTime<Utc>>,
     /// The address of the last sign-in, as Roster saw it.
     pub last_login_ip: Option<String>,
+    /// Whether sign-ins from addresses outside `allowed_ips` are refused.
+    pub block_unknown_ips: bool,
+    /// The addresses and ranges the account may sign in from (with
+    /// `block_unknown_ips`), oldest first.
+    pub allowed_ips: Vec<AllowedIp>,
 }
 
 /// Security views and the unlock.
@@ -62,6 +69,7 @@ impl SecurityService {
         let window = self.ports.lockout.policy().window;
         let recovery_codes_left = if user.mfa_enabled { self.ports.mfa.recovery_codes_left(user.id).await? } else { 0 };
         let last = self.ports.users.last_login(user.id).await?;
+        let ip_policy = self.ports.allowed_ips.ip_policy(user.id).await?;
         Ok(SecurityView {
             mfa_enabled: user.mfa_enabled,
             recovery_codes_left,
@@ -69,6 +77,8 @@ impl SecurityService {
             recent_failures: lock.filter(|s| s.window_start + window > now).map_or(0, |s| s.failures),
             last_login_at: last.as_ref().map(|l| l.at),
             last_login_ip: last.and_then(|l| l.ip),
+            block_unknown_ips: ip_policy.as_ref().is_some_and(|p| p.block_unknown_ips),
+            allowed_ips: ip_policy.map(|p| p.entries).unwrap_or_default(),
         })
     }
 

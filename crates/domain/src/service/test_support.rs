@@ -143,6 +143,9 @@ pub struct Mocks {
     /// granted, failures counted without a lock); off for tests that set
     /// their own lockout expectations.
     pub lockout_defaults: bool,
+    /// Whether `services` answers a sign-in's IP policy with "no such
+    /// user" (nothing blocked); off for tests that set their own.
+    pub ip_policy_defaults: bool,
     pub mfa: MockMfaRepository,
 }
 
@@ -179,6 +182,7 @@ impl Mocks {
             processor: MockImageProcessor::new(),
             lockout: MockLockoutStore::new(),
             lockout_defaults: true,
+            ip_policy_defaults: true,
             mfa: MockMfaRepository::new(),
         }
     }
@@ -206,6 +210,12 @@ impl Mocks {
         self
     }
 
+    /// A client whose failed sign-ins are counted and never over the limit.
+    pub fn unlimited_failures(&mut self) {
+        self.rate_limits.expect_count().returning(|_, _| Ok(0));
+        self.rate_limits.expect_hit().returning(|_, _| Ok(1));
+    }
+
     /// Rate limits that never trip.
     pub fn unlimited(mut self) -> Mocks {
         self.rate_limits.expect_hit().returning(|_, _| Ok(1));
@@ -218,6 +228,9 @@ impl Mocks {
             self.lockout.expect_fail().returning(|_, _, _| Ok(None));
             self.lockout.expect_release().returning(|_, _| Ok(()));
             self.lockout.expect_clear().returning(|_| Ok(false));
+        }
+        if self.ip_policy_defaults {
+            self.allowed_ips.expect_ip_policy().returning(|_| Ok(None));
         }
         let mut mfa_sealer = MockSealer::new();
         mfa_sealer.expect_seal().returning(|b| Ok(b.to_vec()));

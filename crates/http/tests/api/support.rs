@@ -213,6 +213,7 @@ impl Mocks {
         lockout.expect_release().returning(|_, _| Ok(()));
         lockout.expect_clear().returning(|_| Ok(true));
         self.rate_limits.expect_count().returning(|_, _| Ok(0));
+        self.allowed_ips.expect_ip_policy().returning(|_| Ok(None));
         let mut mfa_sealer = MockSealer::new();
         mfa_sealer.expect_seal().returning(|b| Ok(b.to_vec()));
         mfa_sealer.expect_open().returning(|b| Ok(b.to_vec()));
