@@ -107,7 +107,7 @@ pub fn new_session(user_id: Uuid, token: u8, now: DateTime<Utc>) -> NewSession {
         expires_at: now + Duration::hours(1),
         user_agent: Some("test-agent".to_owned()),
         ip: Some("127.0.0.1".to_owned()),
-        amr: vec!["pwd".to_owned(), "otp".to_owned()],
+        amr: vec!["pwd".to_owned()],
         now,
     }
 }

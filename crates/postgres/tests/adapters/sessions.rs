@@ -84,7 +84,8 @@ async fn subject_only_for_live_sessions_of_active_users() {
 async fn rotate_then_replay_then_reuse() {
     let ctx = setup().await;
     let u = member(&ctx, "rot@example.com", None, at(0)).await;
-    let s = new_session(u.id, 1, at(0));
+    let mut s = new_session(u.id, 1, at(0));
+    s.amr = vec!["pwd".to_owned(), "otp".to_owned()];
     ctx.sessions.create(&s).await.unwrap();
 
     let r = ctx.sessions.rotate(&rotation(hash(1), hash(2), at(100))).await.unwrap();
@@ -309,7 +310,7 @@ async fn listing_shows_the_live_sessions_newest_first_with_their_organizations()
     assert_eq!((acme_row.org_id, acme_row.org_name.as_str()), (acme.id, "ACME"));
     assert_eq!((acme_row.ip.as_deref(), acme_row.user_agent.as_deref()), (Some("198.51.100.4"), Some("Firefox")));
     assert_eq!((acme_row.created_at, acme_row.last_used_at, acme_row.expires_at), (at(10), at(10), at(10 + 3600)));
-    assert_eq!(acme_row.amr, ["pwd"], "the column's default");
+    assert_eq!(acme_row.amr, ["pwd"], "a password session");
     assert_eq!(listed[0].amr, ["pwd", "otp"]);
     assert_eq!(listed[0].org_id, roster_domain::DEFAULT_ORG_ID);
     assert_eq!((listed[2].created_at, listed[2].last_used_at), (at(0), at(90)), "rotated at 90");
