@@ -131,7 +131,7 @@ async fn metrics_stay_small_with_every_route_hit() {
     let series = text.lines().filter(|l| l.starts_with("http_request_duration_seconds_count")).count();
     eprintln!("/metrics: {} bytes after {routes} operations were hit ({series} latency histograms)", text.len());
     assert!(series >= routes, "every operation has its histogram ({series} of {routes})");
-    assert!(text.len() < 100 * 1024, "/metrics is {} bytes", text.len());
+    assert!(text.len() < 128 * 1024, "/metrics is {} bytes", text.len());
 }
 
 #[tokio::test]
