@@ -142,6 +142,10 @@ EXCLUDED = {
     "POST /api/v1/me/push-tokens": (POSITIVE, "the token's format depends on `provider` (Expo, FCM, APNs, an https "
                                     "Web Push endpoint)"),
     "GET /api/v1/push-tokens": (POSITIVE, "exactly one of `user_id` and `email` must be given"),
+    "POST /api/v1/me/mfa/totp": (POSITIVE, "`current_password` must be the caller's password"),
+    "DELETE /api/v1/me/mfa/totp": (POSITIVE, "`current_password` must be the caller's password and `code` a current "
+                                   "one-time code"),
+    "POST /api/v1/auth/mfa/verify": (POSITIVE, "`challenge` must be one the server issued, with a current code"),
     "POST /api/v1/users/{id}/allowed-ips": (POSITIVE, "`cidr` must be an IPv4 or IPv6 address or CIDR range: "
                                             "JSON Schema has formats for addresses, none for ranges"),
     "POST /api/v1/users/security": (POSITIVE, "exactly one of `user_ids` and `emails` must be given"),
