@@ -198,3 +198,19 @@ async fn an_administrator_resets_a_lost_phone() {
     let r = app.call(Method::DELETE, &format!("/api/v1/users/{}/mfa", admin.id), Some(&admin.access), None).await;
     problem(r, StatusCode::FORBIDDEN, "forbidden").await;
 }
+
+#[tokio::test]
+async fn a_stolen_session_cannot_try_every_code_through_the_self_service_routes() {
+    let app = TestApp::spawn().await;
+    let ada = app.register(&unique_email("ada")).await;
+    enrol(&app, &ada).await;
+    for _ in 0..5 {
+        let r = app.post("/api/v1/me/mfa/recovery-codes", Some(&ada.access), json!({"code": "000000"})).await;
+        problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    }
+    let r = app.post("/api/v1/me/mfa/recovery-codes", Some(&ada.access), json!({"code": "000000"})).await;
+    assert!(r.headers().contains_key("retry-after"));
+    problem(r, StatusCode::TOO_MANY_REQUESTS, "too_many_attempts").await;
+    // The account is locked for sign-in too.
+    problem(app.login(&ada.email, PASSWORD).await, StatusCode::TOO_MANY_REQUESTS, "too_many_attempts").await;
+}

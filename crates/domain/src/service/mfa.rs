@@ -9,7 +9,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::{
-    auth::{Permission, Principal, TotpSecret},
+    auth::{LockoutKey, Permission, Principal, TotpSecret},
     error::{Error, StateConflict},
     mail::{Effects, LetterBody},
     ports::{Clock, MfaRepository, PasswordHasher, UserRepository},
@@ -18,7 +18,7 @@ use crate::{
 };
 
 use super::{
-    guard::{FactorCheck, Notices, SecondFactor},
+    guard::{FactorCheck, Lockout, Notices, SecondFactor},
     hash_error, MfaPolicy, UserService,
 };
 
@@ -30,6 +30,9 @@ pub struct MfaPorts {
     pub hasher: Arc<dyn PasswordHasher>,
     pub mfa: Arc<dyn MfaRepository>,
     pub second: SecondFactor,
+    /// Wrong codes here count like wrong codes at sign-in, so a stolen
+    /// session cannot try every code through these routes.
+    pub lockout: Lockout,
     pub notices: Notices,
     /// Who may reset whose MFA.
     pub accounts: UserService,
@@ -163,14 +166,7 @@ impl MfaService {
             return Err(Error::InvalidState(StateConflict::MfaNotEnabled));
         }
         if let Some((code, recovery)) = factor {
-            let check = if recovery {
-                self.ports.second.check_recovery_code(user.id, code).await?
-            } else {
-                self.ports.second.check_code(user.id, code).await?
-            };
-            if !matches!(check, FactorCheck::Accepted { .. }) {
-                return Err(wrong_code(if recovery { "recovery_code" } else { "code" }));
-            }
+            self.guarded_check(user, code, recovery).await?;
         }
         self.disable(user, false).await
     }
@@ -183,9 +179,7 @@ impl MfaService {
         if !user.mfa_enabled {
             return Err(Error::InvalidState(StateConflict::MfaNotEnabled));
         }
-        if !matches!(self.ports.second.check_code(user.id, code).await?, FactorCheck::Accepted { .. }) {
-            return Err(wrong_code("code"));
-        }
+        self.guarded_check(user, code, false).await?;
         let (shown, hashes) = self.ports.second.new_recovery_codes();
         if !self.ports.mfa.replace_recovery_codes(user.id, &hashes).await? {
             return Err(Error::InvalidState(StateConflict::MfaNotEnabled));
@@ -201,6 +195,29 @@ impl MfaService {
     pub async fn reset(&self, principal: &Principal, id: Uuid) -> Result<(), Error> {
         let target = self.ports.accounts.security_target(principal, id, Permission::UsersWrite, false).await?;
         self.disable(&target, true).await
+    }
+
+    /// Checks (and spends) a code of the user's enabled authenticator, or a
+    /// recovery code, under the account's lockout: a slot is taken first
+    /// (`TooManyAttempts` while locked), a wrong code keeps it as a
+    /// failure, a right one gives it back.
+    async fn guarded_check(&self, user: &User, code: &str, recovery: bool) -> Result<(), Error> {
+        let key = LockoutKey::for_address(&user.email);
+        self.ports.lockout.claim(&key).await?;
+        let check = if recovery {
+            self.ports.second.check_recovery_code(user.id, code).await?
+        } else {
+            self.ports.second.check_code(user.id, code).await?
+        };
+        if matches!(check, FactorCheck::Accepted { .. }) {
+            self.ports.lockout.release(&key).await?;
+            return Ok(());
+        }
+        if let Some(locked_for) = self.ports.lockout.fail(&key).await? {
+            let failures = self.ports.lockout.policy().max_failures;
+            self.ports.notices.send(user, LetterBody::AccountLocked { failures, locked_for }).await;
+        }
+        Err(wrong_code(if recovery { "recovery_code" } else { "code" }))
     }
 
     async fn disable(&self, user: &User, by_admin: bool) -> Result<(), Error> {

@@ -178,3 +178,30 @@ async fn api_keys_have_no_second_factor() {
     assert!(matches!(s.mfa.confirm(&key, "123456").await, Err(Error::Forbidden(_))));
     assert!(matches!(s.mfa.new_recovery_codes(&key, "123456").await, Err(Error::Forbidden(_))));
 }
+
+#[tokio::test]
+async fn wrong_codes_on_the_self_service_routes_count_against_the_lockout() {
+    let p = me(true);
+    let secret = TotpSecret::generate();
+    let sealed = sealed_for(&p, &secret);
+    let mut m = Mocks::new();
+    m.lockout_defaults = false;
+    m.mfa
+        .expect_totp()
+        .returning(move |_| Ok(Some(StoredTotp { sealed_secret: sealed.clone(), enabled: true, last_step: 0 })));
+    m.lockout.expect_claim().times(1).returning(|_, _, _| Ok(crate::auth::Claim::Granted));
+    m.lockout.expect_fail().times(1).returning(|_, _, _| Ok(None));
+    m.mfa.expect_replace_recovery_codes().never();
+    let s = m.services(AuthPolicy::default());
+    assert!(matches!(s.mfa.new_recovery_codes(&p, "000000").await, Err(Error::Validation(_))));
+
+    // Locked: refused before the code is looked at.
+    let mut m = Mocks::new();
+    m.lockout_defaults = false;
+    let until = now() + chrono::Duration::minutes(1);
+    m.lockout.expect_claim().returning(move |_, _, _| Ok(crate::auth::Claim::Locked { until }));
+    m.mfa.expect_totp().never();
+    let s = m.services(AuthPolicy::default());
+    let r = s.mfa.new_recovery_codes(&p, "123456").await;
+    assert!(matches!(r, Err(Error::TooManyAttempts { retry_after_secs: 60 })), "{r:?}");
+}

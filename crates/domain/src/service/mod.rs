@@ -255,6 +255,7 @@ impl Services {
                     hasher: hasher.clone(),
                     mfa: mfa.clone(),
                     second: second.clone(),
+                    lockout: lockout.clone(),
                     notices: notices.clone(),
                     accounts: user_service.clone(),
                     clock: clock.clone(),

@@ -9,7 +9,9 @@ use uuid::Uuid;
 
 use super::resource;
 use crate::{
-    error::{ApiError, BadRequest, BodyErrors, Conflict, Forbidden, NotFound, ServerErrors, Unauthorized},
+    error::{
+        ApiError, BadRequest, BodyErrors, Conflict, Forbidden, NotFound, ServerErrors, TooManyRequests, Unauthorized,
+    },
     extract::{read_json, Authenticated},
     AppState,
 };
@@ -140,7 +142,8 @@ pub(crate) async fn confirm(
 }
 
 /// Turn two-step verification off, with the password and a current code
-/// (`code`) or a recovery code (`recovery_code`). A notice is mailed.
+/// (`code`) or a recovery code (`recovery_code`). A notice is mailed. Wrong
+/// codes count towards the account's lockout, as at sign-in.
 #[utoipa::path(
     delete, path = "/api/v1/me/mfa/totp", tag = "me", security(("bearer" = [])), request_body = TurnOffInput,
     responses(
@@ -149,6 +152,7 @@ pub(crate) async fn confirm(
         Unauthorized,
         Forbidden,
         Conflict,
+        TooManyRequests,
         BodyErrors,
         ServerErrors,
     )
@@ -166,7 +170,7 @@ pub(crate) async fn turn_off(
 }
 
 /// A new set of recovery codes, for a current code; the old set stops
-/// working.
+/// working. Wrong codes count towards the account's lockout, as at sign-in.
 #[utoipa::path(
     post, path = "/api/v1/me/mfa/recovery-codes", tag = "me", security(("bearer" = [])),
     request_body = TotpCodeRequest,
@@ -176,6 +180,7 @@ pub(crate) async fn turn_off(
         Unauthorized,
         Forbidden,
         Conflict,
+        TooManyRequests,
         BodyErrors,
         ServerErrors,
     )
