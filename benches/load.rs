@@ -347,6 +347,11 @@ fn main() {
                 pending.push(json!({"challenge": challenge, "recovery_code": codes[c]}));
             }
         }
+        // Interleaved by user, so the 8 concurrent verifies are of different
+        // accounts (lockout lets 5 attempts on one account be under way at once).
+        let mut pending: Vec<Value> =
+            (0..per_user).flat_map(|c| (0..mfa_users).map(move |u| u * per_user + c)).map(|i| pending[i].clone()).collect();
+        pending.reverse();
         let pending = Arc::new(Mutex::new(pending));
         let verified = Arc::new(AtomicU64::new(0));
         let verify_lat = Arc::new(Mutex::new(Vec::new()));
