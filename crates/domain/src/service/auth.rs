@@ -334,11 +334,7 @@ impl AuthService {
         let user = self.ports.users.get(challenge.user_id).await?.ok_or(Error::InvalidChallenge)?;
         let key = LockoutKey::for_address(&user.email);
         self.ports.lockout.claim(&key).await?;
-        let check = if recovery {
-            self.ports.second.check_recovery_code(user.id, code).await?
-        } else {
-            self.ports.second.check_code(user.id, code).await?
-        };
+        let check = self.ports.second.check(user.id, code, recovery).await?;
         let recovery_left = match check {
             FactorCheck::Accepted { recovery_left } => recovery_left,
             FactorCheck::Reused => {
@@ -377,16 +373,8 @@ impl AuthService {
     /// could not count (then nothing is acknowledged).
     async fn failed(&self, key: &LockoutKey, user: Option<&User>, meta: &ClientMeta, refusal: Error) -> Error {
         let now = self.ports.clock.now();
-        match self.ports.lockout.fail(key).await {
-            Ok(Some(locked_for)) => {
-                if let Some(user) = user {
-                    tracing::warn!(user_id = %user.id, lock_secs = locked_for.num_seconds(), "account locked after failed sign-ins");
-                    let failures = self.ports.lockout.policy().max_failures;
-                    self.ports.notices.send(user, LetterBody::AccountLocked { failures, locked_for }).await;
-                }
-            }
-            Ok(None) => {}
-            Err(e) => return e,
+        if let Err(e) = self.ports.lockout.fail(key, user, &self.ports.notices).await {
+            return e;
         }
         let limit = &self.policy.login_limit;
         match self.ports.throttle.count_failure(LOGIN_BUCKET, limit, meta.ip.as_deref(), now).await {

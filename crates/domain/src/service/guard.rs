@@ -8,7 +8,6 @@
 
 use std::sync::Arc;
 
-use chrono::Duration;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
@@ -45,9 +44,17 @@ impl Lockout {
         }
     }
 
-    /// The attempt failed; the length of a lock it began.
-    pub(super) async fn fail(&self, key: &LockoutKey) -> Result<Option<Duration>, Error> {
-        Ok(self.store.fail(key, &self.policy, self.clock.now()).await?)
+    /// The attempt failed. When it locks the account, the owner (`user`,
+    /// if the address has an account) is mailed; a lock of an unknown
+    /// address tells nobody.
+    pub(super) async fn fail(&self, key: &LockoutKey, user: Option<&User>, notices: &Notices) -> Result<(), Error> {
+        let locked = self.store.fail(key, &self.policy, self.clock.now()).await?;
+        if let (Some(locked_for), Some(user)) = (locked, user) {
+            tracing::warn!(user_id = %user.id, lock_secs = locked_for.num_seconds(), "account locked after failed sign-ins");
+            let failures = self.policy.max_failures;
+            notices.send(user, LetterBody::AccountLocked { failures, locked_for }).await;
+        }
+        Ok(())
     }
 
     /// The attempt was right but is not a sign-in yet: its slot back.
@@ -180,6 +187,15 @@ impl SecondFactor {
             CodeCheck::Valid { .. } | CodeCheck::Reused => FactorCheck::Reused,
             CodeCheck::Invalid => FactorCheck::Invalid,
         })
+    }
+
+    /// A recovery code (`recovery`) or else a one-time code, checked and spent.
+    pub(super) async fn check(&self, user_id: Uuid, code: &str, recovery: bool) -> Result<FactorCheck, Error> {
+        if recovery {
+            self.check_recovery_code(user_id, code).await
+        } else {
+            self.check_code(user_id, code).await
+        }
     }
 
     /// Spends one of the user's recovery codes.

@@ -204,19 +204,11 @@ impl MfaService {
     async fn guarded_check(&self, user: &User, code: &str, recovery: bool) -> Result<(), Error> {
         let key = LockoutKey::for_address(&user.email);
         self.ports.lockout.claim(&key).await?;
-        let check = if recovery {
-            self.ports.second.check_recovery_code(user.id, code).await?
-        } else {
-            self.ports.second.check_code(user.id, code).await?
-        };
-        if matches!(check, FactorCheck::Accepted { .. }) {
+        if matches!(self.ports.second.check(user.id, code, recovery).await?, FactorCheck::Accepted { .. }) {
             self.ports.lockout.release(&key).await?;
             return Ok(());
         }
-        if let Some(locked_for) = self.ports.lockout.fail(&key).await? {
-            let failures = self.ports.lockout.policy().max_failures;
-            self.ports.notices.send(user, LetterBody::AccountLocked { failures, locked_for }).await;
-        }
+        self.ports.lockout.fail(&key, Some(user), &self.ports.notices).await?;
         Err(wrong_code(if recovery { "recovery_code" } else { "code" }))
     }
 
