@@ -539,3 +539,7 @@ impl AuthService {
 #[cfg(test)]
 #[path = "auth_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "auth_guard_tests.rs"]
+mod guard_tests;
